@@ -1,0 +1,14 @@
+"""Exit codes, one place for all of them (documented in the README)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """What `backprop` returns to the shell."""
+
+    OK = 0
+    FAILED = 1  # a failed check, a failed gradient check, or training that diverged
+    USAGE = 2  # a bad command line or a bad input file
+    INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C

@@ -1,0 +1,142 @@
+"""Rich tables: one per phase and layer (id · formula · with numbers · value)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..engine import iter_phases
+from ..trace import Step, Trace
+from . import number
+
+_PHASE_TITLES = {
+    "forward": "Forward pass",
+    "loss": "Total error",
+    "backward": "Backward pass",
+    "update": "Update",
+    "after": "After the update",
+}
+
+
+def group_title(
+    trace: Trace, phase: str, layer: int | None, sample: int | None, update: int | None
+) -> str:
+    """A heading such as 'Backward pass · output layer o · sample 2'."""
+    spec = trace.spec
+    parts = [_PHASE_TITLES.get(phase, phase)]
+    if phase == "update" and layer is None:
+        parts.append("batch gradient")
+    if layer is not None:
+        kind = "output layer" if layer == len(spec.layers) - 1 else "hidden layer"
+        parts.append(f"{kind} {spec.layers[layer].name}")
+    elif phase == "after":
+        parts.append("total error")
+    if len(spec.samples) > 1:
+        if sample is not None:
+            parts.append(f"sample {sample + 1}")
+        if update is not None and spec.training.mode != "online":
+            parts.append(f"update {update + 1}")
+    if phase == "update":
+        parts.append(f"η = {number(spec.training.learning_rate)}")
+    return " · ".join(parts)
+
+
+def step_table(title: str, steps: Sequence[Step], precision: int) -> Table:
+    """One table of steps."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        expand=False,
+    )
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("formula", overflow="fold", ratio=3)
+    table.add_column("with numbers", overflow="fold", ratio=3)
+    table.add_column("value", justify="right", style="bold", no_wrap=True)
+
+    def fmt(x: float) -> str:
+        return number(x, precision)
+
+    for s in steps:
+        value = Text(fmt(s.value))
+        if s.note:
+            value.append(" ⚠", style="yellow")
+        table.add_row(s.id, s.formula, s.substituted(fmt), value)
+        if s.note:
+            table.add_row("", Text(s.note, style="yellow italic"), "", "")
+    return table
+
+
+def parameter_table(trace: Trace, precision: int) -> Table:
+    """Every parameter, old → new."""
+    table = Table(
+        title="Parameters",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("id", style="cyan")
+    table.add_column("old", justify="right")
+    table.add_column("", justify="center")
+    table.add_column("new", justify="right", style="bold")
+    table.add_column("change", justify="right")
+    for p in trace.parameters:
+        new = trace.updated.get(p.id, p.value)
+        change = new - p.value
+        table.add_row(
+            p.id,
+            number(p.value, precision),
+            "→",
+            number(new, precision),
+            "" if change == 0 else number(change, precision),
+        )
+    return table
+
+
+def loss_line(trace: Trace, precision: int) -> Text:
+    """E_total before → after."""
+    change = trace.loss_after - trace.loss_before
+    label = (
+        "E_total"
+        if len(trace.spec.samples) == 1
+        else f"E ({trace.spec.training.reduction} over samples)"
+    )
+    text = Text(f"{label}: ")
+    text.append(number(trace.loss_before, precision))
+    text.append(" → ")
+    text.append(number(trace.loss_after, precision), style="bold")
+    text.append(f"  ({'+' if change >= 0 else ''}{number(change, precision)})")
+    return text
+
+
+def render_trace(
+    trace: Trace,
+    steps: Iterable[Step] | None = None,
+    *,
+    precision: int = 9,
+    summary: bool = True,
+) -> RenderableType:
+    """The trace (or the given subset of its steps) as tables, then parameters and E_total."""
+    chosen = trace.steps if steps is None else list(steps)
+    sub = Trace(trace.spec, chosen)
+    parts: list[RenderableType] = [
+        Text(trace.spec.name, style="bold underline"),
+        Text(""),
+    ]
+    for (phase, layer, sample, update), group in iter_phases(sub):
+        parts.append(step_table(group_title(trace, phase, layer, sample, update), group, precision))
+        parts.append(Text(""))
+    if summary:
+        parts.append(parameter_table(trace, precision))
+        parts.append(Text(""))
+        parts.append(loss_line(trace, precision))
+    return Group(*parts)
