@@ -1,11 +1,11 @@
-"""The command line: parse options, call the engine, print through one routine, pick exit codes.
+"""What every command shares: the typer app, the two consoles, one output routine, errors.
 
-This is the only module that imports typer or prints. Data goes to stdout; messages go to stderr.
+The `cli` package is the only place that imports typer or prints. Data goes to stdout; messages
+go to stderr.
 """
 
 from __future__ import annotations
 
-import difflib
 import signal
 import sys
 from enum import Enum
@@ -15,14 +15,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console, RenderableType
 
-from . import __version__
-from .engine import step as run_step
-from .errors import ExitCode
-from .render import jsonfmt
-from .render.table import render_trace
-from .source import SourceError
-from .spec import UPDATE_ORDERS, Spec, load_spec
-from .trace import PHASES, Trace
+from .. import __version__
+from ..errors import ExitCode
+from ..source import SourceError
+from ..spec import UPDATE_ORDERS, Spec, load_spec
+from ..trace import PHASES
 
 app = typer.Typer(
     name="backprop",
@@ -120,69 +117,6 @@ ConfigArg = Annotated[
         exists=False,
     ),
 ]
-
-
-# --- step --------------------------------------------------------------------------------------
-
-
-@app.command()
-def step(
-    config: ConfigArg = None,
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, or json (the full trace).")
-    ] = Format.table,
-    precision: Annotated[
-        int, typer.Option(min=0, max=17, help="Decimals shown in tables (JSON is always full).")
-    ] = 9,
-    only: Annotated[
-        list[str] | None,
-        typer.Option("--only", help="Show only steps whose id matches (glob; repeatable)."),
-    ] = None,
-    phase: Annotated[
-        list[Phase] | None, typer.Option("--phase", help="Show only this phase (repeatable).")
-    ] = None,
-    sample: Annotated[
-        int | None, typer.Option("--sample", min=1, help="Show only sample K (1 = the first).")
-    ] = None,
-    update_order: Annotated[
-        UpdateOrder | None,
-        typer.Option(
-            "--update-order",
-            help="simultaneous: every gradient from the weights before the update (the post's "
-            "text); sequential: hidden deltas use the already updated output weights.",
-        ),
-    ] = None,
-) -> None:
-    """One update, every quantity computed, in the post's notation.
-
-    [bold]Examples[/]
-
-      backprop step                                 [dim]# the worked example[/]
-      backprop step configs/mazur.yaml --only 'dE_total/dw*'
-      backprop step net.yaml --format json | jq '.steps[] | select(.id=="dE_total/dw5") | .value'
-    """
-    spec = load(config)
-    if sample is not None and sample > len(spec.samples):
-        fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
-    trace = run_step(spec, update_order=update_order.value if update_order else None)
-    phases = [p.value for p in phase] if phase else None
-    steps = trace.select(only, phases, None if sample is None else sample - 1)
-    if only and not steps:
-        _no_match(trace, only)
-    filtered = bool(only or phases or sample is not None)
-    if format is Format.json:
-        doc = trace.to_dict()
-        doc["steps"] = [s.to_dict() for s in steps]
-        emit(jsonfmt.dumps(doc))
-    else:
-        emit(render_trace(trace, steps, precision=precision, summary=not filtered))
-
-
-def _no_match(trace: Trace, patterns: list[str]) -> NoReturn:
-    ids = trace.ids()
-    near = difflib.get_close_matches(patterns[0], ids, n=5, cutoff=0.4)
-    hint = f"; closest: {', '.join(near)}" if near else ""
-    fail(f"--only {' '.join(patterns)}: no step matches{hint}")
 
 
 # --- entry point -------------------------------------------------------------------------------
