@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from . import optim
 from .functions import ACTIVATIONS, LOSSES, SOFTMAX, log_softmax, softmax, softplus
 from .spec import Spec
 from .trace import Step, Trace
@@ -99,8 +100,16 @@ class _Recorder:
 class _Pass:
     """One sample's forward, loss and backward computation with the current parameters."""
 
-    def __init__(self, spec: Spec, names: Names, params: dict[str, float], r: _Recorder) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        names: Names,
+        params: dict[str, float],
+        r: _Recorder,
+        state: optim.State | None = None,
+    ) -> None:
         self.spec, self.names, self.params, self.r = spec, names, params, r
+        self.state = state
 
     def forward(self, x: Sequence[float], suffix: str = "") -> list[list[float]]:
         """Record net_n and out_n for every neuron; return the outputs of every layer."""
@@ -275,7 +284,9 @@ class _Pass:
         phase = self.r.phase
         self.r.phase = "update"
         ids = [pid for pid in grads if _layer_of(self.names, pid) == k]
-        updated.update(apply_sgd(self.r, self.spec, self.params, grads, ids, "dE_total", k))
+        updated.update(
+            apply_sgd(self.r, self.spec, self.params, grads, ids, "dE_total", k, self.state)
+        )
         self.r.phase = phase
 
     def _output_deltas(
@@ -463,22 +474,102 @@ def apply_sgd(
     ids: Sequence[str],
     grad_name: str,
     layer: int | None = None,
+    state: optim.State | None = None,
 ) -> dict[str, float]:
-    """Record `w5+ = w5 − η·dE_total/dw5` for each id; return the new values."""
-    eta = spec.training.learning_rate
+    """Record the update of each id (the optimizer's own steps, then `w5+`); return the new values.
+
+    Plain sgd records `w5+ = w5 − η·dE_total/dw5`. `state` carries the optimizer's slots and update
+    count t across updates (a fresh one, on its first update, when not given).
+    """
+    if state is None:
+        state = optim.State.of(spec.training)
+        state.t += 1
     new: dict[str, float] = {}
     names = Names.of(spec)
     for pid in ids:
-        g_sym = f"{grad_name}/d{pid}"
         k = layer if layer is not None else _layer_of(names, pid)
-        new[pid] = r.rec(
-            f"{pid}+",
+        new[pid] = _update(r, state, k, pid, params[pid], f"{grad_name}/d{pid}", grads[pid])
+    return new
+
+
+def _update(
+    r: _Recorder, st: optim.State, k: int, pid: str, w: float, g_sym: str, g: float
+) -> float:
+    """One parameter's update under the optimizer in `st` (see optim.py for the conventions)."""
+    eta, new = st.lr, f"{pid}+"
+    if st.name == "sgd":
+        return r.rec(
+            new,
             k,
             f"{{{pid}}} - {{η}} * {{{g_sym}}}",
-            {pid: params[pid], "η": eta, g_sym: grads[pid]},
-            params[pid] - eta * grads[pid],
+            {pid: w, "η": eta, g_sym: g},
+            optim.sgd(w, g, eta),
         )
-    return new
+    if st.name in ("momentum", "nesterov"):
+        mu, v_id = st.momentum, f"v_{pid}"
+        v_old = st.slot("velocity", pid)
+        v = r.rec(
+            v_id,
+            k,
+            f"{{μ}} * {{{v_id}}} + {{{g_sym}}}",
+            {"μ": mu, v_id: v_old, g_sym: g},
+            optim.velocity(v_old, g, mu),
+        )
+        st.slots["velocity"][pid] = v
+        if st.name == "momentum":
+            return r.rec(
+                new,
+                k,
+                f"{{{pid}}} - {{η}} * {{{v_id}}}",
+                {pid: w, "η": eta, v_id: v},
+                optim.momentum_step(w, v, eta),
+            )
+        return r.rec(
+            new,
+            k,
+            f"{{{pid}}} - {{η}} * ({{{g_sym}}} + {{μ}} * {{{v_id}}})",
+            {pid: w, "η": eta, g_sym: g, "μ": mu, v_id: v},
+            optim.nesterov_step(w, g, v, eta, mu),
+        )
+    b1, b2, t = st.beta1, st.beta2, float(st.t)
+    m_id, v_id, mh_id, vh_id = f"m_{pid}", f"v_{pid}", f"m\u0302_{pid}", f"v\u0302_{pid}"
+    m_old, v_old = st.slot("m", pid), st.slot("v", pid)
+    m = r.rec(
+        m_id,
+        k,
+        f"{{β1}} * {{{m_id}}} + (1 - {{β1}}) * {{{g_sym}}}",
+        {"β1": b1, m_id: m_old, g_sym: g},
+        optim.first_moment(m_old, g, b1),
+    )
+    v = r.rec(
+        v_id,
+        k,
+        f"{{β2}} * {{{v_id}}} + (1 - {{β2}}) * {{{g_sym}}}^2",
+        {"β2": b2, v_id: v_old, g_sym: g},
+        optim.second_moment(v_old, g, b2),
+    )
+    st.slots["m"][pid], st.slots["v"][pid] = m, v
+    m_hat = r.rec(
+        mh_id,
+        k,
+        f"{{{m_id}}} / (1 - {{β1}}^{{t}})",
+        {m_id: m, "β1": b1, "t": t},
+        optim.corrected(m, b1, st.t),
+    )
+    v_hat = r.rec(
+        vh_id,
+        k,
+        f"{{{v_id}}} / (1 - {{β2}}^{{t}})",
+        {v_id: v, "β2": b2, "t": t},
+        optim.corrected(v, b2, st.t),
+    )
+    return r.rec(
+        new,
+        k,
+        f"{{{pid}}} - {{η}} * {{{mh_id}}} / (sqrt({{{vh_id}}}) + {{ε}})",
+        {pid: w, "η": eta, mh_id: m_hat, vh_id: v_hat, "ε": st.eps},
+        optim.adam_step(w, m_hat, v_hat, eta, st.eps),
+    )
 
 
 def initial_values(spec: Spec) -> dict[str, float]:
@@ -486,8 +577,18 @@ def initial_values(spec: Spec) -> dict[str, float]:
     return {p.id: p.value for p in spec.parameters()}
 
 
-def step(spec: Spec, *, update_order: str | None = None, round_to: int | None = None) -> Trace:
-    """One pass over the samples in the configured mode, every quantity recorded."""
+def step(
+    spec: Spec,
+    *,
+    update_order: str | None = None,
+    round_to: int | None = None,
+    state: optim.State | None = None,
+) -> Trace:
+    """One pass over the samples in the configured mode, every quantity recorded.
+
+    The optimizer starts from the state saved in the spec, or from `state` (which is then updated
+    in place, so that a caller can run epoch after epoch).
+    """
     order = update_order or spec.training.update_order
     r = _Recorder(round_to)
     names = Names.of(spec)
@@ -495,10 +596,12 @@ def step(spec: Spec, *, update_order: str | None = None, round_to: int | None = 
     trace = Trace(spec, parameters=spec.parameters())
     trace.loss_before = dataset_loss(spec, params)
     reduction = spec.training.reduction
+    state = state or optim.State.of(spec.training)
     for u, batch in enumerate(batches(spec)):
         r.update = u
+        state.t += 1
         per_sample: list[tuple[dict[str, float], list[str]]] = []
-        pass_ = _Pass(spec, names, params, r)
+        pass_ = _Pass(spec, names, params, r, state)
         sequential: dict[str, float] | None = None
         for s in batch:
             sample = spec.samples[s]
@@ -521,7 +624,7 @@ def step(spec: Spec, *, update_order: str | None = None, round_to: int | None = 
             grads, ids = _aggregate(r, spec, batch, per_sample, reduction)
             grad_name = "dE_batch"
         r.phase = "update"
-        params.update(apply_sgd(r, spec, params, grads, ids, grad_name))
+        params.update(apply_sgd(r, spec, params, grads, ids, grad_name, state=state))
     r.update = None
     r.phase = "after"
     pass_ = _Pass(spec, names, params, r)

@@ -33,6 +33,13 @@ OPTIMIZERS: dict[str, dict[str, float]] = {
     "nesterov": {"momentum": 0.9},
     "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
 }
+# The state each rule keeps per parameter, by slot name (training.optimizer.state; see optim.py).
+OPTIMIZER_SLOTS: dict[str, tuple[str, ...]] = {
+    "sgd": (),
+    "momentum": ("velocity",),
+    "nesterov": ("velocity",),
+    "adam": ("m", "v"),
+}
 MAX_MAGNITUDE = 1e6  # beyond this, sigmoid and friends only ever see ±inf-like inputs
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 BUNDLED_EXAMPLE = "mazur.yaml"
@@ -587,6 +594,13 @@ class _Validator:
                 if key == "step":
                     kwargs["step"] = self.integer(slot, (*spath, "step"))
                     continue
+                allowed = ("step", *OPTIMIZER_SLOTS[name])
+                if key not in allowed:
+                    raise self.fail(
+                        (*spath, key),
+                        f"unknown state {key!r}{closest(str(key), allowed)} for optimizer "
+                        f"{name}; allowed: " + ", ".join(allowed),
+                    )
                 if not isinstance(slot, dict):
                     raise self.fail(
                         (*spath, key),
