@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from . import optim
 from .engine import Names, batches
 from .spec import Spec
-from .train import Kernel
+from .train import Kernel, parameter_values
 
 Array = NDArray[np.float64]
 
@@ -66,17 +66,7 @@ class NpKernel(Kernel):
     # --- state ----------------------------------------------------------------------------------
 
     def parameters(self) -> dict[str, float]:
-        values: dict[str, float] = {}
-        for k in range(self.L + 1):
-            for j, row in enumerate(self.names.weight[k]):
-                for i, pid in enumerate(row):
-                    values[pid] = float(self.W[k][j, i])
-            b = self.B[k]
-            if b is not None:
-                for j, pid in enumerate(self.names.bias[k]):
-                    assert pid is not None
-                    values[pid] = float(b[0] if self.shared[k] else b[j])
-        return {p.id: values[p.id] for p in self.spec.parameters()}
+        return parameter_values(self.spec, self.names, self.W, self.B)
 
     def slots(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -165,7 +155,8 @@ class NpKernel(Kernel):
             else:
                 g = np.where(t != 0, -t / o, 0.0)
         if act == "softmax":
-            return o * (g - (g * o).sum(axis=1, keepdims=True))
+            soft: Array = o * (g - (g * o).sum(axis=1, keepdims=True))
+            return soft
         return _chain(act, g, net, o, self.alphas[self.L])
 
     def epoch(self) -> float:

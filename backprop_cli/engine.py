@@ -596,7 +596,7 @@ def step(
     trace = Trace(spec, parameters=spec.parameters())
     trace.loss_before = dataset_loss(spec, params)
     reduction = spec.training.reduction
-    state = state or optim.State.of(spec.training)
+    state = state if state is not None else optim.State.of(spec.training)
     for u, batch in enumerate(batches(spec)):
         r.update = u
         state.t += 1

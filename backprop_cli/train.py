@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import optim
-from .engine import Names, _loss_term, batches
+from .engine import (
+    Names,
+    _loss_term,
+    batches,
+    dataset_loss,
+    forward_values,
+    initial_values,
+    step,
+)
 from .functions import ACTIVATIONS, LOSSES, SOFTMAX, log_softmax, softmax
 from .spec import Spec
 
@@ -59,16 +67,25 @@ def choose_kernel(spec: Spec, kernel: str = "auto") -> str:
 class Trainer:
     """Trains a spec epoch by epoch; holds the parameters, optimizer state and epoch count."""
 
-    def __init__(self, spec: Spec, *, update_order: str | None = None, kernel: str = "auto"):
+    def __init__(
+        self,
+        spec: Spec,
+        *,
+        update_order: str | None = None,
+        kernel: str = "auto",
+        round_to: int | None = None,
+    ):
         self.spec = spec
         self.order = update_order or spec.training.update_order
         self.state = optim.State.of(spec.training)
         self.epochs_done = spec.training.epochs_done
-        self.kernel_name = choose_kernel(spec, kernel)
-        if self.kernel_name == "numpy":
+        self.kernel_name = "engine" if round_to is not None else choose_kernel(spec, kernel)
+        if round_to is not None:
+            self.kernel: Kernel = RoundKernel(spec, self.order, self.state, round_to)
+        elif self.kernel_name == "numpy":
             from ._npkernel import NpKernel
 
-            self.kernel: Kernel = NpKernel(spec, self.order, self.state)
+            self.kernel = NpKernel(spec, self.order, self.state)
         else:
             self.kernel = PyKernel(spec, self.order, self.state)
         self.loss_before = self.loss = self.kernel.evaluate()
@@ -82,7 +99,12 @@ class Trainer:
         self.diverged_at: int | None = None
         for _ in range(epochs):
             keep = self.kernel.snapshot()
-            loss = self.kernel.epoch()
+            try:
+                loss = self.kernel.epoch()
+            except KeyboardInterrupt:
+                # Ctrl-C mid-epoch: go back to the end of the last whole epoch.
+                self.kernel.restore(keep)
+                raise
             if not math.isfinite(loss):
                 self.kernel.restore(keep)
                 self.diverged_at = self.epochs_done + 1
@@ -103,6 +125,23 @@ class Trainer:
         """The spec with the trained parameters and optimizer state (what --save writes)."""
         self.state.slots = self.kernel.slots()
         return optim.with_state(self.spec, self.parameters(), self.state, self.epochs_done)
+
+
+def parameter_values(
+    spec: Spec, names: Names, W: Sequence[Any], B: Sequence[Any]
+) -> dict[str, float]:
+    """Parameters by id from weights W[k][j][i] and biases B[k] (one value when shared)."""
+    values: dict[str, float] = {}
+    for k, layer in enumerate(spec.layers):
+        for j, row in enumerate(names.weight[k]):
+            for i, pid in enumerate(row):
+                values[pid] = float(W[k][j][i])
+        b = B[k]
+        if b is not None:
+            for j, bid in enumerate(names.bias[k]):
+                assert bid is not None
+                values[bid] = float(b[0] if layer.bias_shared else b[j])
+    return {p.id: values[p.id] for p in spec.parameters()}
 
 
 class Kernel:
@@ -128,6 +167,65 @@ class Kernel:
 
     def outputs(self) -> list[list[float]]:
         raise NotImplementedError
+
+
+class RoundKernel(Kernel):
+    """The recording engine, epoch by epoch, every intermediate rounded to `round_to` decimals:
+    training as a person with a calculator would do it (slow, and meant to be)."""
+
+    def __init__(self, spec: Spec, order: str, state: optim.State, round_to: int) -> None:
+        self.spec, self.order, self.state, self.round_to = spec, order, state, round_to
+        self.params = initial_values(spec)
+
+    def evaluate(self) -> float:
+        return dataset_loss(self.spec, self.params)
+
+    def epoch(self) -> float:
+        spec = self.spec.with_parameters(self.params)
+        trace = step(spec, update_order=self.order, round_to=self.round_to, state=self.state)
+        self.params = dict(trace.updated)
+        return trace.steps[-1].value  # E_total after the epoch, rounded as written down
+
+    def snapshot(self) -> Any:
+        slots = {s: dict(v) for s, v in self.state.slots.items()}
+        return dict(self.params), slots, self.state.t
+
+    def restore(self, snap: Any) -> None:
+        self.params, self.state.slots, self.state.t = snap
+
+    def parameters(self) -> dict[str, float]:
+        return dict(self.params)
+
+    def slots(self) -> dict[str, dict[str, float]]:
+        return {s: dict(v) for s, v in self.state.slots.items()}
+
+    def outputs(self) -> list[list[float]]:
+        return [forward_values(self.spec, self.params, s.inputs)[-1] for s in self.spec.samples]
+
+
+class Curve:
+    """E_total by epoch in at most `cap` points: when full, every other point goes and the
+    stride doubles, so memory stays flat however many epochs run."""
+
+    def __init__(self, cap: int = 1024) -> None:
+        self.cap, self.stride = cap, 1
+        self.points: list[tuple[int, float]] = []
+        self.last: tuple[int, float] | None = None
+
+    def add(self, epoch: int, loss: float) -> None:
+        self.last = (epoch, loss)
+        if epoch % self.stride:
+            return
+        self.points.append((epoch, loss))
+        if len(self.points) >= self.cap:
+            self.stride *= 2
+            self.points = [p for p in self.points if p[0] % self.stride == 0 or p is self.points[0]]
+
+    def all(self) -> list[tuple[int, float]]:
+        """The kept points, always with the last epoch."""
+        if self.last is not None and (not self.points or self.points[-1] != self.last):
+            return [*self.points, self.last]
+        return list(self.points)
 
 
 # A layer's trainable numbers as rows: one row per neuron's weights, then the bias row (per-neuron
@@ -174,7 +272,8 @@ class PyKernel(Kernel):
         rows = [list(r) for r in self.names.weight[k]]
         if self.train_bias[k]:
             b = self.names.bias[k]
-            rows.append([b[0]] if self.shared[k] else [x for x in b if x is not None])
+            ids = [x for x in b if x is not None]
+            rows.append(ids[:1] if self.shared[k] else ids)
         return rows
 
     def _rows(self, k: int) -> Rows:
@@ -186,17 +285,7 @@ class PyKernel(Kernel):
         return rows
 
     def parameters(self) -> dict[str, float]:
-        values: dict[str, float] = {}
-        for k in range(self.L + 1):
-            for j, row in enumerate(self.W[k]):
-                for i, w in enumerate(row):
-                    values[self.names.weight[k][j][i]] = w
-            b = self.B[k]
-            if b is not None:
-                for j, pid in enumerate(self.names.bias[k]):
-                    assert pid is not None
-                    values[pid] = b[0] if self.shared[k] else b[j]
-        return {p.id: values[p.id] for p in self.spec.parameters()}
+        return parameter_values(self.spec, self.names, self.W, self.B)
 
     def slots(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -230,7 +319,7 @@ class PyKernel(Kernel):
             nets = []
             for j, row in enumerate(rows):
                 total = 0.0
-                for w, xi in zip(row, prev):
+                for w, xi in zip(row, prev, strict=True):
                     total += w * xi
                 if b is not None:
                     total += b[0] if self.shared[k] else b[j]
@@ -258,11 +347,11 @@ class PyKernel(Kernel):
         """E_total of one sample (engine._Pass.loss)."""
         total = 0.0
         if self.loss_name == "half_sse":
-            for t, o in zip(targets, outs):
+            for t, o in zip(targets, outs, strict=True):
                 total += 0.5 * (t - o) ** 2
             return total
         log_outs = log_softmax(nets) if self.loss_name == "cross_entropy" else None
-        for j, (t, o) in enumerate(zip(targets, outs)):
+        for j, (t, o) in enumerate(zip(targets, outs, strict=True)):
             total += _loss_term(self.loss_name, t, o, nets[j], self.n_out, log_outs, j)
         return total
 
@@ -270,7 +359,7 @@ class PyKernel(Kernel):
         """E_total over all samples; keeps the forward passes for the next epoch's first update."""
         cache = [self.forward(x) for x, _ in self.samples]
         total = 0.0
-        for (nets, outs), (_, targets) in zip(cache, self.samples):
+        for (nets, outs), (_, targets) in zip(cache, self.samples, strict=True):
             total += self.sample_loss(nets[-1], outs[-1], targets)
         self.cache = cache
         return total / len(self.samples) if self.mean else total
@@ -284,9 +373,9 @@ class PyKernel(Kernel):
         loss, act, n = self.loss_name, self.acts[self.L], self.n_out
         if act == SOFTMAX:
             if loss == "cross_entropy":
-                return [o - t for o, t in zip(outs, targets)]
+                return [o - t for o, t in zip(outs, targets, strict=True)]
             df = LOSSES[loss].df
-            g = [df(t, o, n) for t, o in zip(targets, outs)]
+            g = [df(t, o, n) for t, o in zip(targets, outs, strict=True)]
             deltas = []
             for j in range(n):
                 value = 0.0
@@ -296,12 +385,15 @@ class PyKernel(Kernel):
                 deltas.append(value)
             return deltas
         if loss == "binary_cross_entropy" and act == "sigmoid":
-            return [(o - t) / n for o, t in zip(outs, targets)]
+            return [(o - t) / n for o, t in zip(outs, targets, strict=True)]
         if loss == "half_sse" and act == "sigmoid":
-            return [-(t - o) * o * (1.0 - o) for t, o in zip(targets, outs)]
+            return [-(t - o) * o * (1.0 - o) for t, o in zip(targets, outs, strict=True)]
         df, a = LOSSES[loss].df, ACTIVATIONS[act]
         alpha = self.alphas[self.L]
-        return [a.delta(df(t, o, n), net, o, alpha) for t, o, net in zip(targets, outs, nets)]
+        return [
+            a.delta(df(t, o, n), net, o, alpha)
+            for t, o, net in zip(targets, outs, nets, strict=True)
+        ]
 
     def _hidden_deltas(
         self, k: int, upper: list[float], nets: list[float], outs: list[float]
@@ -353,19 +445,19 @@ class PyKernel(Kernel):
         return grads
 
     def update_layer(self, k: int, grads: Rows) -> None:
-        """Apply the optimizer to layer k in place (the functions of optim.py, element by element)."""
+        """Apply the optimizer to layer k in place (optim.py, element by element)."""
         st = self.state
         rows = self._rows(k)
         lr = st.lr
         if st.name == "sgd":
             sgd = optim.sgd
-            for row, grow in zip(rows, grads):
+            for row, grow in zip(rows, grads, strict=True):
                 for i, g in enumerate(grow):
                     row[i] = sgd(row[i], g, lr)
         elif st.name in ("momentum", "nesterov"):
             mu, vel = st.momentum, optim.velocity
             step = optim.momentum_step
-            for row, grow, vrow in zip(rows, grads, self.S["velocity"][k]):
+            for row, grow, vrow in zip(rows, grads, self.S["velocity"][k], strict=True):
                 for i, g in enumerate(grow):
                     v = vrow[i] = vel(vrow[i], g, mu)
                     if st.name == "momentum":
@@ -375,7 +467,9 @@ class PyKernel(Kernel):
         else:
             b1, b2, eps, t = st.beta1, st.beta2, st.eps, st.t
             c = optim.corrected
-            for row, grow, mrow, vrow in zip(rows, grads, self.S["m"][k], self.S["v"][k]):
+            for row, grow, mrow, vrow in zip(
+                rows, grads, self.S["m"][k], self.S["v"][k], strict=True
+            ):
                 for i, g in enumerate(grow):
                     m = mrow[i] = optim.first_moment(mrow[i], g, b1)
                     v = vrow[i] = optim.second_moment(vrow[i], g, b2)
