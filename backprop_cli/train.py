@@ -105,6 +105,9 @@ class Trainer:
                 # Ctrl-C mid-epoch: go back to the end of the last whole epoch.
                 self.kernel.restore(keep)
                 raise
+            except (ArithmeticError, ValueError):
+                # Python floats raise where numpy gives inf: x**2 overflowing, log(0), 1/0.
+                loss = math.nan
             if not math.isfinite(loss):
                 self.kernel.restore(keep)
                 self.diverged_at = self.epochs_done + 1
@@ -121,9 +124,26 @@ class Trainer:
         """The network's outputs for every sample, with the current parameters."""
         return self.kernel.outputs()
 
+    def summary(self, epochs: int, status: str) -> dict[str, Any]:
+        """The `summary` record of docs/train-format.md (JSON-ready: finite floats only)."""
+        return {
+            "type": "summary",
+            "epochs": epochs,
+            "epochs_done": self.epochs_done,
+            "status": status,
+            "E_total_before": self.loss_before,
+            "E_total": self.loss,
+            "parameters": self.parameters(),
+            "outputs": self.outputs(),
+        }
+
     def trained_spec(self) -> Spec:
         """The spec with the trained parameters and optimizer state (what --save writes)."""
-        self.state.slots = self.kernel.slots()
+        order = [p.id for p in self.spec.parameters()]
+        self.state.slots = {
+            name: {pid: v[pid] for pid in order if pid in v}
+            for name, v in self.kernel.slots().items()
+        }
         return optim.with_state(self.spec, self.parameters(), self.state, self.epochs_done)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import step as _step  # noqa: F401  (registers the command)
+from . import train as _train  # noqa: F401  (registers the command)
 from .common import app, main
 
 __all__ = ["app", "main"]

@@ -1,0 +1,318 @@
+"""`backprop train`: many epochs, a summary a student can read, a JSONL stream, saved results."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ExitCode
+from ..render import jsonfmt, number
+from ..spec import MAX_MAGNITUDE, Spec
+from ..train import KERNELS, Curve, Trainer
+from .common import ConfigArg, UpdateOrder, _quiet_broken_pipe, app, emit, fail, load, stderr
+
+PLOT_HINT = "pip install 'backprop-cli[plot]'"
+
+
+class TrainFormat(str, Enum):
+    """Output formats of `backprop train`."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class Kernel(str, Enum):
+    """Which training kernel runs (auto: by network size)."""
+
+    auto = "auto"
+    python = "python"
+    numpy = "numpy"
+
+
+assert tuple(k.value for k in Kernel) == KERNELS
+
+
+@app.command()
+def train(
+    config: ConfigArg = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--epochs",
+            "-n",
+            min=0,
+            show_default=False,
+            help="Epochs to run (one pass over all samples each). Default: training.epochs, "
+            "else 1.",
+        ),
+    ] = None,
+    format: Annotated[
+        TrainFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (a summary), json (the summary record), or jsonl (one record per epoch "
+            "as training goes, then the summary).",
+        ),
+    ] = TrainFormat.table,
+    every: Annotated[
+        int | None,
+        typer.Option(
+            "--every",
+            min=1,
+            help="Report E_total every K epochs (a table; in jsonl, every K-th epoch record).",
+        ),
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            help="Write the trained network (a config with the optimizer state) to OUT.yaml.",
+            metavar="OUT.yaml",
+            dir_okay=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --save overwrite a file.")] = False,
+    update_order: Annotated[
+        UpdateOrder | None,
+        typer.Option(
+            "--update-order",
+            help="Override training.update_order (sequential: the post's closing figures).",
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help=f"Write the loss curve to FILE.png or FILE.svg (needs: {PLOT_HINT}).",
+            metavar="FILE",
+            dir_okay=False,
+        ),
+    ] = None,
+    round_to: Annotated[
+        int | None,
+        typer.Option(
+            "--round",
+            min=0,
+            max=15,
+            help="Round every intermediate to N decimals, as with a calculator (slow), and show "
+            "the drift from the exact run.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    precision: Annotated[
+        int, typer.Option(min=0, max=17, help="Decimals shown in tables (JSON is always full).")
+    ] = 9,
+    kernel: Annotated[
+        Kernel,
+        typer.Option(help="auto picks by network size: python (exact), numpy (large nets)."),
+    ] = Kernel.auto,
+) -> None:
+    """Train for many epochs, then summarise: E_total, outputs, parameters, the loss curve.
+
+    An epoch is one pass over all samples in the configured mode; its E_total is the loss
+    after the epoch's updates, as the post reports it. Ctrl-C stops after the current epoch,
+    prints the summary so far (and saves with --save), exit 130. A loss that is no longer a
+    number stops training with exit 1, keeping the last finite parameters.
+
+    [bold]Examples[/]
+
+      backprop train --epochs 10000                [dim]# the post's 10,000 rounds[/]
+      backprop train --epochs 4000 --save run.yaml && backprop train run.yaml --epochs 6000
+      backprop train -n 10000 --format jsonl | tail -n 1 | jq .E_total
+    """
+    try:
+        _train(
+            config,
+            epochs,
+            format,
+            every,
+            save,
+            force,
+            update_order,
+            plot,
+            round_to,
+            quiet,
+            precision,
+            kernel,
+        )
+    except BrokenPipeError:
+        # Click would turn a closed pipe (`| head`) into exit 1; end quietly, as `head` expects.
+        _quiet_broken_pipe()
+
+
+def _train(
+    config: Path | None,
+    epochs: int | None,
+    format: TrainFormat,
+    every: int | None,
+    save: Path | None,
+    force: bool,
+    update_order: UpdateOrder | None,
+    plot: Path | None,
+    round_to: int | None,
+    quiet: bool,
+    precision: int,
+    kernel: Kernel,
+) -> None:
+    spec = load(config)
+    n = epochs if epochs is not None else (spec.training.epochs or 1)
+    _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
+    order = update_order.value if update_order else None
+    trainer = Trainer(spec, update_order=order, kernel=kernel.value, round_to=round_to)
+    exact = Trainer(spec, update_order=order) if round_to is not None else None
+    curve = Curve()
+    curve.add(trainer.epochs_done, trainer.loss)
+    table_rows: list[tuple[int, float]] = []
+    stream = format is TrainFormat.jsonl
+    status, ran = "completed", 0
+    progress = _progress(n, quiet or (format is not TrainFormat.table and not stderr.is_terminal))
+    try:
+        exact_epochs = exact.run(n) if exact is not None else None
+        for rec in trainer.run(n):
+            ran += 1
+            if exact_epochs is not None:
+                next(exact_epochs, None)
+            curve.add(rec.epoch, rec.E_total)
+            if every is None or ran % every == 0:
+                if stream:
+                    sys.stdout.write(
+                        f'{{"type": "epoch", "epoch": {rec.epoch}, "E_total": {rec.E_total!r}}}\n'
+                    )
+                    sys.stdout.flush()
+                elif every is not None:
+                    table_rows.append((rec.epoch, rec.E_total))
+            if progress is not None and (ran & 63 == 0 or ran == n):
+                progress.advance(ran, rec.E_total)
+        if trainer.diverged_at is not None:
+            status = "diverged"
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        if progress is not None:
+            progress.stop()
+    summary = trainer.summary(ran, status)
+    drift = _drift(trainer, exact) if exact is not None else None
+    if drift is not None:
+        summary["drift"] = drift
+    if format is TrainFormat.table:
+        from ..render.training import render_summary
+
+        emit(render_summary(spec, summary, curve.all(), table_rows, drift, precision))
+    else:
+        emit(jsonfmt.dumps(summary, indent=None if stream else 2))
+    _finish(spec, trainer, save, plot, curve, status)
+
+
+def _check_outputs(save: Path | None, force: bool, plot: Path | None) -> None:
+    if save is not None:
+        if save.exists() and not force:
+            fail(f"--save {save}: the file exists; add --force to overwrite it")
+        if not save.parent.is_dir():
+            fail(f"--save {save}: no such folder {str(save.parent)!r}")
+    if plot is not None:
+        if plot.suffix.lower() not in (".png", ".svg"):
+            fail(f"--plot {plot}: give a .png or .svg file name")
+        if importlib.util.find_spec("matplotlib") is None:
+            fail(f"--plot needs matplotlib: {PLOT_HINT}")
+
+
+def _drift(trainer: Trainer, exact: Trainer) -> dict[str, Any]:
+    """How far the rounded run has moved from the exact one."""
+    rounded, true = trainer.parameters(), exact.parameters()
+    return {
+        "E_total": exact.loss,
+        "E_total_drift": trainer.loss - exact.loss,
+        "parameters": {pid: rounded[pid] - true[pid] for pid in rounded},
+    }
+
+
+def _finish(
+    spec: Spec, trainer: Trainer, save: Path | None, plot: Path | None, curve: Curve, status: str
+) -> None:
+    """Save, plot, report how training ended, and exit with its code."""
+    from ..files import dump_spec, write_atomic
+
+    if save is not None:
+        header = (
+            f"Trained by `backprop train`: {trainer.epochs_done} epochs in all "
+            f"(E_total {trainer.loss!r}).\nResume with: backprop train {save} --epochs N"
+        )
+        trained = trainer.trained_spec()
+        write_atomic(save, dump_spec(trained, header))
+        big = [p.id for p in trained.parameters() if abs(p.value) > MAX_MAGNITUDE]
+        note = (
+            f" (but {', '.join(big[:3])}{', ...' if len(big) > 3 else ''} exceed ±{MAX_MAGNITUDE:g}, "
+            "the most a config may hold, so it records the failure and will not load)"
+            if big
+            else ""
+        )
+        stderr.print(f"saved {save}{note}", highlight=False)
+    if plot is not None:
+        from ..render.curve import plot_curve
+
+        plot_curve(curve.all(), plot, spec.name)
+        stderr.print(f"wrote {plot}", highlight=False)
+    if status == "diverged":
+        lr = number(spec.training.learning_rate)
+        fail(
+            f"E_total is no longer a finite number at epoch {trainer.diverged_at}: the learning "
+            f"rate {lr} is probably too large (try a smaller one); kept the parameters of "
+            f"epoch {trainer.epochs_done}",
+            ExitCode.FAILED,
+        )
+    if status == "interrupted":
+        stderr.print(f"interrupted after epoch {trainer.epochs_done}", highlight=False)
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+
+
+class _Progress:
+    """A rich progress bar on stderr, with E_total."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("epoch"),
+            MofNCompleteColumn(),
+            BarColumn(),
+            TextColumn("E_total {task.fields[loss]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=stderr,
+            transient=True,
+        )
+        self.task = self.bar.add_task("train", total=total, loss="")
+        self.start = time.monotonic()
+        self.started = False
+
+    def advance(self, done: int, loss: float) -> None:
+        # Only runs that last more than a moment get a bar.
+        if not self.started and time.monotonic() - self.start > 0.3:
+            self.bar.start()
+            self.started = True
+        self.bar.update(self.task, completed=done, loss=number(loss, 9))
+
+    def stop(self) -> None:
+        if self.started:
+            self.bar.stop()
+
+
+def _progress(total: int, off: bool) -> _Progress | None:
+    if off or not stderr.is_terminal or total < 2:
+        return None
+    return _Progress(total)
