@@ -248,12 +248,13 @@ def _finish(
         trained = trainer.trained_spec()
         write_atomic(save, dump_spec(trained, header))
         big = [p.id for p in trained.parameters() if abs(p.value) > MAX_MAGNITUDE]
-        note = (
-            f" (but {', '.join(big[:3])}{', ...' if len(big) > 3 else ''} exceed ±{MAX_MAGNITUDE:g}, "
-            "the most a config may hold, so it records the failure and will not load)"
-            if big
-            else ""
-        )
+        note = ""
+        if big:
+            names = ", ".join(big[:3]) + (", ..." if len(big) > 3 else "")
+            note = (
+                f" (but {names} exceed ±{MAX_MAGNITUDE:g}, the most a config may hold, so it "
+                "records the failure and will not load)"
+            )
         stderr.print(f"saved {save}{note}", highlight=False)
     if plot is not None:
         from ..render.curve import plot_curve
