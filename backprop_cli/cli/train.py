@@ -7,7 +7,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -91,7 +91,9 @@ def train(
         Path | None,
         typer.Option(
             "--plot",
-            help=f"Write the loss curve to FILE.png or FILE.svg (needs: {PLOT_HINT}).",
+            help="Write the loss curve to FILE.png or FILE.svg (needs: "
+            + PLOT_HINT.replace("[", "\\[")
+            + ").",
             metavar="FILE",
             dir_okay=False,
         ),
@@ -211,17 +213,22 @@ def _train(
     _finish(spec, trainer, save, plot, curve, status)
 
 
+def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    # Our messages hold paths and `[plot]`: not rich markup.
+    fail(message.replace("[", "\\["), code)
+
+
 def _check_outputs(save: Path | None, force: bool, plot: Path | None) -> None:
     if save is not None:
         if save.exists() and not force:
-            fail(f"--save {save}: the file exists; add --force to overwrite it")
+            _fail(f"--save {save}: the file exists; add --force to overwrite it")
         if not save.parent.is_dir():
-            fail(f"--save {save}: no such folder {str(save.parent)!r}")
+            _fail(f"--save {save}: no such folder {str(save.parent)!r}")
     if plot is not None:
         if plot.suffix.lower() not in (".png", ".svg"):
-            fail(f"--plot {plot}: give a .png or .svg file name")
+            _fail(f"--plot {plot}: give a .png or .svg file name")
         if importlib.util.find_spec("matplotlib") is None:
-            fail(f"--plot needs matplotlib: {PLOT_HINT}")
+            _fail(f"--plot needs matplotlib: {PLOT_HINT}")
 
 
 def _drift(trainer: Trainer, exact: Trainer) -> dict[str, Any]:
@@ -263,7 +270,7 @@ def _finish(
         stderr.print(f"wrote {plot}", highlight=False)
     if status == "diverged":
         lr = number(spec.training.learning_rate)
-        fail(
+        _fail(
             f"E_total is no longer a finite number at epoch {trainer.diverged_at}: the learning "
             f"rate {lr} is probably too large (try a smaller one); kept the parameters of "
             f"epoch {trainer.epochs_done}",
