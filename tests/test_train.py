@@ -92,14 +92,14 @@ def test_sequential_order_gives_the_posts_closing_outputs() -> None:
     assert close(o1, 0.0159121963260343) and close(o2, 0.9840657344856291)
 
 
-def test_cli_summary_and_numpy_kernel_agree_with_the_figures() -> None:
-    for kernel in ("python", "numpy"):
-        result = run("-n", "10000", "--format", "json", "--kernel", kernel)
-        assert result.exit_code == 0, result.output
-        doc = json.loads(result.stdout)
-        assert doc["type"] == "summary" and doc["epochs"] == 10_000
-        assert close(doc["E_total"], 3.510187782978859e-05)
-        assert close(doc["outputs"][0][0], 0.01591362044355068)
+def test_cli_summary_gives_the_figures() -> None:
+    result = run("-n", "10000", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["type"] == "summary" and doc["epochs"] == 10_000
+    assert close(doc["E_total"], 3.510187782978859e-05)
+    assert close(doc["outputs"][0][0], 0.01591362044355068)
+    assert close(doc["outputs"][0][1], 0.9840642735146238)
 
 
 # --- the kernel is the engine, bit for bit --------------------------------------------------------
@@ -153,10 +153,13 @@ def test_numpy_kernel_agrees_to_rounding() -> None:
     for optimizer, mode in itertools.product(OPTIMIZERS, ("online", "batch", "minibatch")):
         spec = loads_spec(net(optimizer, mode, shared=False))
         a, b = Trainer(spec, kernel="python"), Trainer(spec, kernel="numpy")
-        for x, y in zip(a.run(20), b.run(20), strict=True):
+        for x, y in zip(a.run(30), b.run(30), strict=True):
             assert close(x.E_total, y.E_total, 1e-12)
         pa, pb = a.parameters(), b.parameters()
         assert all(close(pa[k], pb[k], 1e-11) for k in pa)
+    post = Trainer(load_spec(), kernel="numpy")
+    list(post.run(1000))
+    assert close(post.loss, 0.001114349453733746)
 
 
 # --- optimizers in `backprop step` --------------------------------------------------------------
