@@ -35,7 +35,7 @@ from .spec import Spec
 
 # Above this many multiply-adds per epoch (parameters × samples) numpy beats plain floats.
 NUMPY_THRESHOLD = 20_000
-KERNELS = ("auto", "python", "numpy")
+KERNELS = ("auto", "python", "numpy")  # python: compiled straight-line code when it applies
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def work(spec: Spec) -> int:
 def choose_kernel(spec: Spec, kernel: str = "auto") -> str:
     """'python' or 'numpy': by size alone (numpy only when it is installed)."""
     if kernel != "auto":
-        return kernel
+        return "python" if kernel == "loops" else kernel
     if work(spec) < NUMPY_THRESHOLD:
         return "python"
     try:
@@ -87,7 +87,13 @@ class Trainer:
 
             self.kernel = NpKernel(spec, self.order, self.state)
         else:
-            self.kernel = PyKernel(spec, self.order, self.state)
+            from . import _compiled
+
+            # "loops" (tests only) forces the loop kernel where compiled code would apply.
+            if kernel != "loops" and _compiled.supports(spec, self.order):
+                self.kernel = _compiled.CompiledKernel(spec, self.order, self.state)
+            else:
+                self.kernel = PyKernel(spec, self.order, self.state)
         self.loss_before = self.loss = self.kernel.evaluate()
 
     def run(self, epochs: int) -> Iterator[Epoch]:
