@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import Any
 
 from . import optim
@@ -157,6 +158,7 @@ class CompiledKernel(Kernel):
         self.p = [p.value for p in params]
         update_biases = spec.training.update_biases
         self.trainable = [k for k, p in enumerate(params) if p.kind == "weight" or update_biases]
+        assert self.trainable == list(range(len(self.trainable)))
         fns = compile_network(spec, self.trainable)
         self.fwd, self.loss_of, self.grad = fns["fwd"], fns["loss"], fns["grad"]
         self.samples = [(tuple(s.inputs), tuple(s.targets)) for s in spec.samples]
@@ -223,9 +225,9 @@ class CompiledKernel(Kernel):
         """The optimizer of optim.py on every trainable parameter."""
         st, p, lr = self.state, self.p, self.state.lr
         if st.name == "sgd":
-            sgd = optim.sgd
-            for i, g in zip(self.trainable, grads, strict=True):
-                p[i] = sgd(p[i], g, lr)
+            # The trainable parameters are a prefix: the weights, then the biases if trained.
+            n = len(grads)
+            p[:n] = map(optim.sgd, p[:n], grads, repeat(lr, n))
         elif st.name in ("momentum", "nesterov"):
             vs, mu = self.S["velocity"], st.momentum
             for k, (i, g) in enumerate(zip(self.trainable, grads, strict=True)):

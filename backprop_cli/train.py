@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import optim
 from .engine import (
@@ -38,8 +37,7 @@ NUMPY_THRESHOLD = 20_000
 KERNELS = ("auto", "python", "numpy")  # python: compiled straight-line code when it applies
 
 
-@dataclass(frozen=True)
-class Epoch:
+class Epoch(NamedTuple):
     """One finished epoch: its number (counted from the very first run) and E_total after it."""
 
     epoch: int

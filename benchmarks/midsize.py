@@ -33,20 +33,34 @@ def network(seed: int = 1) -> dict[str, object]:
         "name": "mid-size benchmark (64-32-10)",
         "inputs": INPUTS,
         "layers": [
-            {"name": "h", "activation": "sigmoid", "weights": matrix(HIDDEN, INPUTS),
-             "bias": [0.0] * HIDDEN},
-            {"name": "o", "activation": "softmax", "weights": matrix(OUTPUTS, HIDDEN),
-             "bias": [0.0] * OUTPUTS},
+            {
+                "name": "h",
+                "activation": "sigmoid",
+                "weights": matrix(HIDDEN, INPUTS),
+                "bias": [0.0] * HIDDEN,
+            },
+            {
+                "name": "o",
+                "activation": "softmax",
+                "weights": matrix(OUTPUTS, HIDDEN),
+                "bias": [0.0] * OUTPUTS,
+            },
         ],
         "loss": "cross_entropy",
-        "training": {"learning_rate": 0.1, "mode": "minibatch", "batch_size": BATCH,
-                     "epochs": EPOCHS},
+        "training": {
+            "learning_rate": 0.1,
+            "mode": "minibatch",
+            "batch_size": BATCH,
+            "epochs": EPOCHS,
+        },
         "samples": samples,
     }
 
 
 def write(path: Path) -> Path:
-    path.write_text(yaml.safe_dump(network(), sort_keys=False, default_flow_style=None, width=10**6))
+    path.write_text(
+        yaml.safe_dump(network(), sort_keys=False, default_flow_style=None, width=10**6)
+    )
     return path
 
 

@@ -24,7 +24,7 @@ class Neuron:
     def feed(self, inputs: list[float]) -> float:
         self.inputs = inputs
         net = self.bias
-        for w, x in zip(self.weights, inputs):
+        for w, x in zip(self.weights, inputs, strict=True):
             net += w * x
         self.output = 1.0 / (1.0 + math.exp(-net))
         return self.output
@@ -57,7 +57,7 @@ class Network:
 
     def train(self, inputs: list[float], targets: list[float]) -> None:
         self.feed(inputs)
-        for n, t in zip(self.output.neurons, targets):
+        for n, t in zip(self.output.neurons, targets, strict=True):
             n.delta = -(t - n.output) * n.slope()
         for j, h in enumerate(self.hidden.neurons):
             total = 0.0
@@ -73,7 +73,7 @@ class Network:
     def total_error(self, samples: list[tuple[list[float], list[float]]]) -> float:
         total = 0.0
         for inputs, targets in samples:
-            for out, t in zip(self.feed(inputs), targets):
+            for out, t in zip(self.feed(inputs), targets, strict=True):
                 total += 0.5 * (t - out) ** 2
         return total / len(samples)
 
