@@ -180,7 +180,8 @@ class CompiledKernel(Kernel):
         }
 
     def snapshot(self) -> Any:
-        return self.p[:], {k: v[:] for k, v in self.S.items()}, self.state.t
+        # No copies: `apply` builds new lists rather than change these.
+        return self.p, dict(self.S), self.state.t
 
     def restore(self, snap: Any) -> None:
         self.p, self.S, self.state.t = snap
@@ -199,10 +200,11 @@ class CompiledKernel(Kernel):
         return [list(self.fwd(self.p, x)[-self.n_out :]) for x, _ in self.samples]
 
     def epoch(self) -> float:
-        fwd, grad, samples, p = self.fwd, self.grad, self.samples, self.p
+        fwd, grad, samples = self.fwd, self.grad, self.samples
         cache, self.cache = self.cache, None
         for u, batch in enumerate(self.batches):
             self.state.t += 1
+            p = self.p
             # The first update of an epoch sees the parameters the last evaluation saw.
             fs = cache if u == 0 and cache is not None else None
             gs = [
@@ -222,13 +224,16 @@ class CompiledKernel(Kernel):
         return self.evaluate()
 
     def apply(self, grads: Sequence[float]) -> None:
-        """The optimizer of optim.py on every trainable parameter."""
-        st, p, lr = self.state, self.p, self.state.lr
+        """The optimizer of optim.py on every trainable parameter (into new lists)."""
+        st, lr = self.state, self.state.lr
+        p = self.p = self.p[:]
         if st.name == "sgd":
             # The trainable parameters are a prefix: the weights, then the biases if trained.
             n = len(grads)
             p[:n] = map(optim.sgd, p[:n], grads, repeat(lr, n))
-        elif st.name in ("momentum", "nesterov"):
+            return
+        self.S = {name: values[:] for name, values in self.S.items()}
+        if st.name in ("momentum", "nesterov"):
             vs, mu = self.S["velocity"], st.momentum
             for k, (i, g) in enumerate(zip(self.trainable, grads, strict=True)):
                 v = vs[k] = optim.velocity(vs[k], g, mu)

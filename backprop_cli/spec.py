@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import difflib
 import math
-import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +255,8 @@ def loads_spec(text: str, name: str = "<string>") -> Spec:
 
 def bundled_example_text() -> str:
     """The YAML text of the worked example that ships inside the package."""
+    from importlib import resources  # only here: it takes longer to import than the rest of spec
+
     return resources.files("backprop_cli.configs").joinpath(BUNDLED_EXAMPLE).read_text("utf-8")
 
 
@@ -691,6 +691,8 @@ def init_weights(
     scheme: str, seed: int, layer_index: int, rows: int, cols: int
 ) -> tuple[tuple[float, ...], ...]:
     """Reproducible random weights for one layer (its own stream per layer)."""
+    import random
+
     rng = random.Random(seed * 1_000_003 + layer_index)
 
     def draw() -> float:

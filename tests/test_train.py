@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from backprop_cli import load_spec, loads_spec, step
 from backprop_cli import optim as optim_mod
+from backprop_cli._compiled import CompiledKernel
 from backprop_cli.cli import app
 from backprop_cli.files import dump_spec
 from backprop_cli.spec import SpecError
@@ -120,16 +121,18 @@ GRID = list(
 )
 
 
+@pytest.mark.parametrize("kernel", ["python", "loops"])
 @pytest.mark.parametrize(("optimizer", "mode", "order", "acts"), GRID)
 def test_epochs_equal_engine_steps_bit_for_bit(
-    optimizer: str, mode: str, order: str, acts: tuple[str, str, str]
+    optimizer: str, mode: str, order: str, acts: tuple[str, str, str], kernel: str
 ) -> None:
     shared = acts[0] != "tanh"  # both bias layouts, across the grid
     reduction = "sum" if acts[1] == "linear" else "mean"
     spec = loads_spec(
         net(optimizer, mode, order=order, acts=acts, shared=shared, reduction=reduction)
     )
-    trainer = Trainer(spec, kernel="python")
+    trainer = Trainer(spec, kernel=kernel)
+    assert isinstance(trainer.kernel, PyKernel if kernel == "loops" else (PyKernel, CompiledKernel))
     state = optim_mod.State.of(spec.training)
     current = spec
     for epoch in trainer.run(3):
@@ -147,6 +150,15 @@ def test_train_one_epoch_equals_step_updated(optimizer: str, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     trace = step(loads_spec(net(optimizer, "online")))
     assert json.loads(result.stdout)["parameters"] == trace.updated
+
+
+def test_compiled_kernel_covers_the_elementwise_grid() -> None:
+    kinds = {
+        type(Trainer(loads_spec(net(o, m, order=r, acts=a)), kernel="python").kernel).__name__
+        for o, m, r, a in GRID
+    }
+    assert kinds == {"CompiledKernel", "PyKernel"}
+    assert isinstance(Trainer(load_spec()).kernel, CompiledKernel)
 
 
 def test_numpy_kernel_agrees_to_rounding() -> None:
@@ -345,17 +357,18 @@ def test_broken_pipe_ends_quietly() -> None:
 def test_ctrl_c_stops_at_the_epoch_prints_and_saves(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    real = PyKernel.epoch
+    used = type(Trainer(load_spec()).kernel)
+    real = used.epoch
     calls = [0]
 
-    def interrupted(self: PyKernel) -> float:
+    def interrupted(self: Any) -> float:
         calls[0] += 1
         if calls[0] == 5:
             real(self)  # half way through... then Ctrl-C
             raise KeyboardInterrupt
         return real(self)
 
-    monkeypatch.setattr(PyKernel, "epoch", interrupted)
+    monkeypatch.setattr(used, "epoch", interrupted)
     out = tmp_path / "stop.yaml"
     result = run("-n", "100", "-f", "json", "--save", str(out))
     assert result.exit_code == 130
@@ -363,7 +376,7 @@ def test_ctrl_c_stops_at_the_epoch_prints_and_saves(
     assert "interrupted after epoch 4" in result.stderr
     summary = json.loads(result.stdout)
     assert summary["status"] == "interrupted" and summary["epochs"] == 4
-    monkeypatch.setattr(PyKernel, "epoch", real)
+    monkeypatch.setattr(used, "epoch", real)
     four = Trainer(load_spec())
     list(four.run(4))
     assert summary["parameters"] == four.parameters()

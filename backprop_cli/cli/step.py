@@ -9,7 +9,6 @@ import typer
 
 from ..engine import step as run_step
 from ..render import jsonfmt
-from ..render.table import render_trace
 from ..trace import Trace
 from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, load
 
@@ -66,6 +65,8 @@ def step(
         doc["steps"] = [s.to_dict() for s in steps]
         emit(jsonfmt.dumps(doc))
     else:
+        from ..render.table import render_trace  # rich tables: only when drawn
+
         emit(render_trace(trace, steps, precision=precision, summary=not filtered))
 
 
