@@ -175,7 +175,7 @@ def _train(
     table_rows: list[tuple[int, float]] = []
     stream = format is TrainFormat.jsonl
     status, ran = "completed", 0
-    progress = _progress(n, quiet or (format is not TrainFormat.table and not stderr.is_terminal))
+    progress = _progress(n, quiet)
     try:
         exact_epochs = exact.run(n) if exact is not None else None
         for rec in trainer.run(n):
