@@ -25,7 +25,7 @@ REDUCTIONS = ("mean", "sum")
 UPDATE_ORDERS = ("simultaneous", "sequential")
 INIT_SCHEMES = ("xavier", "he", "uniform", "normal")
 OPTIMIZERS: dict[str, dict[str, float]] = {
-    # Hyper-parameters and their defaults (PyTorch's conventions; see docs/trace-format.md).
+    # Hyper-parameters and their defaults (PyTorch's conventions; see docs/train-format.md).
     "sgd": {},
     "momentum": {"momentum": 0.9},
     "nesterov": {"momentum": 0.9},

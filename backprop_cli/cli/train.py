@@ -183,7 +183,7 @@ def _train(
             if exact_epochs is not None:
                 next(exact_epochs, None)
             curve.add(rec.epoch, rec.E_total)
-            if every is None or ran % every == 0:
+            if every is None or rec.epoch % every == 0:
                 if stream:
                     sys.stdout.write(
                         f'{{"type": "epoch", "epoch": {rec.epoch}, "E_total": {rec.E_total!r}}}\n'
