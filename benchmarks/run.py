@@ -3,10 +3,11 @@
     python benchmarks/run.py            # 7 rounds; --rounds N to change
     python benchmarks/run.py --quick    # 5 rounds, fewer cases (a smoke run)
 
-Each round runs every command once, in turn, so that a slow moment of a shared machine hits all
-of them alike; a case's figure is the median over the rounds of wall time (start-up, import, work
-and exit), measured with time.perf_counter around the child process. Peak memory is the child's
-maximum resident set size from os.wait4.
+After one warm-up run of each command (not counted), each round runs every command once, in
+turn, so that a slow moment of a shared machine hits all of them alike; a case's figure is the
+median over the rounds of wall time (start-up, import, work and exit), measured with
+time.perf_counter around the child process. Peak memory is the child's maximum resident set
+size from os.wait4, taken by a small meter process.
 """
 
 from __future__ import annotations
@@ -23,33 +24,47 @@ from importlib.util import find_spec
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Children may cache bytecode, as an installed package does (pip compiles it at install time);
+# with PYTHONDONTWRITEBYTECODE set, every run would recompile our modules from source.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 PY = sys.executable
 BACKPROP = [PY, "-m", "backprop_cli", "train"]
 
 
-# A child's peak RSS counts the memory it shared with its parent before exec; this benchmark's own
-# process is large, so memory is measured through a small launcher that execs the command.
-LAUNCH = [PY, "-S", "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])"]
+# A process's peak RSS counts what it shared with its parent before exec, and this script grows
+# large; so memory is measured by a small meter process that starts the command and reports.
+METER = (
+    "import os, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "print(os.wait4(p.pid, 0)[2].ru_maxrss)"
+)
 
 
-def measure(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of cmd (its output goes to /dev/null)."""
+def peak_rss(cmd: list[str]) -> float:
+    """Peak resident memory of one run of cmd, in MiB."""
+    out = subprocess.run([PY, "-S", "-c", METER, *cmd], capture_output=True, check=True, env=ENV)
+    return int(out.stdout) / 1024
+
+
+def measure(cmd: list[str]) -> float:
+    """Wall seconds of one run of cmd (its output goes to /dev/null)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    code = proc.wait()
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}")
-    return elapsed, usage.ru_maxrss
+    if code:
+        sys.exit(f"failed ({code}): {' '.join(cmd)}")
+    return elapsed
 
 
 def compare(cases: dict[str, list[str]], rounds: int) -> dict[str, float]:
     """Median wall time of each case, the cases alternating round by round."""
     times: dict[str, list[float]] = {name: [] for name in cases}
+    for cmd in cases.values():
+        measure(cmd)  # warm-up: bytecode caches and the disk cache, not counted
     for _ in range(rounds):
         for name, cmd in cases.items():
-            times[name].append(measure(cmd)[0])
+            times[name].append(measure(cmd))
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -106,13 +121,13 @@ def main() -> None:
             report("Mid-size network", compare(midcases, rounds), next(iter(midcases)))
 
     print("\n### Memory (peak RSS of the whole process)\n")
-    print(f"(the launcher alone: {measure([*LAUNCH, PY, '-c', 'pass'])[1] / 1024:.1f} MiB)\n")
+    print(f"(Python doing nothing: {peak_rss([PY, '-c', 'pass']):.1f} MiB)\n")
     print("| command | 1,000 epochs | 100,000 epochs |")
     print("|---|---:|---:|")
     for label, extra in (("summary (table)", []), ("--format jsonl", ["-f", "jsonl"])):
-        small = measure([*LAUNCH, *BACKPROP, "-n", "1000", "-q", *extra])[1]
-        big = measure([*LAUNCH, *BACKPROP, "-n", "100000", "-q", *extra])[1]
-        print(f"| backprop train {label} | {small / 1024:.1f} MiB | {big / 1024:.1f} MiB |")
+        small = peak_rss([*BACKPROP, "-n", "1000", "-q", *extra])
+        big = peak_rss([*BACKPROP, "-n", "100000", "-q", *extra])
+        print(f"| backprop train {label} | {small:.1f} MiB | {big:.1f} MiB |")
 
 
 if __name__ == "__main__":
