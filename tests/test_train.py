@@ -307,6 +307,16 @@ def _strict(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
+def test_epochs_default_to_the_config_else_one(tmp_path: Path) -> None:
+    assert json.loads(run("-f", "json").stdout)["epochs"] == 1
+    path = tmp_path / "net.yaml"
+    path.write_text(net().replace("training:\n", "training:\n  epochs: 7\n"))
+    assert json.loads(run(str(path), "-f", "json").stdout)["epochs"] == 7
+    path.write_text(net().replace("training:\n", "training:\n  epochs: 0\n"))
+    doc = json.loads(run(str(path), "-f", "json").stdout)
+    assert doc["epochs"] == 0 and doc["E_total"] == doc["E_total_before"]
+
+
 def test_jsonl_is_strict_json_line_by_line() -> None:
     result = run("-n", "50", "--format", "jsonl")
     lines = result.stdout.splitlines()

@@ -165,7 +165,8 @@ def _train(
     kernel: Kernel,
 ) -> None:
     spec = load(config)
-    n = epochs if epochs is not None else (spec.training.epochs or 1)
+    configured = spec.training.epochs
+    n = epochs if epochs is not None else (configured if configured is not None else 1)
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
     order = update_order.value if update_order else None
     trainer = Trainer(spec, update_order=order, kernel=kernel.value, round_to=round_to)
