@@ -55,7 +55,7 @@ dE_total/dw7   dE_total/dout_o2 * dout_o2/dnet_o2 *       -0.217072 * 0.17551 * 
 dE_total/dw8   dE_total/dout_o2 * dout_o2/dnet_o2 *       -0.217072 * 0.17551 * 0.596884    -0.02274
                dnet_o2/dw8
 """
-    assert [line.rstrip() for line in result.stdout.splitlines()] == golden.splitlines() + [""]
+    assert [line.rstrip() for line in result.stdout.splitlines()] == [*golden.splitlines(), ""]
 
 
 def test_json_trace_is_strict_and_full_precision() -> None:
@@ -70,16 +70,20 @@ def test_json_trace_is_strict_and_full_precision() -> None:
     assert doc["loss_after"] == 0.29102777369359933
     assert doc["network"]["layers"][0]["weights"] == [[0.15, 0.2], [0.25, 0.3]]
     w1 = doc["parameters"][0]
-    assert w1 == {"id": "w1", "kind": "weight", "layer": 0, "neuron": 0, "input": 0,
-                  "value": 0.15}
+    assert w1 == {"id": "w1", "kind": "weight", "layer": 0, "neuron": 0, "input": 0, "value": 0.15}
     b1 = next(p for p in doc["parameters"] if p["id"] == "b1")
     assert b1["neuron"] is None and b1["input"] is None and b1["kind"] == "bias"
     step = next(s for s in doc["steps"] if s["id"] == "net_h1")
     assert step == {
-        "id": "net_h1", "phase": "forward", "layer": 0, "sample": 0, "update": 0,
+        "id": "net_h1",
+        "phase": "forward",
+        "layer": 0,
+        "sample": 0,
+        "update": 0,
         "formula": "w1 * i1 + w2 * i2 + b1 * 1",
         "substituted": "0.15 * 0.05 + 0.2 * 0.1 + 0.35 * 1",
-        "value": 0.3775, "inputs": ["w1", "i1", "w2", "i2", "b1"],
+        "value": 0.3775,
+        "inputs": ["w1", "i1", "w2", "i2", "b1"],
     }
 
 
@@ -121,8 +125,9 @@ def test_unknown_only_pattern_exits_2_with_closest_ids() -> None:
 def test_bad_config_is_one_line_on_stderr(tmp_path: Path) -> None:
     bad = tmp_path / "net.yaml"
     bad.write_text(
-        Path("configs/mazur.yaml").read_text().replace("[[0.40, 0.45], [0.50, 0.55]]",
-                                                       "[[0.40, 0.45], [0.50, 0.55], [1, 2]]")
+        Path("configs/mazur.yaml")
+        .read_text()
+        .replace("[[0.40, 0.45], [0.50, 0.55]]", "[[0.40, 0.45], [0.50, 0.55], [1, 2]]")
     )
     result = run("step", str(bad))
     assert result.exit_code == 2

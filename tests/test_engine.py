@@ -1,6 +1,6 @@
 """The worked example, figure by figure.
 
-Each figure is written twice: as the post prints it (held to one unit of its last digit, since the post
+Each figure is written twice: as the post prints it (held to one unit of its last digit, as the post
 rounds some intermediates by hand) and as the exact float64 value (held to 1e-12 relative; in fact
 the engine reproduces each one bit for bit).
 """
@@ -112,8 +112,10 @@ def test_bias_gradients_when_trained() -> None:
 
 
 def test_per_neuron_biases_are_named_after_their_neuron() -> None:
-    text = bundled_example_text().replace("bias: 0.35 ", "bias: [0.35, 0.36]").replace(
-        "update_biases: false", "update_biases: true"
+    text = (
+        bundled_example_text()
+        .replace("bias: 0.35 ", "bias: [0.35, 0.36]")
+        .replace("update_biases: false", "update_biases: true")
     )
     spec = loads_spec(text)
     assert [p.id for p in spec.parameters() if p.kind == "bias"] == ["b_h1", "b_h2", "b2"]
@@ -125,10 +127,29 @@ def test_per_neuron_biases_are_named_after_their_neuron() -> None:
 def test_step_order_follows_the_post(trace) -> None:  # type: ignore[no-untyped-def]
     ids = trace.ids()
     order = [
-        "net_h1", "out_h1", "net_o1", "out_o1", "E_o1", "E_total", "dE_total/dout_o1",
-        "dout_o1/dnet_o1", "delta_o1", "dnet_o1/dw5", "dE_total/dw5", "dnet_o1/dout_h1",
-        "dE_o1/dout_h1", "dE_o2/dout_h1", "dE_total/dout_h1", "dout_h1/dnet_h1", "delta_h1",
-        "dnet_h1/dw1", "dE_total/dw1", "w5+", "w1+", "net_h1+", "E_total+",
+        "net_h1",
+        "out_h1",
+        "net_o1",
+        "out_o1",
+        "E_o1",
+        "E_total",
+        "dE_total/dout_o1",
+        "dout_o1/dnet_o1",
+        "delta_o1",
+        "dnet_o1/dw5",
+        "dE_total/dw5",
+        "dnet_o1/dout_h1",
+        "dE_o1/dout_h1",
+        "dE_o2/dout_h1",
+        "dE_total/dout_h1",
+        "dout_h1/dnet_h1",
+        "delta_h1",
+        "dnet_h1/dw1",
+        "dE_total/dw1",
+        "w5+",
+        "w1+",
+        "net_h1+",
+        "E_total+",
     ]
     positions = [ids.index(i) for i in order]
     assert positions == sorted(positions)
@@ -173,9 +194,11 @@ def test_round_to_drifts_like_a_calculator() -> None:
 
 
 def test_batch_mode_averages_the_sample_gradients() -> None:
-    text = bundled_example_text().replace(
-        "samples:\n", "samples:\n  - inputs: [0.20, 0.70]\n    targets: [0.50, 0.10]\n"
-    ).replace("update_biases: false", "update_biases: false\n  mode: batch")
+    text = (
+        bundled_example_text()
+        .replace("samples:\n", "samples:\n  - inputs: [0.20, 0.70]\n    targets: [0.50, 0.10]\n")
+        .replace("update_biases: false", "update_biases: false\n  mode: batch")
+    )
     spec = loads_spec(text)
     t = step(spec)
     one = [step(_single(spec, s)) for s in range(2)]
@@ -184,9 +207,7 @@ def test_batch_mode_averages_the_sample_gradients() -> None:
     expected = (one[0].find("dE_total/dw5").value + one[1].find("dE_total/dw5").value) / 2
     assert g.value == expected
     assert t.updated["w5"] == 0.4 - 0.5 * expected
-    assert t.loss_before == pytest.approx(
-        (one[0].loss_before + one[1].loss_before) / 2, rel=1e-15
-    )
+    assert t.loss_before == pytest.approx((one[0].loss_before + one[1].loss_before) / 2, rel=1e-15)
     assert t.find("E+").value == t.loss_after
 
 
@@ -205,10 +226,14 @@ def test_online_mode_updates_once_per_sample_in_order() -> None:
 def test_minibatch_batches_in_order() -> None:
     from backprop_cli.engine import batches
 
-    text = bundled_example_text().replace(
-        "samples:\n",
-        "samples:\n" + "  - inputs: [0.20, 0.70]\n    targets: [0.50, 0.10]\n" * 4,
-    ).replace("update_biases: false", "update_biases: false\n  mode: minibatch\n  batch_size: 2")
+    text = (
+        bundled_example_text()
+        .replace(
+            "samples:\n",
+            "samples:\n" + "  - inputs: [0.20, 0.70]\n    targets: [0.50, 0.10]\n" * 4,
+        )
+        .replace("update_biases: false", "update_biases: false\n  mode: minibatch\n  batch_size: 2")
+    )
     spec = loads_spec(text)
     assert batches(spec) == [[0, 1], [2, 3], [4]]
     t = step(spec)
@@ -222,8 +247,7 @@ def test_softmax_cross_entropy_shows_jacobian_and_simplification() -> None:
     assert delta.formula.endswith("= out_o1 - target_o1")
     assert "dout_o2/dnet_o1" in delta.formula
     full_sum = sum(
-        t.find(f"dE_total/dout_o{i}").value * t.find(f"dout_o{i}/dnet_o1").value
-        for i in (1, 2, 3)
+        t.find(f"dE_total/dout_o{i}").value * t.find(f"dout_o{i}/dnet_o1").value for i in (1, 2, 3)
     )
     assert delta.value == pytest.approx(full_sum, rel=1e-12)
     assert math.isfinite(t.loss_after) and t.loss_after < t.loss_before

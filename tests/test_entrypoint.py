@@ -20,7 +20,10 @@ def backprop() -> str:
 
 def test_installed_entry_point_runs_the_worked_example() -> None:
     done = subprocess.run(
-        [backprop(), "step", "--format", "json"], capture_output=True, text=True, check=False,
+        [backprop(), "step", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
@@ -31,7 +34,9 @@ def test_installed_entry_point_runs_the_worked_example() -> None:
 
 def test_python_dash_m() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "backprop_cli", "--version"], capture_output=True, text=True,
+        [sys.executable, "-m", "backprop_cli", "--version"],
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert done.returncode == 0
@@ -41,8 +46,9 @@ def test_python_dash_m() -> None:
 def test_bad_config_exits_2_without_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.yaml"
     bad.write_text("inputs: 2\nlayers: [{weights: [[1, 2]], activation: sigmod}]\nsamples: []\n")
-    done = subprocess.run([backprop(), "step", str(bad)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [backprop(), "step", str(bad)], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1
