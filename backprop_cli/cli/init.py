@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..exercise import ExerciseError, Options, make_exercise, parse_layers
+from ..fileio import write_atomic
 from ..functions import ACTIVATION_NAMES, LOSSES
 from .common import app, emit, fail, stderr
 
@@ -97,16 +95,3 @@ def init(
         highlight=False,
         markup=False,
     )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path through a temporary file in the same folder, so readers never see half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -215,6 +215,10 @@ def parse(template: str) -> Node:
 Values = Callable[[str], float] | None
 
 
+def _is_sum(n: Node) -> bool:
+    return n.kind == "bin" and n.text in "+-"
+
+
 class _Writer:
     """Renders a tree; with `values`, each slot becomes its number written by `fmt`."""
 
@@ -246,7 +250,13 @@ class _Writer:
         if k == "bin":
             left, right = self.write(a[0], lead), self.write(a[1], lead=False)
             if n.text == "/":
-                return rf"\frac{{{self.inner(a[0])}}}{{{self.inner(a[1])}}}"
+                top, bottom = a
+                if top.kind == "bin" and top.text == "/":  # (x/y)/n: one fraction, x/(y·n)
+                    y = top.args[1]
+                    if y.kind == "paren" and not _is_sum(y.args[0]):
+                        y = y.args[0]  # a product needs no parentheses inside another product
+                    top, bottom = top.args[0], Node("bin", "*", (y, bottom))
+                return rf"\frac{{{self.inner(top)}}}{{{self.inner(bottom)}}}"
             op = r" \cdot " if n.text == "*" else f" {n.text} "
             return left + op + right
         if k == "pow":
@@ -306,7 +316,7 @@ def terms(
     for s, side in enumerate(template.split(" = ")):
         node = parse(side)
         chain: list[tuple[str, Node]] = []
-        while node.kind == "bin" and node.text in "+-":
+        while _is_sum(node):
             chain.append((node.text, node.args[1]))
             node = node.args[0]
         first = w.write(node)
