@@ -11,8 +11,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .engine import forward_values, initial_values
 from .functions import ACTIVATIONS, LOSSES, SOFTMAX
-from .spec import closest, loads_spec
+from .spec import Spec, closest, loads_spec
 
 MAX_LAYERS = 10  # entries of --layers, the inputs included
 MAX_SIZE = 32  # neurons in one layer: beyond this nobody computes it by hand
@@ -168,15 +169,43 @@ def _flow(values: Sequence[str]) -> str:
     return "[" + ", ".join(values) + "]"
 
 
+ATTEMPTS = 200
+
+
 def make_exercise(opts: Options) -> str:
-    """The YAML text of a new exercise (validated: it loads and steps)."""
+    """The YAML text of a new exercise (validated: it loads, and every neuron can learn).
+
+    Numbers that leave a ReLU neuron dead for every sample (net ≤ 0: no gradient flows, so the
+    exercise teaches nothing there) are drawn again, from the next stream of the same seed.
+    """
     check(opts)
+    text = ""
+    for attempt in range(ATTEMPTS):
+        text = _draw(opts, _Numbers(opts.seed * ATTEMPTS + attempt, opts.decimals))
+        if _alive(loads_spec(text, "<exercise>")):
+            break
+    return text
+
+
+def _alive(spec: Spec) -> bool:
+    """Whether every ReLU neuron is active (net > 0) for at least one sample."""
+    params = initial_values(spec)
+    outs = [forward_values(spec, params, s.inputs) for s in spec.samples]
+    for k, layer in enumerate(spec.layers):
+        if layer.activation != "relu":
+            continue
+        for j in range(layer.size):
+            if not any(o[k][j] > 0 for o in outs):
+                return False
+    return True
+
+
+def _draw(opts: Options, nums: _Numbers) -> str:
     sizes = opts.layers
     n_hidden = len(sizes) - 2
     names = [HIDDEN_NAMES[k] for k in range(n_hidden)] + ["o"]
     acts = [opts.activation] * n_hidden + [opts.output]
     inputs = [f"i{i + 1}" for i in range(sizes[0])]
-    nums = _Numbers(opts.seed, opts.decimals)
 
     shape = "-".join(map(str, sizes))
     hidden = ", ".join(names[:-1])
@@ -223,6 +252,4 @@ def make_exercise(opts: Options) -> str:
         t = nums.targets(opts.output, sizes[-1])
         out.append((f"  - inputs: {_flow(x)}", ", ".join(inputs)))
         out.append((f"    targets: {_flow(t)}", ", ".join(f"target_{n}" for n in prev)))
-    text = "\n".join(head) + "\n" + _lines(out)
-    loads_spec(text, "<exercise>")  # a SpecError here is a bug in this module, not the user's
-    return text
+    return "\n".join(head) + "\n" + _lines(out)
