@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import draw as _draw  # noqa: F401
+from . import init as _init  # noqa: F401
 from . import step as _step  # noqa: F401  (registers the command)
 from .common import app, main
 

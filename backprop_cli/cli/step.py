@@ -9,6 +9,8 @@ import typer
 
 from ..engine import step as run_step
 from ..render import jsonfmt
+from ..render.latex import render_latex
+from ..render.markdown import render_markdown
 from ..render.table import render_trace
 from ..trace import Trace
 from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, load
@@ -20,7 +22,12 @@ from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, load
 def step(
     config: ConfigArg = None,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, or json (the full trace).")
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table; json (the full trace); markdown or latex (a worked example document).",
+        ),
     ] = Format.table,
     precision: Annotated[
         int, typer.Option(min=0, max=17, help="Decimals shown in tables (JSON is always full).")
@@ -65,6 +72,10 @@ def step(
         doc = trace.to_dict()
         doc["steps"] = [s.to_dict() for s in steps]
         emit(jsonfmt.dumps(doc))
+    elif format is Format.markdown:
+        emit(render_markdown(trace, steps, precision=precision, summary=not filtered))
+    elif format is Format.latex:
+        emit(render_latex(trace, steps, precision=precision, summary=not filtered))
     else:
         emit(render_trace(trace, steps, precision=precision, summary=not filtered))
 
