@@ -101,6 +101,11 @@ class _Pass:
 
     def __init__(self, spec: Spec, names: Names, params: dict[str, float], r: _Recorder) -> None:
         self.spec, self.names, self.params, self.r = spec, names, params, r
+        # Parameters the update changed; after it, their symbols carry a + (w5+), as in the post.
+        self.renamed: frozenset[str] = frozenset()
+
+    def _sym(self, pid: str, suffix: str) -> str:
+        return pid + suffix if pid in self.renamed else pid
 
     def forward(self, x: Sequence[float], suffix: str = "") -> list[list[float]]:
         """Record net_n and out_n for every neuron; return the outputs of every layer."""
@@ -114,15 +119,17 @@ class _Pass:
                 parts, terms, total = [], {}, 0.0
                 for i, src in enumerate(prev_names):
                     w_id = self.names.weight[k][j][i]
+                    w_sym = self._sym(w_id, suffix)
                     src_sym = src if k == 0 else f"out_{src}{suffix}"
-                    parts.append(f"{{{w_id}}} * {{{src_sym}}}")
-                    terms[w_id] = p[w_id]
+                    parts.append(f"{{{w_sym}}} * {{{src_sym}}}")
+                    terms[w_sym] = p[w_id]
                     terms[src_sym] = prev[i]
                     total += p[w_id] * prev[i]
                 b_id = self.names.bias[k][j]
                 if b_id is not None:
-                    parts.append(f"{{{b_id}}} * 1")
-                    terms[b_id] = p[b_id]
+                    b_sym = self._sym(b_id, suffix)
+                    parts.append(f"{{{b_sym}}} * 1")
+                    terms[b_sym] = p[b_id]
                     total += p[b_id] * 1
                 nets.append(r.rec(f"net_{n}{suffix}", k, " + ".join(parts), terms, total))
             self.nets.append(nets)
@@ -525,6 +532,9 @@ def step(spec: Spec, *, update_order: str | None = None, round_to: int | None = 
     r.update = None
     r.phase = "after"
     pass_ = _Pass(spec, names, params, r)
+    pass_.renamed = frozenset(
+        p.id for p in spec.parameters() if p.kind == "weight" or spec.training.update_biases
+    )
     losses = []
     for s, sample in enumerate(spec.samples):
         r.sample = s

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from runcli import ROOT, cli
+from .runcli import ROOT, cli
 
 from backprop_cli import load_spec, step
 from backprop_cli.exercise import Options, make_exercise

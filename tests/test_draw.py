@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from runcli import cli
+from .runcli import cli
 
 from backprop_cli import load_spec, step
 from backprop_cli.exercise import Options, make_exercise

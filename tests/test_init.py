@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from runcli import cli
+from .runcli import cli
 
 from backprop_cli import load_spec, step
 from backprop_cli.engine import Names

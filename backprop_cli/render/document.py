@@ -75,7 +75,6 @@ def build(
     """The blocks of a worked example: setup, one section per phase and layer, result."""
     spec = trace.spec
     chosen = trace.steps if steps is None else list(steps)
-    updated = {s.id[:-1] for s in trace.steps if s.phase == "update" and s.id.endswith("+")}
     blocks: list[Block] = [Heading(1, spec.name)]
     if summary:
         blocks += _setup(spec, precision)
@@ -97,7 +96,7 @@ def build(
         if lead:
             blocks.append(lead)
         for s in group:
-            blocks.append(Eq(equation(s, precision, updated), s.id, s.note))
+            blocks.append(Eq(equation(s, precision), s.id, s.note))
     if summary:
         blocks += _result(trace, precision)
     return blocks

@@ -10,7 +10,7 @@ parsed into a small expression tree so that `/` becomes `\\frac`, `^(...)` a sup
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..trace import Step
@@ -222,14 +222,12 @@ def _is_sum(n: Node) -> bool:
 class _Writer:
     """Renders a tree; with `values`, each slot becomes its number written by `fmt`."""
 
-    def __init__(
-        self, values: Values, fmt: Callable[[float], str], rename: Callable[[str], str]
-    ) -> None:
-        self.values, self.fmt, self.rename = values, fmt, rename
+    def __init__(self, values: Values, fmt: Callable[[float], str]) -> None:
+        self.values, self.fmt = values, fmt
 
     def slot(self, sym: str, lead: bool, base: bool = False) -> str:
         if self.values is None:
-            return symbol(self.rename(sym))
+            return symbol(sym)
         x = self.values(sym)
         text = tex_number(self.fmt(x))
         negative = text.startswith("-")
@@ -289,18 +287,13 @@ class _Writer:
         return f"{head}({body})"
 
 
-def _same(sym: str) -> str:
-    return sym
-
-
 def render(
     template: str,
     values: Values = None,
     fmt: Callable[[float], str] = repr,
-    rename: Callable[[str], str] = _same,
 ) -> str:
     """A template as LaTeX: in symbols, or with `values(symbol)` written by fmt."""
-    w = _Writer(values, fmt, rename)
+    w = _Writer(values, fmt)
     return " = ".join(w.write(parse(side)) for side in template.split(" = "))
 
 
@@ -308,10 +301,9 @@ def terms(
     template: str,
     values: Values = None,
     fmt: Callable[[float], str] = repr,
-    rename: Callable[[str], str] = _same,
 ) -> list[str]:
     """Like render, cut where a long line may break: before each top-level + or - of a sum."""
-    w = _Writer(values, fmt, rename)
+    w = _Writer(values, fmt)
     pieces: list[str] = []
     for s, side in enumerate(template.split(" = ")):
         node = parse(side)
@@ -339,21 +331,14 @@ class Equation:
     value: str
 
 
-def equation(step: Step, precision: int, updated: Collection[str] = ()) -> Equation:
-    """The step's display math at the given display precision.
-
-    `updated` names the parameters that the update changed: after the update the engine's formulas
-    use them under their old names (`w1`), which the document writes as the post does (`w_1^+`).
-    """
+def equation(step: Step, precision: int) -> Equation:
+    """The step's display math at the given display precision."""
 
     def fmt(x: float) -> str:
         return number(x, precision)
 
-    def rename(sym: str) -> str:
-        return sym + "+" if step.phase == "after" and sym in updated else sym
-
     value = tex_number(fmt(step.value))
-    formula = terms(step.template, rename=rename)
+    formula = terms(step.template)
     numbers = terms(step.template, step.terms.__getitem__, fmt)
     if "".join(numbers) == value:  # dnet_o1/dw5 = out_h1 = 0.593269992: no separate number line
         numbers = []
