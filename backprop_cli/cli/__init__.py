@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import step as _step  # noqa: F401  (registers the command)
+from . import explain as _explain  # noqa: F401  (registers the command)
+from . import step as _step  # noqa: F401
 from .common import app, main
 
 __all__ = ["app", "main"]
