@@ -168,6 +168,23 @@ def producer(trace: Trace, index: int, symbol: str) -> int | None:
     return None
 
 
+def ancestors(trace: Trace, index: int) -> tuple[set[int], set[str]]:
+    """Every step the step at index rests on (indices), and every given value (symbols)."""
+    steps: set[int] = set()
+    given: set[str] = set()
+    todo = [index]
+    while todo:
+        i = todo.pop()
+        for term in trace.steps[i].terms:
+            j = producer(trace, i, term)
+            if j is None:
+                given.add(parse_id(term)[0])
+            elif j not in steps:
+                steps.add(j)
+                todo.append(j)
+    return steps, given
+
+
 def leaf_kind(trace: Trace, symbol: str) -> str:
     """What a given value is: parameter, input, target or hyper (a hyper-parameter or count)."""
     if symbol in HYPER:
