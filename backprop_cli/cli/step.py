@@ -6,10 +6,13 @@ import difflib
 from typing import Annotated, NoReturn
 
 import typer
+from rich.text import Text
 
 from ..engine import step as run_step
 from ..render import jsonfmt
+from ..render.drift import drift_table
 from ..render.table import render_trace
+from ..rounding import drift
 from ..trace import Trace
 from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, load
 
@@ -43,6 +46,16 @@ def step(
             "text); sequential: hidden deltas use the already updated output weights.",
         ),
     ] = None,
+    round_to: Annotated[
+        int | None,
+        typer.Option(
+            "--round",
+            min=0,
+            max=15,
+            help="Round every intermediate to N decimals before it is used (as with a "
+            "calculator) and show the drift from the exact run.",
+        ),
+    ] = None,
 ) -> None:
     """One update, every quantity computed, in the post's notation.
 
@@ -51,11 +64,14 @@ def step(
       backprop step                                 [dim]# the worked example[/]
       backprop step configs/mazur.yaml --only 'dE_total/dw*'
       backprop step net.yaml --format json | jq '.steps[] | select(.id=="dE_total/dw5") | .value'
+      backprop step --round 4                       [dim]# by hand, 4 decimals; see the drift[/]
     """
     spec = load(config)
     if sample is not None and sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
-    trace = run_step(spec, update_order=update_order.value if update_order else None)
+    order = update_order.value if update_order else None
+    trace = run_step(spec, update_order=order, round_to=round_to)
+    drifts = None if round_to is None else drift(trace, run_step(spec, update_order=order))
     phases = [p.value for p in phase] if phase else None
     steps = trace.select(only, phases, None if sample is None else sample - 1)
     if only and not steps:
@@ -64,9 +80,14 @@ def step(
     if format is Format.json:
         doc = trace.to_dict()
         doc["steps"] = [s.to_dict() for s in steps]
+        if drifts is not None:
+            doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit(jsonfmt.dumps(doc))
     else:
         emit(render_trace(trace, steps, precision=precision, summary=not filtered))
+        if drifts is not None and round_to is not None:
+            emit(Text(""))
+            emit(drift_table(drifts, round_to, precision))
 
 
 def _no_match(trace: Trace, patterns: list[str]) -> NoReturn:
