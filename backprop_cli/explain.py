@@ -87,6 +87,7 @@ class Explanation:
     root: Node
     given: list[Node]
     depth: int | None
+    several: bool = False  # the network has several samples: ids name theirs as id[k]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -254,4 +255,4 @@ def explain(
         return kinds.index(g.kind), params.index(g.symbol) if g.symbol in params else 0
 
     ordered = sorted(given.values(), key=place)
-    return Explanation(root, ordered, depth)
+    return Explanation(root, ordered, depth, len(trace.spec.samples) > 1)

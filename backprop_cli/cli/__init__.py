@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import check as _check  # noqa: F401  (registers the command)
 from . import explain as _explain  # noqa: F401
+from . import gradcheck as _gradcheck  # noqa: F401
 from . import step as _step  # noqa: F401
 from .common import app, main
 

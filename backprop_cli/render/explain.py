@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..explain import Explanation, Node
+from ..explain import Explanation, Node, parse_id
 from . import number
 
 Fmt = Callable[[float], str]
@@ -44,7 +44,7 @@ def render_explanation(ex: Explanation, precision: int = 9) -> RenderableType:
     head.append(root.step.formula, style="bold")
     tree = Tree(head, guide_style="dim")
     for child in root.children:
-        _add(tree, child, fmt)
+        _add(tree, child, fmt, ex.several)
     result = Text()
     result.append(root.step.id, style="bold cyan")
     result.append(" = ")
@@ -61,13 +61,13 @@ def render_explanation(ex: Explanation, precision: int = 9) -> RenderableType:
     return Group(*parts)
 
 
-def node_label(node: Node, fmt: Fmt) -> Text:
+def node_label(node: Node, fmt: Fmt, several: bool = False) -> Text:
     """`delta_o1 = dE_total/dout_o1 * dout_o1/dnet_o1 = 0.74 * 0.19 = 0.14` and its state."""
     assert node.step is not None
     s = node.step
     text = Text()
     text.append(node.symbol, style="cyan")
-    if node.symbol != s.id:
+    if parse_id(node.symbol)[0] != s.id:
         text.append(f" = {s.id}", style="cyan")
     value = fmt(s.value)
     if node.state == "expanded":
@@ -80,16 +80,17 @@ def node_label(node: Node, fmt: Fmt) -> Text:
     if node.state == "seen":
         text.append("  (worked out above)", style="dim")
     elif node.state == "depth":
-        text.append(f"  (backprop explain {s.id})", style="dim")
+        ref = s.id if s.sample is None or not several else f"{s.id}[{s.sample + 1}]"
+        text.append(f"  (backprop explain {ref})", style="dim")
     if s.note:
         text.append(f"  ⚠ {s.note}", style="yellow")
     return text
 
 
-def _add(tree: Tree, node: Node, fmt: Fmt) -> None:
-    branch = tree.add(node_label(node, fmt))
+def _add(tree: Tree, node: Node, fmt: Fmt, several: bool) -> None:
+    branch = tree.add(node_label(node, fmt, several))
     for child in node.children:
-        _add(branch, child, fmt)
+        _add(branch, child, fmt, several)
 
 
 def given_table(ex: Explanation, fmt: Fmt) -> Table:
