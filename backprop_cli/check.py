@@ -23,7 +23,7 @@ from .engine import CORRECT, Mistake
 from .engine import step as run_step
 from .explain import UnknownId, ancestors, locate, parse_id, producer
 from .source import SourceError
-from .spec import Spec, load_spec
+from .spec import Spec, _kind, load_spec
 from .trace import Step, Trace, json_number
 
 _NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
@@ -183,7 +183,7 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
             raise SourceError(file, line, col, key, message) from None
         raw = doc.texts.get(path)
         if isinstance(value, bool) or raw is None:
-            raise doc.error(path, f"expected a number, got {_describe(value)}")
+            raise doc.error(path, f"expected a number, got {_kind(value)}")
         if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
             raise doc.error(path, f"expected a number, got the text {value!r}")
         if not _NUMBER.fullmatch(raw.strip()) or not any(c.isdigit() for c in raw):
@@ -200,18 +200,6 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
 def load_answers(path: Path, trace: Trace) -> list[Answer]:
     """Read an answers file from disk."""
     return read_answers(source.read_text(path), str(path), trace)
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return repr(value)
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -255,7 +243,7 @@ def check(
                 if d not in rounded:
                     rounded[d] = run_step(spec, round_to=d)
                 value = rounded[d].steps[locate(rounded[d], a.key)].value
-                if within(a.value, value, a.unit):
+                if within(a.value, value, a.unit / 2):
                     v.status = "rounding"
                     v.reason = f"matches rounding every intermediate to {d} decimals"
                     break

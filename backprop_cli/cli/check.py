@@ -13,7 +13,8 @@ from ..errors import ExitCode
 from ..render import jsonfmt
 from ..render.check import render_report
 from ..source import SourceError
-from .common import ConfigArg, Format, app, emit, fail, load
+from .common import ConfigArg, app, emit, fail, load
+from .options import Output, OutputOpt, PrecisionOpt, RoundOpt
 
 
 @app.command("check")
@@ -27,27 +28,17 @@ def check_command(
         ),
     ],
     config: ConfigArg = None,
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, or json (for graders).")
-    ] = Format.table,
-    precision: Annotated[
-        int, typer.Option(min=0, max=17, help="Decimals shown for expected values.")
-    ] = 9,
-    round_to: Annotated[
-        int | None,
-        typer.Option(
-            "--round",
-            min=0,
-            max=15,
-            help="Expect every intermediate rounded to N decimals before it is used, as with a "
-            "calculator; shows the drift from the exact run.",
-        ),
-    ] = None,
+    format: OutputOpt = Output.table,
+    precision: PrecisionOpt = 9,
+    round_to: RoundOpt = None,
 ) -> None:
     """Check your hand calculations: ✓, ≈ rounding or ✗ for each, and a diagnosis.
 
-    The tolerance follows the digits you wrote: 0.40 must be within 0.005 of the exact value
-    (within 0.01 counts as rounding). Exit status 0 when nothing is ✗, 1 otherwise.
+    The tolerance follows your digits: 0.40 is ✓ within 0.005 of the exact value, ≈ within 0.01.
+
+    With --round N, the values expected are those of rounding every intermediate to N decimals.
+
+    Exit status: 0 when nothing is ✗, 1 otherwise, 2 for a bad answers file.
 
     [bold]Examples[/]
 
@@ -62,7 +53,7 @@ def check_command(
     except SourceError as exc:
         fail(str(exc).replace("[", r"\["))
     report = check(spec, given, round_to=round_to)
-    if format is Format.json:
+    if format is Output.json:
         emit(jsonfmt.dumps(report.to_dict()))
     else:
         emit(render_report(report, precision))

@@ -10,7 +10,8 @@ from ..engine import step as run_step
 from ..explain import UnknownId, explain
 from ..render import jsonfmt
 from ..render.explain import render_explanation
-from .common import ConfigArg, Format, app, emit, fail, load
+from .common import ConfigArg, app, emit, fail, load
+from .options import Output, OutputOpt, PrecisionOpt
 
 
 @app.command("explain")
@@ -25,12 +26,8 @@ def explain_command(
         ),
     ],
     config: ConfigArg = None,
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="table (a tree), or json.")
-    ] = Format.table,
-    precision: Annotated[
-        int, typer.Option(min=0, max=17, help="Decimals shown (JSON is always full).")
-    ] = 9,
+    format: OutputOpt = Output.table,
+    precision: PrecisionOpt = 9,
     depth: Annotated[
         int | None,
         typer.Option(min=0, help="Expand factors this many levels deep (default: all)."),
@@ -64,7 +61,7 @@ def explain_command(
         )
     except UnknownId as exc:
         fail(str(exc).replace("[", r"\["))
-    if format is Format.json:
+    if format is Output.json:
         emit(jsonfmt.dumps(ex.to_dict()))
     else:
         emit(render_explanation(ex, precision))

@@ -10,7 +10,8 @@ from ..errors import ExitCode
 from ..gradcheck import EPS, TOL, gradcheck
 from ..render import jsonfmt
 from ..render.gradcheck import render_gradcheck
-from .common import ConfigArg, Format, app, emit, load
+from .common import ConfigArg, app, emit, load
+from .options import Output, OutputOpt
 
 
 @app.command("gradcheck")
@@ -22,17 +23,16 @@ def gradcheck_command(
     tol: Annotated[
         float, typer.Option("--tol", min=0.0, help="Largest relative error that passes.")
     ] = TOL,
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, or json.")
-    ] = Format.table,
+    format: OutputOpt = Output.table,
     digits: Annotated[
         int, typer.Option("--digits", min=1, max=17, help="Significant digits shown.")
     ] = 12,
 ) -> None:
     """Check the backpropagated gradient of every parameter against central differences.
 
-    The loss is the dataset loss (each sample's E_total, reduced as training.reduction says);
-    biases are checked too. Exit status 1 when any parameter fails.
+    The loss is each sample's E_total, reduced as training.reduction says; biases are checked too.
+
+    Exit status: 0 when every parameter passes, 1 when any fails.
 
     [bold]Examples[/]
 
@@ -42,7 +42,7 @@ def gradcheck_command(
     """
     spec = load(config)
     result = gradcheck(spec, eps=eps, tol=tol)
-    if format is Format.json:
+    if format is Output.json:
         emit(jsonfmt.dumps(result.to_dict()))
     else:
         emit(render_gradcheck(result, digits))

@@ -15,6 +15,7 @@ from ..render.table import render_trace
 from ..rounding import drift
 from ..trace import Trace
 from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, load
+from .options import RoundOpt
 
 # --- step --------------------------------------------------------------------------------------
 
@@ -46,16 +47,7 @@ def step(
             "text); sequential: hidden deltas use the already updated output weights.",
         ),
     ] = None,
-    round_to: Annotated[
-        int | None,
-        typer.Option(
-            "--round",
-            min=0,
-            max=15,
-            help="Round every intermediate to N decimals before it is used (as with a "
-            "calculator) and show the drift from the exact run.",
-        ),
-    ] = None,
+    round_to: RoundOpt = None,
 ) -> None:
     """One update, every quantity computed, in the post's notation.
 
