@@ -28,7 +28,9 @@ from .trace import Step, Trace, json_number
 
 _NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
 _SLACK = 1e-9  # relative slack on the tolerance, so that 0.35 → 0.4 is within half of 0.1
-MIN_SIGNIFICANT = 3  # digits an answer needs before it is matched against other quantities
+# Digits an answer needs before a slip is named: "0.5" is within a unit of too many values.
+MIN_DIGITS_SLIP = 2
+MIN_DIGITS_OTHER = 3  # ... and before it is matched against every other quantity of the trace
 VERDICTS = ("right", "rounding", "wrong")
 
 
@@ -101,6 +103,7 @@ class Diagnosis:
     verdict: Verdict
     inputs: list[tuple[str, Verdict | None]]  # the step's inputs; the student's verdict if given
     slips: list[Slip] = field(default_factory=list)
+    too_few_digits: bool = False  # the answer is too coarse to tell one slip from another
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class Diagnosis:
                 for name, v in self.inputs
             ],
             "slips": [s.to_dict() for s in self.slips],
+            "too_few_digits": self.too_few_digits,
         }
 
 
@@ -282,8 +286,11 @@ def diagnose_first(
         if j is not None:
             inputs.append((trace.steps[j].id, by_index.get(j)))
     diagnosis = Diagnosis(first, inputs)
-    _, given = ancestors(trace, first.index)
     a = first.answer
+    if significant_digits(a.text) < MIN_DIGITS_SLIP:
+        diagnosis.too_few_digits = True
+        return diagnosis
+    _, given = ancestors(trace, first.index)
     others = [v for v in verdicts if v.status == "wrong" and v is not first]
     for variant in variants(spec, given):
         t = run_step(
@@ -306,7 +313,7 @@ def diagnose_first(
     # The slip that also explains most of the later wrong answers first; the post's typo first
     # among equals, since it is the one readers copy.
     diagnosis.slips.sort(key=lambda s: (-len(s.also), "post's own typo" not in s.description))
-    if significant_digits(a.text) >= MIN_SIGNIFICANT:
+    if significant_digits(a.text) >= MIN_DIGITS_OTHER:
         for s in trace.steps[: first.index]:
             if s.id != first.step.id and within(a.value, s.value, a.unit):
                 diagnosis.slips.append(

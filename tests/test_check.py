@@ -287,3 +287,11 @@ def test_command_on_a_random_config(tmp_path: Path) -> None:
     answers = write(tmp_path, f"E+: {s.value:.4f}\n", "a.yaml")
     result: Any = run("check", str(answers), str(config))
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_too_few_digits_to_name_a_slip() -> None:
+    # "0.6" is within a unit of b2-for-b1's 0.6275, and of much else: no slip is named.
+    report = judge("net_h1: 0.6")
+    assert report.diagnosis is not None
+    assert report.diagnosis.too_few_digits and report.diagnosis.slips == []
+    assert judge("net_h1: 0.63").diagnosis.slips[0].code == "wrong_bias"  # type: ignore[union-attr]

@@ -26,7 +26,7 @@ def gradcheck_command(
     format: OutputOpt = Output.table,
     digits: Annotated[
         int, typer.Option("--digits", min=1, max=17, help="Significant digits shown.")
-    ] = 12,
+    ] = 10,
 ) -> None:
     """Check the backpropagated gradient of every parameter against central differences.
 

@@ -39,7 +39,7 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
         mark, style = _MARKS[v.status]
         verdict = Text(mark, style=style)
         if v.status != "right":
-            verdict.append(f"  ±{number(v.answer.unit / 2, 20)} allowed", style="dim")
+            verdict.append(f"  (±{v.answer.unit / 2:g} allowed)", style="dim")
         if v.reason and v.reason != "within one unit of the last digit":
             verdict.append(f"  ({v.reason})", style="dim")
         row = [v.answer.key, v.answer.text, fmt(v.expected)]
@@ -91,6 +91,8 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
             if slip.also:
                 text.append(f"; also explains your {', '.join(slip.also)}", style="dim")
             line(text, 4)
+    elif d.too_few_digits:
+        line(f"{v.answer.text} has too few digits to tell which slip it was; give more digits.")
     else:
         line("No known slip gives your value; redo this step from the numbers above.")
     return Group(*lines)
