@@ -392,13 +392,13 @@ def variants(spec: Spec, used: set[str]) -> Iterator[Variant]:
         )
     if len(spec.layers) > 1:
         if spec.training.update_order == "simultaneous":
-            yield Variant(
-                "sequential_order",
+            what = (
                 "the output weights already updated: the hidden deltas used w+ (e.g. "
-                f"{_first_output_weight(spec)}+), not the weights before the update",
-                spec,
-                update_order="sequential",
+                f"{_first_output_weight(spec)}+), not the weights before the update"
             )
+            if typo:
+                what += " (the order behind the post's closing figure E_total+ = 0.291027924)"
+            yield Variant("sequential_order", what, spec, update_order="sequential")
         else:
             yield Variant(
                 "simultaneous_order",

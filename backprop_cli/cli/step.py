@@ -78,7 +78,8 @@ def step(
     else:
         emit(render_trace(trace, steps, precision=precision, summary=not filtered))
         if drifts is not None and round_to is not None:
-            emit(Text(""))
+            if not filtered:  # a filtered trace already ends with a blank line
+                emit(Text(""))
             emit(drift_table(drifts, round_to, precision))
 
 
