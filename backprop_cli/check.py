@@ -21,7 +21,8 @@ from typing import Any
 from . import source
 from .engine import CORRECT, Mistake
 from .engine import step as run_step
-from .explain import UnknownId, ancestors, locate, parse_id, producer
+from .explain import UnknownId, ancestors, locate, producer
+from .functions import ACTIVATIONS
 from .source import SourceError
 from .spec import Spec, _kind, load_spec
 from .trace import Step, Trace, json_number
@@ -128,6 +129,7 @@ class Report:
     verdicts: list[Verdict]
     diagnosis: Diagnosis | None
     round_to: int | None
+    network: str = ""
 
     def count(self, status: str) -> int:
         return sum(1 for v in self.verdicts if v.status == status)
@@ -138,6 +140,7 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "network": self.network,
             "round": self.round_to,
             "answers": [v.to_dict() for v in self.verdicts],
             "summary": {s: self.count(s) for s in VERDICTS},
@@ -257,7 +260,7 @@ def check(
     diagnosis = None
     if first is not None and diagnose:
         diagnosis = diagnose_first(spec, reference, verdicts, first, round_to)
-    return Report(verdicts, diagnosis, round_to)
+    return Report(verdicts, diagnosis, round_to, spec.name)
 
 
 # --- diagnosing ---------------------------------------------------------------------------------
@@ -453,8 +456,6 @@ def _first_output_weight(spec: Spec) -> str:
 
 
 def _derivative_text(activation: str) -> str:
-    from .functions import ACTIVATIONS
-
     return (
         ACTIVATIONS[activation].derivative_formula.replace("{out}", "out").replace("{net}", "net")
     )
@@ -462,8 +463,3 @@ def _derivative_text(activation: str) -> str:
 
 def _short(x: float) -> str:
     return f"{x:.10g}"
-
-
-def sample_of(key: str) -> int | None:
-    """The 0-based sample an answer names with `id[k]`, if any."""
-    return parse_id(key)[1]

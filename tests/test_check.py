@@ -264,6 +264,7 @@ def test_command_json_for_graders() -> None:
     assert result.exit_code == 1
     doc = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(c))
     assert doc["passed"] is False
+    assert doc["network"] == "A step by step backpropagation example"
     assert doc["summary"]["wrong"] == 1
     first = doc["answers"][0]
     assert first["id"] == "net_h1" and first["verdict"] == "wrong"
