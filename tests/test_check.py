@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 
 from backprop_cli import load_spec, loads_spec, step
 from backprop_cli.check import Report, check, read_answers, unit_of
 from backprop_cli.engine import Mistake
 from backprop_cli.source import SourceError
+
+from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 
 ROOT = Path(__file__).parent.parent
 

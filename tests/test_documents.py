@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from .runcli import ROOT, cli
 
 from backprop_cli import load_spec, step
 from backprop_cli.exercise import Options, make_exercise
@@ -19,6 +18,8 @@ from backprop_cli.render.latex import render_latex
 from backprop_cli.render.markdown import render_markdown
 from backprop_cli.render.mathtex import parse, render, symbol
 from backprop_cli.spec import loads_spec
+
+from .runcli import ROOT, cli
 
 GOLDEN = ROOT / "tests" / "golden" / "mazur.md"
 

@@ -7,13 +7,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from .runcli import cli
 
 from backprop_cli import load_spec, step
 from backprop_cli.exercise import Options, make_exercise
 from backprop_cli.render import number
 from backprop_cli.render.svg import NEGATIVE, POSITIVE, layout, render_svg
 from backprop_cli.spec import Spec, loads_spec
+
+from .runcli import cli
 
 NS = "{http://www.w3.org/2000/svg}"
 

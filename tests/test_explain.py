@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 
 from backprop_cli import load_spec, loads_spec, step
 from backprop_cli.explain import Node, UnknownId, explain, locate, parse_id
 from backprop_cli.render.explain import render_explanation
+
+from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 
 from backprop_cli import gradcheck as gc_module
 from backprop_cli import load_spec, loads_spec, step
 from backprop_cli.engine import Mistake, dataset_loss, initial_values
 from backprop_cli.gradcheck import analytic_gradient, gradcheck, numeric_gradient
+
+from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 
 
 def test_worked_example_gradients_are_the_posts() -> None:

@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
-from .runcli import cli
 
 from backprop_cli import load_spec, step
 from backprop_cli.engine import Names
 from backprop_cli.exercise import ExerciseError, Options, make_exercise, parse_layers
 from backprop_cli.spec import loads_spec
+
+from .runcli import cli
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .tutor_support import run
-
 from backprop_cli import load_spec, step
 from backprop_cli.rounding import drift
+
+from .tutor_support import run
 
 
 def test_rounded_run_uses_rounded_intermediates() -> None:
