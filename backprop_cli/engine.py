@@ -14,11 +14,37 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from . import optim
-from .functions import ACTIVATIONS, LOSSES, SOFTMAX, log_softmax, softmax, softplus
+from .functions import (
+    ACTIVATIONS,
+    LOSSES,
+    SOFTMAX,
+    Activation,
+    log_softmax,
+    softmax,
+    softplus,
+)
 from .spec import Spec
 from .trace import Step, Trace
 
 SATURATED = 1e-6  # |dout/dnet| below this: the neuron passes almost no gradient
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A hand-calculation slip to reproduce on purpose, so that `backprop check` can name it.
+
+    The default (no slip) is the correct maths; only `backprop check` passes anything else.
+    """
+
+    error_sign: bool = False  # dE_total/dout = +(target − out): the sign of (target − out) lost
+    no_derivative: tuple[int, ...] = ()  # layers whose dout/dnet factor is left out (taken as 1)
+
+    def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
+        """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
+        return g if k in self.no_derivative else act.delta(g, net, out, a)
+
+
+CORRECT = Mistake()
 
 
 @dataclass(frozen=True)
@@ -106,10 +132,17 @@ class _Pass:
         names: Names,
         params: dict[str, float],
         r: _Recorder,
+        mistake: Mistake = CORRECT,
         state: optim.State | None = None,
     ) -> None:
         self.spec, self.names, self.params, self.r = spec, names, params, r
-        self.state = state
+        self.mistake = mistake
+        self.state = state  # the optimizer's slots and t, for the sequential order's updates
+        # Parameters the update changed; after it, their symbols carry a + (w5+), as in the post.
+        self.renamed: frozenset[str] = frozenset()
+
+    def _sym(self, pid: str, suffix: str) -> str:
+        return pid + suffix if pid in self.renamed else pid
 
     def forward(self, x: Sequence[float], suffix: str = "") -> list[list[float]]:
         """Record net_n and out_n for every neuron; return the outputs of every layer."""
@@ -123,15 +156,17 @@ class _Pass:
                 parts, terms, total = [], {}, 0.0
                 for i, src in enumerate(prev_names):
                     w_id = self.names.weight[k][j][i]
+                    w_sym = self._sym(w_id, suffix)
                     src_sym = src if k == 0 else f"out_{src}{suffix}"
-                    parts.append(f"{{{w_id}}} * {{{src_sym}}}")
-                    terms[w_id] = p[w_id]
+                    parts.append(f"{{{w_sym}}} * {{{src_sym}}}")
+                    terms[w_sym] = p[w_id]
                     terms[src_sym] = prev[i]
                     total += p[w_id] * prev[i]
                 b_id = self.names.bias[k][j]
                 if b_id is not None:
-                    parts.append(f"{{{b_id}}} * 1")
-                    terms[b_id] = p[b_id]
+                    b_sym = self._sym(b_id, suffix)
+                    parts.append(f"{{{b_sym}}} * 1")
+                    terms[b_sym] = p[b_id]
                     total += p[b_id] * 1
                 nets.append(r.rec(f"net_{n}{suffix}", k, " + ".join(parts), terms, total))
             self.nets.append(nets)
@@ -306,7 +341,11 @@ class _Pass:
             terms = {f"target_{n}": t, f"out_{n}": o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
-            dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, loss.df(t, o, n_out)))
+            g = loss.df(t, o, n_out)
+            note = None
+            if self.mistake.error_sign:
+                g, note = -g, "slip reproduced: the sign of (target − out) flipped"
+            dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, g, note))
         if layer.activation == SOFTMAX:
             return self._softmax_deltas(outs, targets, dE_dout), [None] * n_out
         act = ACTIVATIONS[layer.activation]
@@ -315,7 +354,11 @@ class _Pass:
         for j, n in enumerate(layer.neurons):
             dout = self._derivative(k, j, n, act.derivative_formula, outs[j])
             a, b = f"dE_total/dout_{n}", f"dout_{n}/dnet_{n}"
-            if spec.loss == "binary_cross_entropy" and layer.activation == "sigmoid":
+            if (
+                spec.loss == "binary_cross_entropy"
+                and layer.activation == "sigmoid"
+                and self.mistake == CORRECT
+            ):
                 # ln and 1/(out(1−out)) cancel: delta = (out − target)/n, finite when out is 0 or 1.
                 value = (outs[j] - targets[j]) / n_out
                 template = f"{{{a}}} * {{{b}}} = ({{out_{n}}} - {{target_{n}}})/{{n}}"
@@ -329,7 +372,7 @@ class _Pass:
                 deltas.append(r.rec(f"delta_{n}", k, template, terms, value))
                 chain.append(None)
                 continue
-            value = act.delta(dE_dout[j], self.nets[k][j], outs[j], layer.alpha)
+            value = self.mistake.delta(k, act, dE_dout[j], self.nets[k][j], outs[j], layer.alpha)
             deltas.append(
                 r.rec(f"delta_{n}", k, f"{{{a}}} * {{{b}}}", {a: dE_dout[j], b: dout}, value)
             )
@@ -380,6 +423,8 @@ class _Pass:
                 template = f"{chain} = {{out_{nj}}} - {{target_{nj}}}"
                 terms[f"out_{nj}"], terms[f"target_{nj}"] = outs[j], targets[j]
                 value = outs[j] - targets[j]
+                if self.mistake.error_sign:
+                    value = -value
             else:
                 template = chain
                 value = 0.0
@@ -421,7 +466,7 @@ class _Pass:
             total = r.rec(a, k, " + ".join(f"{{{s}}}" for s in parts), parts, total)
             b = f"dout_{n}/dnet_{n}"
             dout = self._derivative(k, j, n, act.derivative_formula, outs[j])
-            value = act.delta(total, self.nets[k][j], outs[j], layer.alpha)
+            value = self.mistake.delta(k, act, total, self.nets[k][j], outs[j], layer.alpha)
             deltas.append(r.rec(f"delta_{n}", k, f"{{{a}}} * {{{b}}}", {a: total, b: dout}, value))
             chain.append(((a, total), (b, dout)))
         return deltas, chain
@@ -441,7 +486,9 @@ class _Pass:
             terms["α"] = layer.alpha
         value = act.df(net, out, layer.alpha)
         note = None
-        if abs(value) < SATURATED and layer.activation in ("sigmoid", "tanh"):
+        if k in self.mistake.no_derivative:
+            value, note = 1.0, "slip reproduced: the activation's derivative left out"
+        elif abs(value) < SATURATED and layer.activation in ("sigmoid", "tanh"):
             note = f"saturated: dout/dnet ≈ 0 (net = {net:.6g}), so almost no gradient flows back"
         elif value == 0.0:
             note = "inactive: net ≤ 0, so no gradient flows back through this neuron"
@@ -582,12 +629,14 @@ def step(
     *,
     update_order: str | None = None,
     round_to: int | None = None,
+    mistake: Mistake = CORRECT,
     state: optim.State | None = None,
 ) -> Trace:
     """One pass over the samples in the configured mode, every quantity recorded.
 
-    The optimizer starts from the state saved in the spec, or from `state` (which is then updated
-    in place, so that a caller can run epoch after epoch).
+    mistake: reproduce a known hand-calculation slip (for `backprop check`; default: none).
+    state: the optimizer's state to start from and update in place (so that a caller can run
+    epoch after epoch); default: the state saved in the spec.
     """
     order = update_order or spec.training.update_order
     r = _Recorder(round_to)
@@ -601,7 +650,7 @@ def step(
         r.update = u
         state.t += 1
         per_sample: list[tuple[dict[str, float], list[str]]] = []
-        pass_ = _Pass(spec, names, params, r, state)
+        pass_ = _Pass(spec, names, params, r, mistake, state)
         sequential: dict[str, float] | None = None
         for s in batch:
             sample = spec.samples[s]
@@ -628,6 +677,9 @@ def step(
     r.update = None
     r.phase = "after"
     pass_ = _Pass(spec, names, params, r)
+    pass_.renamed = frozenset(
+        p.id for p in spec.parameters() if p.kind == "weight" or spec.training.update_biases
+    )
     losses = []
     for s, sample in enumerate(spec.samples):
         r.sample = s

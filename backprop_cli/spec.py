@@ -422,7 +422,16 @@ class _Validator:
         used_layer_names: set[str] = set()
         for k, raw in enumerate(value):
             last = k == len(value) - 1
-            layer = self.layer(raw, (*path, k), k, len(value), fan_in, last, taken)
+            layer = self.layer(
+                raw,
+                (*path, k),
+                k,
+                len(value),
+                fan_in,
+                last,
+                taken,
+                self._outputs_from_targets() if last else None,
+            )
             if layer.name in used_layer_names:
                 raise self.fail((*path, k, "name"), f"layer name {layer.name!r} is already used")
             used_layer_names.add(layer.name)
@@ -439,6 +448,7 @@ class _Validator:
         fan_in: int,
         last: bool,
         taken: set[str],
+        implied_size: int | None = None,
     ) -> Layer:
         keys = ("name", "neurons", "size", "activation", "alpha", "weights", "init", "bias")
         d = self.mapping(raw, path, keys, f"layer {k + 1}")
@@ -470,7 +480,8 @@ class _Validator:
         if "weights" in d:
             if "init" in d:
                 raise self.fail((*path, "init"), "give either weights or init, not both")
-            weights = self.matrix(d["weights"], (*path, "weights"), size, fan_in, name)
+            rows = size if size is not None else implied_size
+            weights = self.matrix(d["weights"], (*path, "weights"), rows, fan_in, name)
             size = len(weights)
         elif size is not None:
             weights = self.init(d.get("init", {}), (*path, "init"), size, fan_in, k)
@@ -489,6 +500,16 @@ class _Validator:
                 taken.add(n)
         bias, shared = self.bias(d.get("bias"), (*path, "bias"), size)
         return Layer(name, neurons, activation, weights, bias, shared, alpha)
+
+    def _outputs_from_targets(self) -> int | None:
+        """How many outputs the samples' targets imply, so a wrong output matrix is the error."""
+        top = self.doc.value
+        samples = top.get("samples") if isinstance(top, dict) else None
+        if isinstance(samples, list) and samples and isinstance(samples[0], dict):
+            targets = samples[0].get("targets")
+            if isinstance(targets, list) and targets:
+                return len(targets)
+        return None
 
     def matrix(
         self, value: Any, path: Path_, rows: int | None, cols: int, layer: str

@@ -19,7 +19,7 @@ from backprop_cli import load_spec, loads_spec, step
 from backprop_cli import optim as optim_mod
 from backprop_cli._compiled import CompiledKernel
 from backprop_cli.cli import app
-from backprop_cli.files import dump_spec
+from backprop_cli.fileio import dump_spec
 from backprop_cli.spec import SpecError
 from backprop_cli.train import Curve, PyKernel, Trainer
 

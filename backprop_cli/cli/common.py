@@ -42,6 +42,8 @@ class Format(str, Enum):
 
     table = "table"
     json = "json"
+    markdown = "markdown"
+    latex = "latex"
 
 
 class UpdateOrder(str, Enum):

@@ -246,7 +246,7 @@ def _finish(
     spec: Spec, trainer: Trainer, save: Path | None, plot: Path | None, curve: Curve, status: str
 ) -> None:
     """Save, plot, report how training ended, and exit with its code."""
-    from ..files import dump_spec, write_atomic
+    from ..fileio import dump_spec, write_atomic
 
     if save is not None:
         header = (
@@ -254,7 +254,10 @@ def _finish(
             f"(E_total {trainer.loss!r}).\nResume with: backprop train {save} --epochs N"
         )
         trained = trainer.trained_spec()
-        write_atomic(save, dump_spec(trained, header))
+        try:
+            write_atomic(save, dump_spec(trained, header))
+        except OSError as exc:
+            _fail(f"--save {save}: cannot write ({exc.strerror or exc})")
         big = [p.id for p in trained.parameters() if abs(p.value) > MAX_MAGNITUDE]
         note = ""
         if big:
