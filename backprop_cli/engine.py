@@ -591,7 +591,7 @@ def _update(
     v = r.rec(
         v_id,
         k,
-        f"{{β2}} * {{{v_id}}} + (1 - {{β2}}) * {{{g_sym}}}^2",
+        f"{{β2}} * {{{v_id}}} + (1 - {{β2}}) * ({{{g_sym}}})^2",
         {"β2": b2, v_id: v_old, g_sym: g},
         optim.second_moment(v_old, g, b2),
     )

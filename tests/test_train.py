@@ -203,6 +203,14 @@ def test_momentum_velocity_carries_across_updates() -> None:
     assert nest is not None and nest.formula == "w1 - η * (dE_total/dw1 + μ * v_w1)"
 
 
+def test_step_table_names_the_optimizer_and_its_t(tmp_path: Path) -> None:
+    path = tmp_path / "adam.yaml"
+    path.write_text(net("adam", "online", biases=False))
+    out = CliRunner().invoke(app, ["step", str(path), "--phase", "update"], env=ENV).stdout
+    assert "η = 0.5 · adam, β1 = 0.9, β2 = 0.999, ε = 1e-08, t = 3" in out
+    assert "β2 * v_w5 + (1 - β2) *" in out and "(dE_total/dw5)^2" in out
+
+
 def test_plain_sgd_update_is_unchanged() -> None:
     s = step(load_spec()).find("w5+")
     assert s is not None

@@ -42,6 +42,13 @@ def group_title(
             parts.append(f"update {update + 1}")
     if phase == "update":
         parts.append(f"η = {number(spec.training.learning_rate)}")
+        opt = spec.training.optimizer
+        if opt.name in ("momentum", "nesterov"):
+            parts.append(f"{opt.name}, μ = {number(opt.momentum)}")
+        elif opt.name == "adam":
+            b1, b2, eps = number(opt.beta1), number(opt.beta2), f"{opt.eps:g}"
+            t = opt.step + (update or 0) + 1
+            parts.append(f"adam, β1 = {b1}, β2 = {b2}, ε = {eps}, t = {t}")
     return " · ".join(parts)
 
 
