@@ -18,8 +18,9 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
 }
 # A plain (unquoted) scalar that YAML 1.1 reads as a string but a person means as a number: 1e-3.
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _MAX_NODES = 100_000  # an alias bomb expands far past this; a real config stays far below
+_MAX_DEPTH = 64  # a config nests about 5 deep
 
 
 class SourceError(Exception):
@@ -71,6 +72,22 @@ class Document:
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves construction to us, so positions and raw texts survive."""
 
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # PyYAML composes recursively: stop absurd nesting before Python's stack does.
+        self.depth += 1
+        try:
+            if self.depth > _MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {_MAX_DEPTH} levels deep", mark
+                )
+            node: yaml.Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self.depth -= 1
+
 
 _CONSTRUCT = yaml.SafeLoader("")  # only its scalar constructors are used
 
@@ -102,11 +119,7 @@ def parse(text: str, file: str) -> Document:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "\t" in problem or "tab" in problem:
-            problem = "tab characters can't indent YAML; use spaces"
+        line, col, problem = _explain(exc)
         raise SourceError(file, line, col, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise SourceError(file, 0, 0, "", f"invalid YAML: {exc}") from None
@@ -115,9 +128,35 @@ def parse(text: str, file: str) -> Document:
     doc = Document(file, None)
     if node is None:
         raise SourceError(file, 1, 1, "", "the file is empty; expected a network spec")
-    budget = [_MAX_NODES]
-    doc.value = _build(node, (), doc, budget)
+    doc.value = _Builder(doc).build(node, ())
     return doc
+
+
+def _explain(exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
+    """Position and a plain-words version of a YAML syntax error."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    opened = exc.context_mark
+    if "'\\t'" in problem:
+        problem = "a tab character; YAML indents and separates with spaces only"
+    elif "cannot start any token" in problem:
+        char = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
+        problem = f"{char!r} cannot start a plain value; put the value in quotes"
+    elif "expected <block end>" in problem or "expected <block mapping" in problem:
+        problem = "this line's indentation does not line up with the lines above"
+    elif "mapping values are not allowed" in problem:
+        problem = "a ':' is not allowed here (check the indentation, and the ':' on the line above)"
+    elif "another document" in problem:
+        problem = "a second document ('---'); a config is one YAML document"
+    elif context.startswith("while scanning a quoted") and opened is not None:
+        mark, problem = opened, "this quote is never closed"
+    elif context.startswith("while parsing a flow") and opened is not None and mark is not None:
+        bracket = "[" if "sequence" in context else "{"
+        where = f"{mark.line + 1}:{mark.column + 1}"
+        mark, problem = opened, f"this {bracket!r} is not closed ({problem} at {where})"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    return line, col, problem
 
 
 def load(path: Path) -> Document:
@@ -125,49 +164,81 @@ def load(path: Path) -> Document:
     return parse(read_text(path), str(path))
 
 
-def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise doc.error(path, "too many values (an alias bomb?); a config is far smaller")
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    doc.marks.setdefault(path, (line, col))
-    if node.tag not in _SAFE_TAGS:
-        raise SourceError(doc.file, line, col, path_str(path), f"tag {node.tag!r} is not allowed")
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Turns composed YAML nodes into plain values, recording positions and texts."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.budget = _MAX_NODES
+        self.active: set[int] = set()  # ids of the collections being built: an alias cycle
+
+    def error(self, node: yaml.Node, path: Path_, message: str) -> SourceError:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        return SourceError(self.doc.file, line, col, path_str(path), message)
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        doc = self.doc
+        self.budget -= 1
+        if self.budget < 0:
+            # Blame the top-level key whose value blew up, where the user can see it.
+            raise doc.error(
+                path[:1], f"aliases expand to over {_MAX_NODES} values (an alias bomb?)"
+            )
+        if id(node) in self.active:
+            raise self.error(node, path, "an alias refers to the collection that contains it")
+        doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if node.tag not in _SAFE_TAGS:
+            raise self.error(node, path, f"tag {_tag(node.tag)} is not allowed (plain YAML only)")
+        if isinstance(node, yaml.ScalarNode):
+            doc.texts[path] = node.value
+            return _scalar(node, path, doc)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, yaml.MappingNode)
+            return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        doc = self.doc
         out: dict[str, Any] = {}
+        first: dict[str, int] = {}
         for key_node, value_node in node.value:
+            kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<":
+                raise self.error(key_node, path, "merge keys (<<) are not supported")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SAFE_TAGS:
-                kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                raise SourceError(doc.file, kl, kc, path_str(path), "keys must be plain names")
+                kind = {"MappingNode": "a mapping", "SequenceNode": "a list"}.get(
+                    type(key_node).__name__, f"tag {_tag(key_node.tag)}"
+                )
+                raise self.error(key_node, path, f"a key must be a plain name, not {kind}")
             key = str(key_node.value)
-            if key == "<<":
-                kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                raise SourceError(
-                    doc.file, kl, kc, path_str(path), "merge keys (<<) are not supported"
-                )
-            if key in out:
-                kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                raise SourceError(
-                    doc.file, kl, kc, path_str((*path, key)), "duplicate key (each key once)"
-                )
             child = (*path, key)
-            doc.marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _build(value_node, child, doc, budget)
+            if key in out:
+                raise self.error(
+                    key_node, child, f"duplicate key (first given on line {first[key]})"
+                )
+            first[key] = kl
+            doc.marks[child] = (kl, kc)
+            out[key] = self.build(value_node, child)
             # Point errors about a value at the value, not at its key.
             doc.marks[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), doc, budget) for i, item in enumerate(node.value)]
-    assert isinstance(node, yaml.ScalarNode)
-    doc.texts[path] = node.value
-    return _scalar(node, path, doc)
+
+
+def _tag(tag: str) -> str:
+    """A tag as it is written in YAML: !!python/object, !half."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
 def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
     tag = node.tag.rsplit(":", 1)[-1]
     text = node.value
     if tag == "str":
-        if node.style is None and _NUMBER.fullmatch(text):
+        if node.style is None and NUMBER.fullmatch(text):
             return float(text)
         return text
     if tag == "null":

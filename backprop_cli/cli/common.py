@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, RenderableType
+from rich.text import Text
 
 from .. import __version__
 from ..errors import ExitCode
@@ -77,7 +78,8 @@ def emit(data: str | RenderableType) -> None:
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     """One line on stderr, then exit."""
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # Plain Text, not markup: a message quotes the user's own input, brackets and colons included.
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(int(code))
 
 
@@ -86,11 +88,7 @@ def load(config: Path | None) -> Spec:
     try:
         return load_spec(config)
     except SourceError as exc:
-        fail(_escape(str(exc)))
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
+        fail(str(exc))
 
 
 def _version(value: bool) -> None:
