@@ -56,6 +56,7 @@ class Document:
     value: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     texts: dict[Path_, str] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where each key is written
 
     def where(self, path: Path_) -> tuple[int, int]:
         """1-based line and column of the value at path, or of its nearest enclosing value."""
@@ -64,8 +65,9 @@ class Document:
             p = p[:-1]
         return self.marks.get(p, (0, 0))
 
-    def error(self, path: Path_, message: str) -> SourceError:
-        line, col = self.where(path)
+    def error(self, path: Path_, message: str, *, at_key: bool = False) -> SourceError:
+        """An error about the value at path (or, with at_key, about its key)."""
+        line, col = self.keys[tuple(path)] if at_key else self.where(path)
         return SourceError(self.file, line, col, path_str(path), message)
 
 
@@ -119,7 +121,7 @@ def parse(text: str, file: str) -> Document:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        line, col, problem = _explain(exc)
+        line, col, problem = _explain(exc, text)
         raise SourceError(file, line, col, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise SourceError(file, 0, 0, "", f"invalid YAML: {exc}") from None
@@ -132,21 +134,29 @@ def parse(text: str, file: str) -> Document:
     return doc
 
 
-def _explain(exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     """Position and a plain-words version of a YAML syntax error."""
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
     context = exc.context or ""
     opened = exc.context_mark
+    if mark is not None and (
+        "could not find expected ':'" in problem or "mapping values are not allowed" in problem
+    ):
+        missing = _missing_colon(text, mark.line)
+        if missing is not None:
+            return missing
     if "'\\t'" in problem:
         problem = "a tab character; YAML indents and separates with spaces only"
     elif "cannot start any token" in problem:
         char = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
         problem = f"{char!r} cannot start a plain value; put the value in quotes"
-    elif "expected <block end>" in problem or "expected <block mapping" in problem:
+    elif any(f"<{x}" in problem for x in ("block end", "block mapping start", "document start")):
         problem = "this line's indentation does not line up with the lines above"
     elif "mapping values are not allowed" in problem:
         problem = "a ':' is not allowed here (check the indentation, and the ':' on the line above)"
+    elif "could not find expected ':'" in problem:
+        problem = "expected a ':' (check this line and the one above)"
     elif "another document" in problem:
         problem = "a second document ('---'); a config is one YAML document"
     elif context.startswith("while scanning a quoted") and opened is not None:
@@ -221,11 +231,30 @@ class _Builder:
                     key_node, child, f"duplicate key (first given on line {first[key]})"
                 )
             first[key] = kl
-            doc.marks[child] = (kl, kc)
+            doc.marks[child] = doc.keys[child] = (kl, kc)
             out[key] = self.build(value_node, child)
             # Point errors about a value at the value, not at its key.
             doc.marks[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
         return out
+
+
+_LINE = re.compile(r"(\s*(?:-\s+)?)(.*)")
+
+
+def _missing_colon(text: str, line: int) -> tuple[int, int, str] | None:
+    """A key written without its ': ' is only noticed a line later; point at that key instead."""
+    lines = text.splitlines()
+    for k in range(min(line, len(lines)) - 1, -1, -1):
+        body = lines[k].split("#", 1)[0].rstrip()
+        if not body:
+            continue
+        match = _LINE.fullmatch(body)
+        assert match is not None  # the pattern matches any line
+        rest = match.group(2)
+        if not (rest[:1].isalpha() or rest[:1] == "_") or ": " in rest or rest.endswith(":"):
+            return None
+        return k + 1, len(match.group(1)) + 1, "this line needs a ':' after its key (key: value)"
+    return None
 
 
 def _tag(tag: str) -> str:

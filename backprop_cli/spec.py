@@ -284,10 +284,9 @@ class _Validator:
             raise self.fail(path, f"expected {what} (a mapping of keys), got {_kind(value)}")
         for key in value:
             if key not in keys:
-                raise self.fail(
-                    (*path, key),
-                    f"unknown key {key!r}{closest(key, keys)}; allowed: " + ", ".join(keys),
-                )
+                # A close match is the answer; the full list is for when there is none.
+                hint = closest(key, keys) or "; allowed: " + ", ".join(keys)
+                raise self.doc.error((*path, key), f"unknown key {key!r}{hint}", at_key=True)
         return value
 
     def number(
