@@ -117,7 +117,15 @@ def read_text(path: Path) -> str:
 
 def parse(text: str, file: str) -> Document:
     """Parse YAML text into a Document; errors name file:line:col."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        # A control character: YAML text may not contain one, even in a comment.
+        at = exc.position
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SourceError(file, line, col, "", f"control character {char} is not allowed") from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
