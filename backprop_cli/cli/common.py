@@ -83,6 +83,20 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     raise typer.Exit(int(code))
 
 
+_settings = {"quiet": False}
+
+
+def quiet() -> bool:
+    """True under `backprop --quiet`: no notes or progress on stderr."""
+    return _settings["quiet"]
+
+
+def info(message: str) -> None:
+    """A note for the reader on stderr (never data); `--quiet` silences it, errors still show."""
+    if not _settings["quiet"]:
+        stderr.print(Text(message, style="dim"), soft_wrap=True)
+
+
 def load(config: Path | None) -> Spec:
     """Load a spec, or the worked example; a bad file exits 2 with one line."""
     try:
@@ -102,8 +116,13 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    quiet_: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No notes or progress on stderr (errors still show)."),
+    ] = False,
 ) -> None:
     """Backpropagation step by step, with real numbers."""
+    _settings["quiet"] = quiet_
 
 
 ConfigArg = Annotated[

@@ -11,7 +11,7 @@ from ..engine import step as run_step
 from ..render import jsonfmt
 from ..render.table import render_trace
 from ..trace import Trace
-from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, load
+from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, info, load
 
 # --- step --------------------------------------------------------------------------------------
 
@@ -55,7 +55,13 @@ def step(
     spec = load(config)
     if sample is not None and sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
-    trace = run_step(spec, update_order=update_order.value if update_order else None)
+    order = update_order.value if update_order else spec.training.update_order
+    if order == "sequential" and spec.training.mode != "online" and len(spec.samples) > 1:
+        info(
+            f"note: the sequential update order applies to one-sample updates; mode "
+            f"{spec.training.mode} updates all layers together from the batch gradient"
+        )
+    trace = run_step(spec, update_order=order)
     phases = [p.value for p in phase] if phase else None
     steps = trace.select(only, phases, None if sample is None else sample - 1)
     if only and not steps:
