@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import schema as _schema  # noqa: F401  (registers the command)
 from . import step as _step  # noqa: F401  (registers the command)
 from .common import app, main
 
