@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.jupyter import JupyterMixin
 from rich.table import Table
 from rich.text import Text
 
@@ -118,13 +119,23 @@ def loss_line(trace: Trace, precision: int) -> Text:
     return text
 
 
+class Shown(JupyterMixin):
+    """A renderable that also displays itself in Jupyter (rich's Group alone does not)."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.renderable
+
+
 def render_trace(
     trace: Trace,
     steps: Iterable[Step] | None = None,
     *,
     precision: int = 9,
     summary: bool = True,
-) -> RenderableType:
+) -> Shown:
     """The trace (or the given subset of its steps) as tables, then parameters and E_total."""
     chosen = trace.steps if steps is None else list(steps)
     sub = Trace(trace.spec, chosen)
@@ -139,4 +150,4 @@ def render_trace(
         parts.append(parameter_table(trace, precision))
         parts.append(Text(""))
         parts.append(loss_line(trace, precision))
-    return Group(*parts)
+    return Shown(Group(*parts))
