@@ -184,3 +184,30 @@ def test_closed_pipe_ends_quietly(tmp_path: Path, reader: str, fmt: str) -> None
     assert result.stderr == b""
     assert result.returncode == 0
     assert len(result.stdout) <= 100 or result.stdout.count(b"\n") == 3
+
+
+# --- the entry point ---------------------------------------------------------------------------
+
+
+def test_main_runs_the_app(capsys: pytest.CaptureFixture[str]) -> None:
+    from backprop_cli.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == ExitCode.OK
+    assert capsys.readouterr().out == f"backprop {__version__}\n"
+
+
+def test_ctrl_c_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from backprop_cli.cli import common
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(common, "app", interrupted)
+    with pytest.raises(SystemExit) as exit_:
+        common.main(["step"])
+    assert exit_.value.code == ExitCode.INTERRUPTED == 130
+    assert capsys.readouterr().err == "interrupted\n"
