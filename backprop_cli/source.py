@@ -162,7 +162,12 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     elif any(f"<{x}" in problem for x in ("block end", "block mapping start", "document start")):
         problem = "this line's indentation does not line up with the lines above"
     elif "mapping values are not allowed" in problem:
-        problem = "a ':' is not allowed here (check the indentation, and the ':' on the line above)"
+        assert mark is not None  # the scanner always marks this problem
+        before = text.splitlines()[mark.line][: mark.column] if text else ""
+        if ": " in before:
+            problem = "a second ': ' on this line (quote a value that contains ': ')"
+        else:
+            problem = "a ':' is not allowed here (check the indentation and the line above)"
     elif "could not find expected ':'" in problem:
         problem = "expected a ':' (check this line and the one above)"
     elif "another document" in problem:

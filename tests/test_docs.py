@@ -58,3 +58,30 @@ def test_readme_error_example_is_real(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     result = run("step", "net.yaml")
     assert result.stderr.rstrip("\n") == shown.group(1)
+
+
+def test_errors_doc_shows_real_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every error line in docs/errors.md's console blocks is one the tests check elsewhere, or
+    # comes from a command shown right above it.
+    import shlex
+
+    import yaml
+
+    expected = yaml.safe_load((ROOT / "tests" / "bad_configs" / "expected.yaml").read_text())
+    expected_lines = set(expected.values())
+    doc = (ROOT / "docs" / "errors.md").read_text("utf-8")
+    monkeypatch.chdir(ROOT)
+    shown = 0
+    for block in re.findall(r"```console\n(.*?)```", doc, re.S):
+        command = None
+        for line in block.splitlines():
+            if line.startswith("$ backprop "):
+                command = shlex.split(line[len("$ backprop ") :])
+            elif line.startswith("error: "):
+                shown += 1
+                if command is None:
+                    assert line in expected_lines, line
+                else:
+                    assert run(*command).stderr == line + "\n"
+                    command = None
+    assert shown >= 40
