@@ -17,6 +17,7 @@ from .functions import (
     ACTIVATIONS,
     LOSSES,
     SOFTMAX,
+    Activation,
     log_softmax,
     log_sum_exp,
     softmax,
@@ -32,6 +33,24 @@ STABLE_NOTE = (
 SATURATED = 1e-6  # |dout/dnet| below this: the neuron passes almost no gradient
 OVERFLOW = "beyond float64 (an output rounded to exactly 0 or 1?); JSON writes it as null"
 NOT_FINITE = "undefined in float64 (inf − inf or 0·inf); JSON writes it as null"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A hand-calculation slip to reproduce on purpose, so that `backprop check` can name it.
+
+    The default (no slip) is the correct maths; only `backprop check` passes anything else.
+    """
+
+    error_sign: bool = False  # dE_total/dout = +(target − out): the sign of (target − out) lost
+    no_derivative: tuple[int, ...] = ()  # layers whose dout/dnet factor is left out (taken as 1)
+
+    def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
+        """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
+        return g if k in self.no_derivative else act.delta(g, net, out, a)
+
+
+CORRECT = Mistake()
 
 
 @dataclass(frozen=True)
@@ -115,8 +134,21 @@ class _Recorder:
 class _Pass:
     """One sample's forward, loss and backward computation with the current parameters."""
 
-    def __init__(self, spec: Spec, names: Names, params: dict[str, float], r: _Recorder) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        names: Names,
+        params: dict[str, float],
+        r: _Recorder,
+        mistake: Mistake = CORRECT,
+    ) -> None:
         self.spec, self.names, self.params, self.r = spec, names, params, r
+        self.mistake = mistake
+        # Parameters the update changed; after it, their symbols carry a + (w5+), as in the post.
+        self.renamed: frozenset[str] = frozenset()
+
+    def _sym(self, pid: str, suffix: str) -> str:
+        return pid + suffix if pid in self.renamed else pid
 
     def forward(self, x: Sequence[float], suffix: str = "") -> list[list[float]]:
         """Record net_n and out_n for every neuron; return the outputs of every layer."""
@@ -130,15 +162,17 @@ class _Pass:
                 parts, terms, total = [], {}, 0.0
                 for i, src in enumerate(prev_names):
                     w_id = self.names.weight[k][j][i]
+                    w_sym = self._sym(w_id, suffix)
                     src_sym = src if k == 0 else f"out_{src}{suffix}"
-                    parts.append(f"{{{w_id}}} * {{{src_sym}}}")
-                    terms[w_id] = p[w_id]
+                    parts.append(f"{{{w_sym}}} * {{{src_sym}}}")
+                    terms[w_sym] = p[w_id]
                     terms[src_sym] = prev[i]
                     total += p[w_id] * prev[i]
                 b_id = self.names.bias[k][j]
                 if b_id is not None:
-                    parts.append(f"{{{b_id}}} * 1")
-                    terms[b_id] = p[b_id]
+                    b_sym = self._sym(b_id, suffix)
+                    parts.append(f"{{{b_sym}}} * 1")
+                    terms[b_sym] = p[b_id]
                     total += p[b_id] * 1
                 nets.append(r.rec(f"net_{n}{suffix}", k, " + ".join(parts), terms, total))
             self.nets.append(nets)
@@ -311,7 +345,11 @@ class _Pass:
             terms = {f"target_{n}": t, f"out_{n}": o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
-            dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, loss.df(t, o, n_out)))
+            g = loss.df(t, o, n_out)
+            note = None
+            if self.mistake.error_sign:
+                g, note = -g, "slip reproduced: the sign of (target − out) flipped"
+            dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, g, note))
         if layer.activation == SOFTMAX:
             return self._softmax_deltas(outs, targets, dE_dout), [None] * n_out
         act = ACTIVATIONS[layer.activation]
@@ -320,7 +358,11 @@ class _Pass:
         for j, n in enumerate(layer.neurons):
             dout = self._derivative(k, j, n, act.derivative_formula, outs[j])
             a, b = f"dE_total/dout_{n}", f"dout_{n}/dnet_{n}"
-            if spec.loss == "binary_cross_entropy" and layer.activation == "sigmoid":
+            if (
+                spec.loss == "binary_cross_entropy"
+                and layer.activation == "sigmoid"
+                and self.mistake == CORRECT
+            ):
                 # ln and 1/(out(1−out)) cancel: delta = (out − target)/n, finite when out is 0 or 1.
                 value = (outs[j] - targets[j]) / n_out
                 template = f"{{{a}}} * {{{b}}} = ({{out_{n}}} - {{target_{n}}})/{{n}}"
@@ -334,7 +376,7 @@ class _Pass:
                 deltas.append(r.rec(f"delta_{n}", k, template, terms, value))
                 chain.append(None)
                 continue
-            value = act.delta(dE_dout[j], self.nets[k][j], outs[j], layer.alpha)
+            value = self.mistake.delta(k, act, dE_dout[j], self.nets[k][j], outs[j], layer.alpha)
             deltas.append(
                 r.rec(f"delta_{n}", k, f"{{{a}}} * {{{b}}}", {a: dE_dout[j], b: dout}, value)
             )
@@ -391,7 +433,9 @@ class _Pass:
                 template = f"{chain} = {{out_{nj}}} - {{target_{nj}}}"
                 terms[f"out_{nj}"], terms[f"target_{nj}"] = outs[j], targets[j]
                 value = outs[j] - targets[j]
-            elif spec.loss == "binary_cross_entropy":
+                if self.mistake.error_sign:
+                    value = -value
+            elif spec.loss == "binary_cross_entropy" and self.mistake == CORRECT:
                 # The chain loses digits (or is inf·0) as outputs near 0 or 1; its simplified form
                 # does not.
                 template, value = self._softmax_bce_delta(j, outs, targets, chain, terms)
@@ -473,7 +517,7 @@ class _Pass:
             total = r.rec(a, k, " + ".join(f"{{{s}}}" for s in parts), parts, total)
             b = f"dout_{n}/dnet_{n}"
             dout = self._derivative(k, j, n, act.derivative_formula, outs[j])
-            value = act.delta(total, self.nets[k][j], outs[j], layer.alpha)
+            value = self.mistake.delta(k, act, total, self.nets[k][j], outs[j], layer.alpha)
             deltas.append(r.rec(f"delta_{n}", k, f"{{{a}}} * {{{b}}}", {a: total, b: dout}, value))
             chain.append(((a, total), (b, dout)))
         return deltas, chain
@@ -493,7 +537,9 @@ class _Pass:
             terms["α"] = layer.alpha
         value = act.df(net, out, layer.alpha)
         note = None
-        if abs(value) < SATURATED and layer.activation in ("sigmoid", "tanh"):
+        if k in self.mistake.no_derivative:
+            value, note = 1.0, "slip reproduced: the activation's derivative left out"
+        elif abs(value) < SATURATED and layer.activation in ("sigmoid", "tanh"):
             note = f"saturated: dout/dnet ≈ 0 (net = {net:.6g}), so almost no gradient flows back"
         elif value == 0.0:
             note = "inactive: net ≤ 0, so no gradient flows back through this neuron"
@@ -559,8 +605,17 @@ def initial_values(spec: Spec) -> dict[str, float]:
     return {p.id: p.value for p in spec.parameters()}
 
 
-def step(spec: Spec, *, update_order: str | None = None, round_to: int | None = None) -> Trace:
-    """One pass over the samples in the configured mode, every quantity recorded."""
+def step(
+    spec: Spec,
+    *,
+    update_order: str | None = None,
+    round_to: int | None = None,
+    mistake: Mistake = CORRECT,
+) -> Trace:
+    """One pass over the samples in the configured mode, every quantity recorded.
+
+    mistake: reproduce a known hand-calculation slip (for `backprop check`; default: none).
+    """
     order = update_order or spec.training.update_order
     r = _Recorder(round_to)
     names = Names.of(spec)
@@ -571,7 +626,7 @@ def step(spec: Spec, *, update_order: str | None = None, round_to: int | None = 
     for u, batch in enumerate(batches(spec)):
         r.update = u
         per_sample: list[tuple[dict[str, float], list[str]]] = []
-        pass_ = _Pass(spec, names, params, r)
+        pass_ = _Pass(spec, names, params, r, mistake)
         sequential: dict[str, float] | None = None
         for s in batch:
             sample = spec.samples[s]
@@ -598,6 +653,9 @@ def step(spec: Spec, *, update_order: str | None = None, round_to: int | None = 
     r.update = None
     r.phase = "after"
     pass_ = _Pass(spec, names, params, r)
+    pass_.renamed = frozenset(
+        p.id for p in spec.parameters() if p.kind == "weight" or spec.training.update_biases
+    )
     losses = []
     for s, sample in enumerate(spec.samples):
         r.sample = s

@@ -446,7 +446,8 @@ class _Validator:
         sources = inputs
         for k, raw in enumerate(value):
             last = k == len(value) - 1
-            layer = self.layer(raw, (*path, k), k, len(value), sources, last, taken)
+            implied = self._outputs_from_targets() if last else None
+            layer = self.layer(raw, (*path, k), k, len(value), sources, last, taken, implied)
             out.append(layer)
             sources = layer.neurons
         return tuple(out)
@@ -460,6 +461,7 @@ class _Validator:
         sources: tuple[str, ...],
         last: bool,
         taken: set[str],
+        implied_size: int | None = None,
     ) -> Layer:
         keys = ("name", "neurons", "size", "activation", "alpha", "weights", "init", "bias")
         d = self.mapping(raw, path, keys, f"layer {k + 1}")
@@ -495,7 +497,8 @@ class _Validator:
         if "weights" in d:
             if "init" in d:
                 raise self.fail((*path, "init"), "give either weights or init, not both")
-            weights = self.matrix(d["weights"], (*path, "weights"), size, sources, name)
+            rows = size if size is not None else implied_size
+            weights = self.matrix(d["weights"], (*path, "weights"), rows, sources, name)
             size = len(weights)
         elif size is not None:
             self.count_parameters(size * fan_in, (*path, "size"))
@@ -525,8 +528,33 @@ class _Validator:
                 f"is limited to {MAX_PARAMETERS}",
             )
 
+    def _outputs_from_targets(self) -> int | None:
+        """How many outputs the samples' targets imply, so a wrong output matrix is the error.
+
+        Only when every sample agrees on a list of plain numbers: a typo inside the targets
+        (`[0.01 0.99]` is one text item) must be reported at the targets, not at the weights.
+        """
+        top = self.doc.value
+        samples = top.get("samples") if isinstance(top, dict) else None
+        if not isinstance(samples, list) or not samples:
+            return None
+        counts = set()
+        for sample in samples:
+            targets = sample.get("targets") if isinstance(sample, dict) else None
+            if not isinstance(targets, list) or not targets:
+                return None
+            if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in targets):
+                return None
+            counts.add(len(targets))
+        return counts.pop() if len(counts) == 1 else None
+
     def matrix(
-        self, value: Any, path: Path_, rows: int | None, sources: tuple[str, ...], layer: str
+        self,
+        value: Any,
+        path: Path_,
+        rows: int | None,
+        sources: tuple[str, ...],
+        layer: str,
     ) -> tuple[tuple[float, ...], ...]:
         cols = len(sources)
         feeds = ", ".join(sources) if cols <= 6 else f"{sources[0]}, ..., {sources[-1]}"
@@ -536,9 +564,9 @@ class _Validator:
                 f"expected a list of rows, one per neuron of layer {layer!r}; got {_kind(value)}",
             )
         if rows is not None and len(value) != rows:
-            raise self.fail(
-                path, f"expected {rows} rows (one per neuron of layer {layer!r}), got {len(value)}"
-            )
+            plural = "s" * (rows != 1)
+            why = f"one per neuron of layer {layer!r}"
+            raise self.fail(path, f"expected {rows} row{plural} ({why}), got {len(value)}")
         out = []
         for j, row in enumerate(value):
             if not isinstance(row, list):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from clihelp import assert_input_error, run
+
+from .clihelp import assert_input_error, run
 
 BAD = Path(__file__).parent / "bad_configs"
 EXPECTED: dict[str, str] = yaml.safe_load((BAD / "expected.yaml").read_text("utf-8"))

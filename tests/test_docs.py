@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import typer
-from clihelp import run
 
 from backprop_cli.cli import app
 from backprop_cli.errors import ExitCode
+
+from .clihelp import run
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text("utf-8")

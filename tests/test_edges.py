@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import run
 
 from backprop_cli import loads_spec, step
+
+from .clihelp import run
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"]
 LOSSES = ["half_sse", "mse", "binary_cross_entropy", "cross_entropy"]

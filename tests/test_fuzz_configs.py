@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
-from clihelp import assert_input_error, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from .clihelp import assert_input_error, run
 
 ROOT = Path(__file__).parents[1]
 BASES = [
@@ -51,7 +52,7 @@ def damaged(draw: st.DrawFn) -> bytes:
     """A valid config with one to three random injuries."""
     text = draw(st.sampled_from(TEXTS))
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["delete", "retype", "resize", "dup_line", "bytes"]))
+        kind = draw(st.sampled_from(["delete", "rename", "retype", "resize", "dup_line", "bytes"]))
         if kind in ("dup_line", "bytes"):
             raw = text.encode("utf-8")
             if kind == "dup_line":
@@ -69,6 +70,10 @@ def damaged(draw: st.DrawFn) -> bytes:
         parent, key = parent_and_key(data, path)
         if kind == "delete":
             del parent[key]
+        elif kind == "rename" and isinstance(parent, dict):
+            parent[draw(st.sampled_from(["", "x", "nam", "layer", "weight", "1", key + "s"]))] = (
+                parent.pop(key)
+            )
         elif kind == "retype":
             parent[key] = draw(st.sampled_from(REPLACEMENTS))
         else:

@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from clihelp import run
 
 from backprop_cli import __version__
 from backprop_cli.errors import ExitCode
+
+from .clihelp import run
 
 ROOT = Path(__file__).parents[1]
 GOLDEN = Path(__file__).parent / "golden"

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clihelp import assert_input_error, run
 
 from backprop_cli import SpecError, loads_spec, step
 from backprop_cli.render import jsonfmt
+
+from .clihelp import assert_input_error, run
 
 MAZUR = Path(__file__).parents[1] / "configs" / "mazur.yaml"
 LINES = MAZUR.read_text("utf-8").splitlines(keepends=True)

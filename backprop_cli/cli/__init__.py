@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from . import schema as _schema  # noqa: F401  (registers the command)
-from . import step as _step  # noqa: F401  (registers the command)
+from . import check as _check  # noqa: F401  (each import registers its command)
+from . import draw as _draw  # noqa: F401
+from . import explain as _explain  # noqa: F401
+from . import gradcheck as _gradcheck  # noqa: F401
+from . import init as _init  # noqa: F401
+from . import schema as _schema  # noqa: F401
+from . import step as _step  # noqa: F401
 from .common import app, main
 
 __all__ = ["app", "main"]

@@ -43,6 +43,8 @@ class Format(str, Enum):
 
     table = "table"
     json = "json"
+    markdown = "markdown"
+    latex = "latex"
 
 
 class UpdateOrder(str, Enum):

@@ -6,12 +6,18 @@ import difflib
 from typing import Annotated, NoReturn
 
 import typer
+from rich.text import Text
 
 from ..engine import step as run_step
 from ..render import jsonfmt
+from ..render.drift import drift_table
+from ..render.latex import render_latex
+from ..render.markdown import render_markdown
 from ..render.table import render_trace
+from ..rounding import drift
 from ..trace import Trace
 from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, info, load
+from .options import RoundOpt
 
 # --- step --------------------------------------------------------------------------------------
 
@@ -20,7 +26,12 @@ from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, info
 def step(
     config: ConfigArg = None,
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="table, or json (the full trace).")
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table; json (the full trace); markdown or latex (a worked example document).",
+        ),
     ] = Format.table,
     precision: Annotated[
         int, typer.Option(min=0, max=17, help="Decimals shown in tables (JSON is always full).")
@@ -43,6 +54,7 @@ def step(
             "text); sequential: hidden deltas use the already updated output weights.",
         ),
     ] = None,
+    round_to: RoundOpt = None,
 ) -> None:
     """One update, every quantity computed, in the post's notation.
 
@@ -51,6 +63,7 @@ def step(
       backprop step                                 [dim]# the worked example[/]
       backprop step configs/mazur.yaml --only 'dE_total/dw*'
       backprop step net.yaml --format json | jq '.steps[] | select(.id=="dE_total/dw5") | .value'
+      backprop step --round 4                       [dim]# by hand, 4 decimals; see the drift[/]
     """
     spec = load(config)
     if sample is not None and sample > len(spec.samples):
@@ -61,7 +74,8 @@ def step(
             f"note: the sequential update order applies to one-sample updates; mode "
             f"{spec.training.mode} updates all layers together from the batch gradient"
         )
-    trace = run_step(spec, update_order=order)
+    trace = run_step(spec, update_order=order, round_to=round_to)
+    drifts = None if round_to is None else drift(trace, run_step(spec, update_order=order))
     phases = [p.value for p in phase] if phase else None
     steps = trace.select(only, phases, None if sample is None else sample - 1)
     if only and not steps:
@@ -70,9 +84,19 @@ def step(
     if format is Format.json:
         doc = trace.to_dict()
         doc["steps"] = [s.to_dict() for s in steps]
+        if drifts is not None:
+            doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit(jsonfmt.dumps(doc))
+    elif format is Format.markdown:
+        emit(render_markdown(trace, steps, precision=precision, summary=not filtered))
+    elif format is Format.latex:
+        emit(render_latex(trace, steps, precision=precision, summary=not filtered))
     else:
         emit(render_trace(trace, steps, precision=precision, summary=not filtered))
+        if drifts is not None and round_to is not None:
+            if not filtered:  # a filtered trace already ends with a blank line
+                emit(Text(""))
+            emit(drift_table(drifts, round_to, precision))
 
 
 def _no_match(trace: Trace, patterns: list[str]) -> NoReturn:

@@ -1,0 +1,67 @@
+"""`backprop explain ID`: one quantity, worked out through the chain rule."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..engine import step as run_step
+from ..explain import UnknownId, explain
+from ..render import jsonfmt
+from ..render.explain import render_explanation
+from .common import ConfigArg, app, emit, fail, load
+from .options import Output, OutputOpt, PrecisionOpt
+
+
+@app.command("explain")
+def explain_command(
+    step_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="A quantity of the trace, e.g. dE_total/dw1, delta_o1, w5+, E_total+ "
+            "(see `backprop step`). `ID[K]` picks sample K.",
+            show_default=False,
+        ),
+    ],
+    config: ConfigArg = None,
+    format: OutputOpt = Output.table,
+    precision: PrecisionOpt = 9,
+    depth: Annotated[
+        int | None,
+        typer.Option(min=0, help="Expand factors this many levels deep (default: all)."),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Also expand values from earlier stages (the forward pass under a gradient).",
+        ),
+    ] = False,
+    sample: Annotated[
+        int | None, typer.Option("--sample", min=1, help="Sample K (1 = the first).")
+    ] = None,
+) -> None:
+    """Explain one quantity: the chain rule, each factor with its formula, numbers and value.
+
+    [bold]Examples[/]
+
+      backprop explain dE_total/dw1                 [dim]# the post's hidden-layer gradient[/]
+      backprop explain w5+ --depth 1
+      backprop explain E_total+ configs/mazur.yaml --format json
+    """
+    spec = load(config)
+    if sample is not None and sample > len(spec.samples):
+        fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
+    trace = run_step(spec)
+    try:
+        ex = explain(
+            trace, step_id, sample=None if sample is None else sample - 1, depth=depth, full=full
+        )
+    except UnknownId as exc:
+        fail(str(exc).replace("[", r"\["))
+    if format is Output.json:
+        emit(jsonfmt.dumps(ex.to_dict()))
+    else:
+        emit(render_explanation(ex, precision))

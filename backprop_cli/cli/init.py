@@ -1,0 +1,97 @@
+"""`backprop init`: write a new exercise (a commented config with random, rounded numbers)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..exercise import ExerciseError, Options, make_exercise, parse_layers
+from ..fileio import write_atomic
+from ..functions import ACTIVATION_NAMES, LOSSES
+from .common import app, emit, fail, stderr
+
+
+@app.command("init")
+def init(
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the new config ('-' writes it to stdout).")
+    ],
+    layers: Annotated[
+        str,
+        typer.Option(
+            "--layers", "-l", help="Neurons per layer, inputs first: 2,2,2 is the post's network."
+        ),
+    ],
+    activation: Annotated[
+        str, typer.Option(help="Hidden layers: " + ", ".join(ACTIVATION_NAMES[:-1]) + ".")
+    ] = "sigmoid",
+    output_activation: Annotated[
+        str | None,
+        typer.Option(
+            help="Output layer: " + ", ".join(ACTIVATION_NAMES) + ". Default: softmax for "
+            "cross_entropy, sigmoid for binary_cross_entropy, else --activation.",
+            show_default=False,
+        ),
+    ] = None,
+    loss: Annotated[str, typer.Option(help=", ".join(LOSSES) + ".")] = "half_sse",
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Random seed: the same seed writes the same file. Default: new.",
+            show_default=False,
+        ),
+    ] = None,
+    decimals: Annotated[int, typer.Option(min=1, max=6, help="Decimals of every number.")] = 2,
+    samples: Annotated[int, typer.Option(min=1, max=100, help="Training samples.")] = 1,
+    learning_rate: Annotated[
+        float, typer.Option(help="η, the learning rate (greater than 0).")
+    ] = 0.5,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+) -> None:
+    """Write a new exercise: a commented config with random weights, inputs and targets.
+
+    [bold]Examples[/]
+
+      backprop init ex1.yaml --layers 2,2,2 --seed 7     [dim]# the post's shape, new numbers[/]
+      backprop step ex1.yaml -f markdown > solution.md   [dim]# its worked solution[/]
+      backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
+    """
+    if seed is None:
+        seed = secrets.randbelow(1_000_000)
+    try:
+        opts = Options(
+            parse_layers(layers),
+            activation,
+            output_activation,
+            loss,
+            seed,
+            decimals,
+            samples,
+            learning_rate,
+        )
+        text = make_exercise(opts)
+    except ExerciseError as exc:
+        fail(str(exc))
+    if str(path) == "-":
+        emit(text)
+        return
+    if path.is_dir():
+        fail(f"{path}: is a directory; give a file name such as {path / 'exercise.yaml'}")
+    if path.exists() and not force:
+        fail(f"{path}: already exists; pass --force to overwrite it")
+    if not path.parent.is_dir():
+        fail(f"{path}: the folder {path.parent} does not exist")
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        fail(f"{path}: cannot write ({exc.strerror or exc})")
+    stderr.print(
+        f"wrote {path} ({'-'.join(map(str, opts.layers))}, seed {seed}); "
+        f"next: backprop step {path}",
+        highlight=False,
+        markup=False,
+    )

@@ -1,0 +1,255 @@
+"""Exercises for teachers: a new network spec with random, rounded numbers, as commented YAML.
+
+`make_exercise((2, 2, 2), seed=7)` returns the text of a config in the format of
+configs/mazur.yaml, with a comment naming w1, w2, ... on every row of weights. The same arguments
+give the same text, byte for byte.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .engine import forward_values, initial_values
+from .functions import ACTIVATIONS, LOSSES, SOFTMAX
+from .spec import Spec, closest, loads_spec
+
+MAX_LAYERS = 10  # entries of --layers, the inputs included
+MAX_SIZE = 32  # neurons in one layer: beyond this nobody computes it by hand
+HIDDEN_NAMES = ("h", "k", "m", "p", "q", "r", "s", "u")  # i is the inputs, o the outputs
+COMMENT_COLUMN = 28
+LOSS_FORMULAS = {
+    "half_sse": "E_total = Σ ½(target − out)²",
+    "mse": "E_total = Σ (target − out)² / n",
+    "binary_cross_entropy": "E_total = −Σ (target·ln(out) + (1 − target)·ln(1 − out)) / n",
+    "cross_entropy": "E_total = −Σ target·ln(out)",
+}
+
+
+class ExerciseError(ValueError):
+    """Options that cannot make a valid exercise; the message names the option."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What `backprop init` was asked for."""
+
+    layers: tuple[int, ...]
+    activation: str = "sigmoid"
+    output_activation: str | None = None  # None: follows the loss and the hidden activation
+    loss: str = "half_sse"
+    seed: int = 0
+    decimals: int = 2
+    samples: int = 1
+    learning_rate: float = 0.5
+
+    @property
+    def output(self) -> str:
+        if self.output_activation is not None:
+            return self.output_activation
+        if self.loss == "cross_entropy":
+            return SOFTMAX
+        if self.loss == "binary_cross_entropy":
+            return "sigmoid"
+        return self.activation
+
+    def command(self) -> str:
+        """The command line that makes this exercise again."""
+        parts = ["backprop init PATH", f"--layers {','.join(map(str, self.layers))}"]
+        if self.activation != "sigmoid":
+            parts.append(f"--activation {self.activation}")
+        if self.output_activation is not None:
+            parts.append(f"--output-activation {self.output_activation}")
+        if self.loss != "half_sse":
+            parts.append(f"--loss {self.loss}")
+        parts.append(f"--seed {self.seed}")
+        if self.decimals != 2:
+            parts.append(f"--decimals {self.decimals}")
+        if self.samples != 1:
+            parts.append(f"--samples {self.samples}")
+        if self.learning_rate != 0.5:
+            parts.append(f"--learning-rate {self.learning_rate:g}")
+        return " ".join(parts)
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    """`2,3,2` -> (2, 3, 2): inputs, hidden layers..., outputs."""
+    try:
+        sizes = tuple(int(part) for part in text.replace(" ", "").split(","))
+    except ValueError:
+        raise ExerciseError(
+            f"--layers {text!r}: expected whole numbers separated by commas, such as 2,2,2 "
+            "(inputs, hidden layers..., outputs)"
+        ) from None
+    if not 2 <= len(sizes) <= MAX_LAYERS:
+        raise ExerciseError(
+            f"--layers {text!r}: expected 2 to {MAX_LAYERS} sizes (inputs, hidden layers..., "
+            f"outputs), got {len(sizes)}"
+        )
+    for size in sizes:
+        if not 1 <= size <= MAX_SIZE:
+            raise ExerciseError(f"--layers {text!r}: each size must be 1 to {MAX_SIZE}, got {size}")
+    return sizes
+
+
+def check(opts: Options) -> None:
+    """Raise ExerciseError for options that would not make a valid spec."""
+    hidden = tuple(ACTIVATIONS)
+    if opts.activation not in hidden:
+        hint = closest(opts.activation, (*hidden, SOFTMAX))
+        extra = ""
+        if "softmax" in hint or opts.activation == SOFTMAX:
+            extra = "; softmax is only for the output layer (--output-activation softmax)"
+        raise ExerciseError(
+            f"--activation {opts.activation!r}: unknown{hint}; one of " + ", ".join(hidden) + extra
+        )
+    outputs = (*hidden, SOFTMAX)
+    if opts.output not in outputs:
+        raise ExerciseError(
+            f"--output-activation {opts.output!r}: unknown{closest(opts.output, outputs)}; one of "
+            + ", ".join(outputs)
+        )
+    if opts.loss not in LOSSES:
+        raise ExerciseError(
+            f"--loss {opts.loss!r}: unknown{closest(opts.loss, tuple(LOSSES))}; one of "
+            + ", ".join(LOSSES)
+        )
+    if opts.loss == "cross_entropy" and opts.output != SOFTMAX:
+        raise ExerciseError("--loss cross_entropy needs --output-activation softmax")
+    if opts.loss == "binary_cross_entropy" and opts.output not in ("sigmoid", SOFTMAX):
+        raise ExerciseError(
+            "--loss binary_cross_entropy needs outputs in (0, 1): --output-activation sigmoid"
+        )
+    if opts.output == SOFTMAX and opts.layers[-1] < 2:
+        raise ExerciseError("--output-activation softmax needs at least 2 outputs")
+    if not 1 <= opts.decimals <= 6:
+        raise ExerciseError(f"--decimals {opts.decimals}: must be 1 to 6")
+    if opts.samples < 1:
+        raise ExerciseError(f"--samples {opts.samples}: must be at least 1")
+    if not opts.learning_rate > 0:
+        raise ExerciseError(f"--learning-rate {opts.learning_rate:g}: must be greater than 0")
+
+
+class _Numbers:
+    """Random numbers rounded to a few decimals, never 0 (a zero weight or input teaches little)."""
+
+    def __init__(self, seed: int, decimals: int) -> None:
+        self.rng = random.Random(seed)
+        self.decimals = decimals
+        self.unit = 10.0**-decimals
+
+    def draw(self, lo: float, hi: float) -> str:
+        while True:
+            x = round(self.rng.uniform(lo, hi), self.decimals)
+            if x != 0:
+                return f"{x:.{self.decimals}f}"
+
+    def targets(self, activation: str, n: int) -> list[str]:
+        if activation == SOFTMAX:  # a class label: one-hot, a distribution that sums to exactly 1
+            hot = self.rng.randrange(n)
+            return [f"{float(j == hot):.{self.decimals}f}" for j in range(n)]
+        lo, hi = {
+            "sigmoid": (self.unit, 1 - self.unit),
+            "tanh": (-1 + self.unit, 1 - self.unit),
+            "relu": (self.unit, 1.0),
+        }.get(activation, (-1.0, 1.0))
+        return [self.draw(lo, hi) for _ in range(n)]
+
+
+def _lines(rows: list[tuple[str, str]]) -> str:
+    """Code and comments, the comments in one column (as configs/mazur.yaml lays them out)."""
+    column = max([COMMENT_COLUMN] + [len(code) + 2 for code, comment in rows if comment])
+    return "".join(
+        (f"{code.ljust(column)}# {comment}" if comment else code) + "\n" for code, comment in rows
+    )
+
+
+def _flow(values: Sequence[str]) -> str:
+    return "[" + ", ".join(values) + "]"
+
+
+ATTEMPTS = 200
+
+
+def make_exercise(opts: Options) -> str:
+    """The YAML text of a new exercise (validated: it loads, and every neuron can learn).
+
+    Numbers that leave a ReLU neuron dead for every sample (net ≤ 0: no gradient flows, so the
+    exercise teaches nothing there) are drawn again, from the next stream of the same seed.
+    """
+    check(opts)
+    text = ""
+    for attempt in range(ATTEMPTS):
+        text = _draw(opts, _Numbers(opts.seed * ATTEMPTS + attempt, opts.decimals))
+        if _alive(loads_spec(text, "<exercise>")):
+            break
+    return text
+
+
+def _alive(spec: Spec) -> bool:
+    """Whether every ReLU neuron is active (net > 0) for at least one sample."""
+    params = initial_values(spec)
+    outs = [forward_values(spec, params, s.inputs) for s in spec.samples]
+    for k, layer in enumerate(spec.layers):
+        if layer.activation != "relu":
+            continue
+        for j in range(layer.size):
+            if not any(o[k][j] > 0 for o in outs):
+                return False
+    return True
+
+
+def _draw(opts: Options, nums: _Numbers) -> str:
+    sizes = opts.layers
+    n_hidden = len(sizes) - 2
+    names = [HIDDEN_NAMES[k] for k in range(n_hidden)] + ["o"]
+    acts = [opts.activation] * n_hidden + [opts.output]
+    inputs = [f"i{i + 1}" for i in range(sizes[0])]
+
+    shape = "-".join(map(str, sizes))
+    hidden = ", ".join(names[:-1])
+    layers = f"hidden layer{'s' * (n_hidden > 1)} {hidden} ({opts.activation}), " if hidden else ""
+    head = [
+        f"# An exercise made by: {opts.command()}",
+        f"# Network {shape}: {layers}output layer o ({opts.output}); loss {opts.loss}.",
+        "# Work one step by hand (forward pass, E_total, every gradient, the new weights), then:",
+        "#   backprop step THIS_FILE                     the worked solution",
+        "#   backprop step THIS_FILE -f markdown > solution.md",
+        f"name: Exercise {shape} (seed {opts.seed})",
+    ]
+    out: list[tuple[str, str]] = [(f"inputs: {_flow(inputs)}", ""), ("layers:", "")]
+    w = 0
+    prev = inputs
+    for k, name in enumerate(names):
+        neurons = [f"{name}{j + 1}" for j in range(sizes[k + 1])]
+        out.append((f"  - name: {name}", ""))
+        out.append((f"    activation: {acts[k]}", ""))
+        out.append(
+            (
+                "    weights:",
+                f"one row per neuron ({', '.join(neurons)}), one column per input "
+                f"({', '.join(prev)})",
+            )
+        )
+        for n in neurons:
+            row = [nums.draw(-1.0, 1.0) for _ in prev]
+            ids = ", ".join(f"w{w + i + 1}" for i in range(len(prev)))
+            edges = ", ".join(f"{p}→{n}" for p in prev)
+            w += len(prev)
+            out.append((f"      - {_flow(row)}", f"{ids}  ({edges})"))
+        shared = f"shared by {', '.join(neurons)}" if len(neurons) > 1 else f"of {neurons[0]}"
+        out.append((f"    bias: {nums.draw(-1.0, 1.0)}", f"b{k + 1}, {shared}"))
+        prev = neurons
+    out.append((f"loss: {opts.loss}", LOSS_FORMULAS[opts.loss]))
+    out.append(("training:", ""))
+    out.append((f"  learning_rate: {opts.learning_rate:g}", ""))
+    biases = ", ".join(f"b{k + 1}" for k in range(len(names)))
+    out.append(("  update_biases: false", f"as in the post; true updates {biases} too"))
+    out.append(("samples:", ""))
+    for _ in range(opts.samples):
+        x = [nums.draw(0.0, 1.0) for _ in inputs]
+        t = nums.targets(opts.output, sizes[-1])
+        out.append((f"  - inputs: {_flow(x)}", ", ".join(inputs)))
+        out.append((f"    targets: {_flow(t)}", ", ".join(f"target_{n}" for n in prev)))
+    return "\n".join(head) + "\n" + _lines(out)

@@ -1,0 +1,103 @@
+"""A check report: one row per answer (id · your answer · expected · verdict), then a diagnosis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from ..check import Diagnosis, Report
+from . import number
+
+Fmt = Callable[[float], str]
+
+_MARKS = {
+    "right": ("✓", "green"),
+    "rounding": ("≈ rounding", "yellow"),
+    "wrong": ("✗", "bold red"),
+}
+
+
+def render_report(report: Report, precision: int = 9) -> RenderableType:
+    """The table of verdicts, a one-line tally, and the diagnosis of the first wrong answer."""
+
+    def fmt(x: float) -> str:
+        return number(x, precision)
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("your answer", justify="right", no_wrap=True)
+    table.add_column("expected", justify="right", no_wrap=True)
+    if report.round_to is not None:
+        table.add_column(f"drift from exact (rounding to {report.round_to})", justify="right")
+    table.add_column("verdict", no_wrap=True)
+    for v in report.verdicts:
+        mark, style = _MARKS[v.status]
+        verdict = Text(mark, style=style)
+        if v.status != "right":
+            verdict.append(f"  (±{v.answer.unit / 2:g} allowed)", style="dim")
+        if v.reason and v.reason != "within one unit of the last digit":
+            verdict.append(f"  ({v.reason})", style="dim")
+        row = [v.answer.key, v.answer.text, fmt(v.expected)]
+        if report.round_to is not None:
+            row.append(_signed(v.expected - v.exact, precision))
+        table.add_row(*row, verdict)
+    tally = Text()
+    tally.append(f"{report.count('right')} ✓", style="green")
+    tally.append(" · ")
+    tally.append(f"{report.count('rounding')} ≈ rounding", style="yellow")
+    tally.append(" · ")
+    tally.append(f"{report.count('wrong')} ✗", style="red")
+    parts: list[RenderableType] = [table, Text(""), tally]
+    if report.diagnosis is not None:
+        parts.extend([Text(""), render_diagnosis(report.diagnosis, fmt)])
+    return Group(*parts)
+
+
+def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
+    """Which inputs were right, then the slips that reproduce the answer (or what to recheck)."""
+    v = d.verdict
+    head = Text()
+    head.append("First mistake: ", style="bold")
+    head.append(v.answer.key, style="bold cyan")
+    head.append(f" (line {v.answer.line}): you wrote {v.answer.text}, expected ")
+    head.append(fmt(v.expected), style="bold")
+    lines: list[RenderableType] = [head]
+
+    def line(text: Text | str, indent: int = 2) -> None:
+        lines.append(Padding(text, (0, 0, 0, indent)))
+
+    line(f"{v.step.id} = {v.step.formula} = {v.step.substituted(fmt)} = {fmt(v.expected)}")
+    given = [(name, w) for name, w in d.inputs if w is not None]
+    missing = [name for name, w in d.inputs if w is None]
+    if given:
+        text = Text("Its inputs you gave: ")
+        text.append(", ".join(f"{name} {_MARKS[w.status][0]}" for name, w in given))
+        if all(w.status != "wrong" for _, w in given):
+            text.append(": right, so the slip is in this step")
+        line(text)
+    if missing:
+        line(Text("Its inputs not in your answers: " + ", ".join(missing), style="dim"))
+    if d.slips:
+        line(Text("Recognised (recomputed with the slip):", style="bold"))
+        for slip in d.slips:
+            text = Text("• ")
+            text.append(slip.description)
+            text.append(f" → {fmt(slip.value)}", style="bold")
+            if slip.also:
+                text.append(f"; also explains your {', '.join(slip.also)}", style="dim")
+            line(text, 4)
+    elif d.too_few_digits:
+        line(f"{v.answer.text} has too few digits to tell which slip it was; give more digits.")
+    else:
+        line("No known slip gives your value; redo this step from the numbers above.")
+    return Group(*lines)
+
+
+def _signed(x: float, precision: int) -> str:
+    text = number(x, precision)
+    return text if text.startswith("-") or text == "0" else "+" + text

@@ -1,0 +1,60 @@
+"""A worked example as Markdown with `$$` display math that GitHub renders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..trace import Step, Trace
+from .document import (
+    SEPARATOR,
+    SEPARATOR_WIDTH,
+    Display,
+    Eq,
+    Heading,
+    Prose,
+    build,
+    fits,
+    one_line,
+    pack,
+)
+
+WIDTH = 90  # GitHub shows about this much display math on one line
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~])")
+
+
+def escape(text: str) -> str:
+    """Plain text that Markdown shows as it is."""
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def _display(tex: str) -> str:
+    # `$$` on lines of their own, blank lines around: the form GitHub's renderer accepts reliably.
+    return f"$$\n{tex}\n$$"
+
+
+def render_markdown(
+    trace: Trace, steps: Iterable[Step] | None = None, *, precision: int = 9, summary: bool = True
+) -> str:
+    """The trace (or the given steps) as a Markdown document."""
+    out: list[str] = []
+    for block in build(trace, steps, precision=precision, summary=summary):
+        if isinstance(block, Heading):
+            out.append("#" * block.level + " " + escape(block.text))
+        elif isinstance(block, Prose):
+            out.append(
+                "".join(escape(t) if kind == "text" else f"${t}$" for kind, t in block.parts)
+            )
+        elif isinstance(block, Display):
+            for line in pack(block.items, WIDTH, SEPARATOR_WIDTH):
+                out.append(_display(SEPARATOR.join(line)))
+        elif isinstance(block, Eq):
+            e = block.eq
+            if fits(e, WIDTH) or not e.numbers:
+                out.append(_display(one_line(e)))
+            else:  # as the post does: the formula, then the numbers
+                out.append(_display(f"{e.lhs} = {' '.join(e.formula)}"))
+                out.append(_display(f"{e.lhs} = {' '.join(e.numbers)} = {e.value}"))
+            if block.note:
+                out.append("> ⚠ " + escape(block.note))
+    return "\n\n".join(out) + "\n"
