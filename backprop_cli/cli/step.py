@@ -19,6 +19,8 @@ from ..trace import Trace
 from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, info, load
 from .options import RoundOpt
 
+BIG_TABLE = 2000  # steps; rich lays out about a thousand table rows a second
+
 # --- step --------------------------------------------------------------------------------------
 
 
@@ -92,6 +94,11 @@ def step(
     elif format is Format.latex:
         emit(render_latex(trace, steps, precision=precision, summary=not filtered))
     else:
+        if len(steps) > BIG_TABLE:
+            info(
+                f"note: {len(steps):,} steps take a while to lay out as tables; "
+                "--only, --phase or --format json are quicker"
+            )
         emit(render_trace(trace, steps, precision=precision, summary=not filtered))
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
