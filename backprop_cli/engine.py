@@ -20,13 +20,20 @@ from .functions import (
     SOFTMAX,
     Activation,
     log_softmax,
+    log_sum_exp,
     softmax,
     softplus,
 )
 from .spec import Spec
 from .trace import Step, Trace
 
+STABLE_NOTE = (
+    "an output rounded to 0 or 1, so the chain is inf·0; out_j/(1 − out_i) is computed from "
+    "the nets as e^(net_j − ln Σ_(m≠i) e^net_m)"
+)
 SATURATED = 1e-6  # |dout/dnet| below this: the neuron passes almost no gradient
+OVERFLOW = "beyond float64 (an output rounded to exactly 0 or 1?); JSON writes it as null"
+NOT_FINITE = "undefined in float64 (inf − inf or 0·inf); JSON writes it as null"
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,8 @@ class _Recorder:
     ) -> float:
         if self.round_to is not None and math.isfinite(value):
             value = round(value, self.round_to)
+        if note is None and not math.isfinite(value):
+            note = NOT_FINITE if math.isnan(value) else OVERFLOW
         inputs = tuple(k.split("[", 1)[0] for k in terms if k not in hyper)
         self.steps.append(
             Step(
@@ -204,7 +213,7 @@ class _Pass:
         neurons = spec.outputs
         n_out = len(neurons)
         log_outs = None
-        if spec.loss == "cross_entropy":
+        if spec.layers[k].activation == SOFTMAX:
             log_outs = log_softmax(self.nets[k])
         errors = []
         for j, n in enumerate(neurons):
@@ -391,13 +400,19 @@ class _Pass:
             row = []
             for j, nj in enumerate(neurons):
                 if i == j:
+                    diagonal = outs[i] * (1.0 - outs[i])
+                    note = None
+                    if diagonal < SATURATED:
+                        net = self.nets[k][i]
+                        note = f"saturated: dout/dnet ≈ 0 (net = {net:.6g}), little gradient flows"
                     row.append(
                         r.rec(
                             f"dout_{ni}/dnet_{nj}",
                             k,
                             f"{{out_{ni}}} * (1 - {{out_{ni}}})",
                             {f"out_{ni}": outs[i]},
-                            outs[i] * (1.0 - outs[i]),
+                            diagonal,
+                            note,
                         )
                     )
                 else:
@@ -425,6 +440,17 @@ class _Pass:
                 value = outs[j] - targets[j]
                 if self.mistake.error_sign:
                     value = -value
+            elif spec.loss == "binary_cross_entropy" and self.mistake == CORRECT:
+                # The chain loses digits (or is inf·0) as outputs near 0 or 1; its simplified form
+                # does not.
+                template, value = self._softmax_bce_delta(j, outs, targets, chain, terms)
+                rounded = any(o in (0.0, 1.0) for o in outs)
+                deltas.append(
+                    r.rec(
+                        f"delta_{nj}", k, template, terms, value, STABLE_NOTE if rounded else None
+                    )
+                )
+                continue
             else:
                 template = chain
                 value = 0.0
@@ -432,6 +458,36 @@ class _Pass:
                     value += dE_dout[i] * jac[i][j]
             deltas.append(r.rec(f"delta_{nj}", k, template, terms, value))
         return deltas
+
+    def _softmax_bce_delta(
+        self,
+        j: int,
+        outs: list[float],
+        targets: Sequence[float],
+        chain: str,
+        terms: dict[str, float],
+    ) -> tuple[str, float]:
+        """delta_j of softmax + binary cross-entropy, finite when an output has rounded to 0 or 1.
+
+        Σ_i dE/dout_i · dout_i/dnet_j simplifies to ((out_j − t_j) − Σ_{i≠j} (out_i − t_i) ·
+        out_j/(1 − out_i))/n, and out_j/(1 − out_i) = e^(net_j − ln Σ_{m≠i} e^net_m) stays finite.
+        """
+        nets = self.nets[-1]
+        neurons = self.spec.outputs
+        nj = neurons[j]
+        parts = [f"{{out_{nj}}} - {{target_{nj}}}"]
+        total = outs[j] - targets[j]
+        for i, ni in enumerate(neurons):
+            if i == j:
+                continue
+            others = [x for m, x in enumerate(nets) if m != i]
+            ratio = math.exp(nets[j] - log_sum_exp(others))
+            parts.append(f"({{out_{ni}}} - {{target_{ni}}}) * {{out_{nj}}}/(1 - {{out_{ni}}})")
+            terms[f"out_{ni}"], terms[f"target_{ni}"] = outs[i], targets[i]
+            total -= (outs[i] - targets[i]) * ratio
+        terms[f"out_{nj}"], terms[f"target_{nj}"] = outs[j], targets[j]
+        terms["n"] = float(len(neurons))
+        return f"{chain} = ({' - '.join(parts)})/{{n}}", total / len(neurons)
 
     def _hidden_deltas(
         self, k: int, outs: list[float], upper: list[float], updated: dict[str, float] | None
@@ -498,11 +554,21 @@ class _Pass:
 def _loss_term(
     loss: str, t: float, o: float, net: float, n_out: int, log_outs: list[float] | None, j: int
 ) -> float:
-    """E_o, from net where out has rounded to 0 or 1 so that a log-loss stays finite."""
+    """E_o, from the nets where out has rounded to 0 or 1 so that a log-loss stays finite."""
     if loss == "cross_entropy" and log_outs is not None and not o > 0.0:
         return -t * log_outs[j] if t != 0.0 else 0.0
     if loss == "binary_cross_entropy" and not 0.0 < o < 1.0:
-        return (t * softplus(-net) + (1.0 - t) * softplus(net)) / n_out
+        if log_outs is None:  # sigmoid: ln(out) = −softplus(−net), ln(1 − out) = −softplus(net)
+            return (t * softplus(-net) + (1.0 - t) * softplus(net)) / n_out
+        # softmax: ln(1 − out_j) = ln Σ_(m≠j) e^(ln out_m)
+        others = [x for m, x in enumerate(log_outs) if m != j]
+        log_1m = log_sum_exp(others) if others else -math.inf
+        total = 0.0
+        if t != 0.0:
+            total += t * log_outs[j]
+        if t != 1.0:
+            total += (1.0 - t) * log_1m
+        return -total / n_out
     return LOSSES[loss].f(t, o, n_out)
 
 

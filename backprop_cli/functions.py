@@ -32,6 +32,12 @@ def softmax(nets: Sequence[float]) -> list[float]:
     return [e / total for e in exps]
 
 
+def log_sum_exp(xs: Sequence[float]) -> float:
+    """ln Σ e^x, without overflow."""
+    top = max(xs)
+    return top + math.log(sum(math.exp(x - top) for x in xs))
+
+
 def log_softmax(nets: Sequence[float]) -> list[float]:
     """ln(softmax(nets)), finite even where softmax underflows to 0."""
     top = max(nets)
@@ -128,6 +134,16 @@ def _bce(t: float, o: float, n: int) -> float:
     return -total / n
 
 
+def _bce_derivative(t: float, o: float, n: int) -> float:
+    if 0.0 < o < 1.0:
+        return (o - t) / (o * (1.0 - o)) / n
+    # out rounded to 0 or 1: −t/out + (1 − t)/(1 − out), a term with a zero factor dropped (as in
+    # the loss), so a hard target that is met gives ∓1/n rather than inf.
+    if o >= 1.0:
+        return -t / n if t == 1.0 else math.inf
+    return (1.0 - t) / n if t == 0.0 else -math.inf
+
+
 def _ce(t: float, o: float, _n: int) -> float:
     return -t * math.log(o) if t != 0.0 else 0.0
 
@@ -154,9 +170,7 @@ LOSSES: dict[str, Loss] = {
             "-({t} * ln({out}) + (1 - {t}) * ln(1 - {out}))/{n}",
             "({out} - {t})/({out}*(1 - {out}))/{n}",
             _bce,
-            lambda t, o, n: (
-                (o - t) / (o * (1.0 - o)) / n if 0.0 < o < 1.0 else math.copysign(math.inf, o - t)
-            ),
+            _bce_derivative,
         ),
         Loss(
             "cross_entropy",

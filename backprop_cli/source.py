@@ -18,8 +18,10 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
 }
 # A plain (unquoted) scalar that YAML 1.1 reads as a string but a person means as a number: 1e-3.
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_FAST_FROM = 64_000  # characters: below this, parsing takes milliseconds either way
 _MAX_NODES = 100_000  # an alias bomb expands far past this; a real config stays far below
+_MAX_DEPTH = 64  # a config nests about 5 deep
 
 
 class SourceError(Exception):
@@ -55,6 +57,7 @@ class Document:
     value: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     texts: dict[Path_, str] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where each key is written
 
     def where(self, path: Path_) -> tuple[int, int]:
         """1-based line and column of the value at path, or of its nearest enclosing value."""
@@ -63,13 +66,30 @@ class Document:
             p = p[:-1]
         return self.marks.get(p, (0, 0))
 
-    def error(self, path: Path_, message: str) -> SourceError:
-        line, col = self.where(path)
+    def error(self, path: Path_, message: str, *, at_key: bool = False) -> SourceError:
+        """An error about the value at path (or, with at_key, about its key)."""
+        line, col = self.keys[tuple(path)] if at_key else self.where(path)
         return SourceError(self.file, line, col, path_str(path), message)
 
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves construction to us, so positions and raw texts survive."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # PyYAML composes recursively: stop absurd nesting before Python's stack does.
+        self.depth += 1
+        try:
+            if self.depth > _MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {_MAX_DEPTH} levels deep", mark
+                )
+            node: yaml.Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self.depth -= 1
 
 
 _CONSTRUCT = yaml.SafeLoader("")  # only its scalar constructors are used
@@ -104,37 +124,59 @@ def parse(text: str, file: str) -> Document:
     doc = Document(file, None)
     if node is None:
         raise SourceError(file, 1, 1, "", "the file is empty; expected a network spec")
-    budget = [_MAX_NODES]
-    doc.value = _build(node, (), doc, budget)
+    doc.value = _Builder(doc).build(node, ())
     return doc
 
 
 def _compose_fast(text: str) -> yaml.Node | None:
-    """The node tree from libyaml when PyYAML has it (15x faster on a config full of samples);
-    None when it is missing or finds a problem, so that the Python parser words the error."""
+    """For a large file, the node tree from libyaml when PyYAML has it (15x faster on a config
+    full of samples). None for small files, when libyaml is missing, or when the tree breaks a
+    rule of _Loader's, so that PyYAML's own parser reads it and words any error as usual."""
     fast = getattr(yaml, "CSafeLoader", None)
-    if fast is None:
+    if fast is None or len(text) < _FAST_FROM:
         return None
     loader = fast(text)
     try:
         node: yaml.Node | None = loader.get_single_node()
-        return node
     except yaml.YAMLError:
         return None
     finally:
         loader.dispose()
+    return node if node is not None and _depth(node) <= _MAX_DEPTH else None
+
+
+def _depth(root: yaml.Node) -> int:
+    """How deeply the tree nests (without recursion: the tree may be absurdly deep); past
+    _MAX_NODES visits (aliases of aliases), more than any limit."""
+    deepest, todo, budget = 0, [(root, 1)], _MAX_NODES
+    while todo:
+        budget -= 1
+        if budget < 0:
+            return _MAX_DEPTH + 1
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend((v, depth + 1) for _, v in node.value)
+    return deepest
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
-    loader = _Loader(text)
+    """The node tree from PyYAML's own parser, with its errors in plain words."""
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        # A control character: YAML text may not contain one, even in a comment.
+        at = exc.position
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SourceError(file, line, col, "", f"control character {char} is not allowed") from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "\t" in problem or "tab" in problem:
-            problem = "tab characters can't indent YAML; use spaces"
+        line, col, problem = _explain(exc, text)
         raise SourceError(file, line, col, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise SourceError(file, 0, 0, "", f"invalid YAML: {exc}") from None
@@ -143,54 +185,145 @@ def _compose(text: str, file: str) -> yaml.Node | None:
     return node
 
 
+def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
+    """Position and a plain-words version of a YAML syntax error."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    opened = exc.context_mark
+    if mark is not None and (
+        "could not find expected ':'" in problem or "mapping values are not allowed" in problem
+    ):
+        missing = _missing_colon(text, mark.line)
+        if missing is not None:
+            return missing
+    if "'\\t'" in problem:
+        problem = "a tab character; YAML indents and separates with spaces only"
+    elif "cannot start any token" in problem:
+        char = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
+        problem = f"{char!r} cannot start a plain value; put the value in quotes"
+    elif any(f"<{x}" in problem for x in ("block end", "block mapping start", "document start")):
+        problem = "this line's indentation does not line up with the lines above"
+    elif "mapping values are not allowed" in problem:
+        assert mark is not None  # the scanner always marks this problem
+        before = text.splitlines()[mark.line][: mark.column] if text else ""
+        if ": " in before:
+            problem = "a second ': ' on this line (quote a value that contains ': ')"
+        else:
+            problem = "a ':' is not allowed here (check the indentation and the line above)"
+    elif "could not find expected ':'" in problem:
+        problem = "expected a ':' (check this line and the one above)"
+    elif "another document" in problem:
+        problem = "a second document ('---'); a config is one YAML document"
+    elif context.startswith("while scanning a quoted") and opened is not None:
+        mark, problem = opened, "this quote is never closed"
+    elif context.startswith("while parsing a flow") and opened is not None and mark is not None:
+        bracket = "[" if "sequence" in context else "{"
+        where = f"{mark.line + 1}:{mark.column + 1}"
+        mark, problem = opened, f"this {bracket!r} is not closed ({problem} at {where})"
+    line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    return line, col, problem
+
+
 def load(path: Path) -> Document:
     """Read and parse a YAML file."""
     return parse(read_text(path), str(path))
 
 
-def _build(node: yaml.Node, path: Path_, doc: Document, budget: list[int]) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise doc.error(path, "too many values (an alias bomb?); a config is far smaller")
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    doc.marks.setdefault(path, (line, col))
-    if node.tag not in _SAFE_TAGS:
-        raise SourceError(doc.file, line, col, path_str(path), f"tag {node.tag!r} is not allowed")
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Turns composed YAML nodes into plain values, recording positions and texts."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.budget = _MAX_NODES
+        self.active: set[int] = set()  # ids of the collections being built: an alias cycle
+
+    def error(self, node: yaml.Node, path: Path_, message: str) -> SourceError:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        return SourceError(self.doc.file, line, col, path_str(path), message)
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        doc = self.doc
+        self.budget -= 1
+        if self.budget < 0:
+            # Blame the top-level key whose value blew up, where the user can see it.
+            raise doc.error(
+                path[:1], f"aliases expand to over {_MAX_NODES} values (an alias bomb?)"
+            )
+        if id(node) in self.active:
+            raise self.error(node, path, "an alias refers to the collection that contains it")
+        doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if node.tag not in _SAFE_TAGS:
+            raise self.error(node, path, f"tag {_tag(node.tag)} is not allowed (plain YAML only)")
+        if isinstance(node, yaml.ScalarNode):
+            doc.texts[path] = node.value
+            return _scalar(node, path, doc)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, yaml.MappingNode)
+            return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        doc = self.doc
         out: dict[str, Any] = {}
+        first: dict[str, int] = {}
         for key_node, value_node in node.value:
+            kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<":
+                raise self.error(key_node, path, "merge keys (<<) are not supported")
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SAFE_TAGS:
-                kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                raise SourceError(doc.file, kl, kc, path_str(path), "keys must be plain names")
+                kind = {"MappingNode": "a mapping", "SequenceNode": "a list"}.get(
+                    type(key_node).__name__, f"tag {_tag(key_node.tag)}"
+                )
+                raise self.error(key_node, path, f"a key must be a plain name, not {kind}")
             key = str(key_node.value)
-            if key == "<<":
-                kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                raise SourceError(
-                    doc.file, kl, kc, path_str(path), "merge keys (<<) are not supported"
-                )
-            if key in out:
-                kl, kc = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                raise SourceError(
-                    doc.file, kl, kc, path_str((*path, key)), "duplicate key (each key once)"
-                )
             child = (*path, key)
-            doc.marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _build(value_node, child, doc, budget)
+            if key in out:
+                raise self.error(
+                    key_node, child, f"duplicate key (first given on line {first[key]})"
+                )
+            first[key] = kl
+            doc.marks[child] = doc.keys[child] = (kl, kc)
+            out[key] = self.build(value_node, child)
             # Point errors about a value at the value, not at its key.
             doc.marks[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), doc, budget) for i, item in enumerate(node.value)]
-    assert isinstance(node, yaml.ScalarNode)
-    doc.texts[path] = node.value
-    return _scalar(node, path, doc)
+
+
+_LINE = re.compile(r"(\s*(?:-\s+)?)(.*)")
+
+
+def _missing_colon(text: str, line: int) -> tuple[int, int, str] | None:
+    """A key written without its ': ' is only noticed a line later; point at that key instead."""
+    lines = text.splitlines()
+    for k in range(min(line, len(lines)) - 1, -1, -1):
+        body = lines[k].split("#", 1)[0].rstrip()
+        if not body:
+            continue
+        match = _LINE.fullmatch(body)
+        assert match is not None  # the pattern matches any line
+        rest = match.group(2)
+        if not (rest[:1].isalpha() or rest[:1] == "_") or ": " in rest or rest.endswith(":"):
+            return None
+        return k + 1, len(match.group(1)) + 1, "this line needs a ':' after its key (key: value)"
+    return None
+
+
+def _tag(tag: str) -> str:
+    """A tag as it is written in YAML: !!python/object, !half."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
 def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
     tag = node.tag.rsplit(":", 1)[-1]
     text = node.value
     if tag == "str":
-        if not node.style and _NUMBER.fullmatch(text):  # plain: None, or "" from libyaml
+        if not node.style and NUMBER.fullmatch(text):  # plain: None, or "" from libyaml
             return float(text)
         return text
     if tag == "null":

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import source
 from .functions import ACTIVATION_NAMES, LEAKY_RELU_ALPHA, LOSSES, SOFTMAX
-from .source import Document, Path_, SourceError
+from .source import NUMBER, Document, Path_, SourceError
 
 SpecError = SourceError
 
@@ -39,6 +39,8 @@ OPTIMIZER_SLOTS: dict[str, tuple[str, ...]] = {
     "adam": ("m", "v"),
 }
 MAX_MAGNITUDE = 1e6  # beyond this, sigmoid and friends only ever see ±inf-like inputs
+MAX_SIZE = 10_000  # inputs or neurons of one layer
+MAX_PARAMETERS = 100_000  # every weight gets several recorded steps; more is not a hand calculation
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 BUNDLED_EXAMPLE = "mazur.yaml"
 
@@ -276,6 +278,8 @@ class _Validator:
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
+        self.layer_names: set[str] = set()
+        self.n_parameters = 0
 
     def fail(self, path: Path_, message: str) -> SpecError:
         return self.doc.error(path, message)
@@ -287,10 +291,9 @@ class _Validator:
             raise self.fail(path, f"expected {what} (a mapping of keys), got {_kind(value)}")
         for key in value:
             if key not in keys:
-                raise self.fail(
-                    (*path, key),
-                    f"unknown key {key!r}{closest(key, keys)}; allowed: " + ", ".join(keys),
-                )
+                # A close match is the answer; the full list is for when there is none.
+                hint = closest(key, keys) or "; allowed: " + ", ".join(keys)
+                raise self.doc.error((*path, key), f"unknown key {key!r}{hint}", at_key=True)
         return value
 
     def number(
@@ -303,41 +306,70 @@ class _Validator:
         limit: float = MAX_MAGNITUDE,
     ) -> float:
         if isinstance(value, bool):
-            raise self.fail(path, f"expected a number, got a boolean ({str(value).lower()})")
+            raise self.fail(path, f"expected a number, got {self.boolean_text(path, value)}")
         if isinstance(value, str):
-            raise self.fail(path, f"expected a number, got the text {value!r}")
+            raise self.fail(path, f"expected a number, got the text {value!r}{_number_hint(value)}")
         if not isinstance(value, int | float):
             raise self.fail(path, f"expected a number, got {_kind(value)}")
+        written = self.written(path, value)
+        too_large = f"{written} is too large (|x| must be at most {limit:g})"
         try:
             x = float(value)
         except OverflowError:
-            raise self.fail(path, f"{value} is too large (limit {limit:g})") from None
+            raise self.fail(path, too_large) from None
         if math.isnan(x):
             raise self.fail(path, "must be a finite number, got NaN")
         if math.isinf(x):
-            raise self.fail(path, "must be a finite number, got infinity")
+            # 1e999 is a typo for a big number; .inf is a request for infinity.
+            infinite = "inf" in written.lower()
+            message = "must be a finite number, got infinity" if infinite else too_large
+            raise self.fail(path, message)
         if abs(x) > limit:
-            raise self.fail(path, f"{value:g} is too large (|x| must be at most {limit:g})")
+            raise self.fail(path, too_large)
         if positive and x <= 0:
-            raise self.fail(path, f"must be greater than 0, got {value}")
+            raise self.fail(path, f"must be greater than 0, got {written}")
         if nonnegative and x < 0:
-            raise self.fail(path, f"must be 0 or more, got {value}")
+            raise self.fail(path, f"must be 0 or more, got {written}")
         return x
 
-    def integer(self, value: Any, path: Path_, *, minimum: int = 0) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+    def written(self, path: Path_, value: Any) -> str:
+        """A scalar as the user wrote it (shortened), so a message quotes their own text."""
+        text = self.doc.texts.get(tuple(path), str(value))
+        return text if len(text) <= 24 else text[:20] + "..."
+
+    def boolean_text(self, path: Path_, value: bool) -> str:
+        """'a boolean (true)', or 'yes (YAML reads it as true)' when the file says yes/on/y."""
+        word = str(value).lower()
+        text = self.doc.texts.get(tuple(path), word)
+        if text.lower() == word:
+            return f"a boolean ({word})"
+        return f"{text} (YAML reads it as the boolean {word})"
+
+    def integer(
+        self, value: Any, path: Path_, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
+        if isinstance(value, bool):
+            raise self.fail(path, f"expected a whole number, got {self.boolean_text(path, value)}")
+        if isinstance(value, str):
+            hint = " (remove the quotes)" if NUMBER.fullmatch(value.strip()) else ""
+            raise self.fail(path, f"expected a whole number, got the text {value!r}{hint}")
+        if not isinstance(value, int | float):
             raise self.fail(path, f"expected a whole number, got {_kind(value)}")
         if isinstance(value, float):
             if not value.is_integer():
-                raise self.fail(path, f"expected a whole number, got {value}")
+                raise self.fail(path, f"expected a whole number, got {self.written(path, value)}")
             value = int(value)
         if value < minimum:
-            raise self.fail(path, f"must be at least {minimum}, got {value}")
+            raise self.fail(path, f"must be at least {minimum}, got {self.written(path, value)}")
+        if maximum is not None and value > maximum:
+            raise self.fail(path, f"must be at most {maximum}, got {self.written(path, value)}")
         return int(value)
 
     def boolean(self, value: Any, path: Path_) -> bool:
         if not isinstance(value, bool):
-            raise self.fail(path, f"expected true or false, got {_kind(value)}")
+            quoted = isinstance(value, str) and value.lower() in ("true", "false", "yes", "no")
+            hint = " (remove the quotes)" if quoted else ""
+            raise self.fail(path, f"expected true or false, got {_kind(value)}{hint}")
         return value
 
     def choice(self, value: Any, path: Path_, choices: tuple[str, ...]) -> str:
@@ -407,7 +439,7 @@ class _Validator:
             raise self.fail((), "missing key 'inputs' (a count, or a list of input names)")
         value = top["inputs"]
         if isinstance(value, int | float) and not isinstance(value, bool):
-            count = self.integer(value, ("inputs",), minimum=1)
+            count = self.integer(value, ("inputs",), minimum=1, maximum=MAX_SIZE)
             names = tuple(f"i{i + 1}" for i in range(count))
             taken.update(names)
             return names
@@ -418,25 +450,13 @@ class _Validator:
         if not isinstance(value, list) or not value:
             raise self.fail(path, f"expected a non-empty list of layers, got {_kind(value)}")
         out: list[Layer] = []
-        fan_in = len(inputs)
-        used_layer_names: set[str] = set()
+        sources = inputs
         for k, raw in enumerate(value):
             last = k == len(value) - 1
-            layer = self.layer(
-                raw,
-                (*path, k),
-                k,
-                len(value),
-                fan_in,
-                last,
-                taken,
-                self._outputs_from_targets() if last else None,
-            )
-            if layer.name in used_layer_names:
-                raise self.fail((*path, k, "name"), f"layer name {layer.name!r} is already used")
-            used_layer_names.add(layer.name)
+            implied = self._outputs_from_targets() if last else None
+            layer = self.layer(raw, (*path, k), k, len(value), sources, last, taken, implied)
             out.append(layer)
-            fan_in = layer.size
+            sources = layer.neurons
         return tuple(out)
 
     def layer(
@@ -445,7 +465,7 @@ class _Validator:
         path: Path_,
         k: int,
         count: int,
-        fan_in: int,
+        sources: tuple[str, ...],
         last: bool,
         taken: set[str],
         implied_size: int | None = None,
@@ -454,6 +474,10 @@ class _Validator:
         d = self.mapping(raw, path, keys, f"layer {k + 1}")
         default_name = "o" if last else ("h" if count == 2 else f"h{k + 1}")
         name = self.name(d.get("name", default_name), (*path, "name"))
+        if name in self.layer_names:
+            raise self.fail((*path, "name"), f"layer name {name!r} is already used")
+        self.layer_names.add(name)
+        fan_in = len(sources)
         activation = self.choice(
             d.get("activation", "sigmoid"), (*path, "activation"), ACTIVATION_NAMES
         )
@@ -468,7 +492,7 @@ class _Validator:
             alpha = self.number(d["alpha"], (*path, "alpha"), nonnegative=True)
         size: int | None = None
         if "size" in d:
-            size = self.integer(d["size"], (*path, "size"), minimum=1)
+            size = self.integer(d["size"], (*path, "size"), minimum=1, maximum=MAX_SIZE)
         neurons: tuple[str, ...] | None = None
         if "neurons" in d:
             neurons = self.names(d["neurons"], (*path, "neurons"), taken)
@@ -481,9 +505,10 @@ class _Validator:
             if "init" in d:
                 raise self.fail((*path, "init"), "give either weights or init, not both")
             rows = size if size is not None else implied_size
-            weights = self.matrix(d["weights"], (*path, "weights"), rows, fan_in, name)
+            weights = self.matrix(d["weights"], (*path, "weights"), rows, sources, name)
             size = len(weights)
         elif size is not None:
+            self.count_parameters(size * fan_in, (*path, "size"))
             weights = self.init(d.get("init", {}), (*path, "init"), size, fan_in, k)
         else:
             raise self.fail(path, f"layer {name!r} needs weights, or a size with an init")
@@ -501,41 +526,69 @@ class _Validator:
         bias, shared = self.bias(d.get("bias"), (*path, "bias"), size)
         return Layer(name, neurons, activation, weights, bias, shared, alpha)
 
+    def count_parameters(self, n: int, path: Path_) -> None:
+        self.n_parameters += n
+        if self.n_parameters > MAX_PARAMETERS:
+            raise self.fail(
+                path,
+                f"this layer brings the network to {self.n_parameters} weights; a trace "
+                f"is limited to {MAX_PARAMETERS}",
+            )
+
     def _outputs_from_targets(self) -> int | None:
-        """How many outputs the samples' targets imply, so a wrong output matrix is the error."""
+        """How many outputs the samples' targets imply, so a wrong output matrix is the error.
+
+        Only when every sample agrees on a list of plain numbers: a typo inside the targets
+        (`[0.01 0.99]` is one text item) must be reported at the targets, not at the weights.
+        """
         top = self.doc.value
         samples = top.get("samples") if isinstance(top, dict) else None
-        if isinstance(samples, list) and samples and isinstance(samples[0], dict):
-            targets = samples[0].get("targets")
-            if isinstance(targets, list) and targets:
-                return len(targets)
-        return None
+        if not isinstance(samples, list) or not samples:
+            return None
+        counts = set()
+        for sample in samples:
+            targets = sample.get("targets") if isinstance(sample, dict) else None
+            if not isinstance(targets, list) or not targets:
+                return None
+            if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in targets):
+                return None
+            counts.add(len(targets))
+        return counts.pop() if len(counts) == 1 else None
 
     def matrix(
-        self, value: Any, path: Path_, rows: int | None, cols: int, layer: str
+        self,
+        value: Any,
+        path: Path_,
+        rows: int | None,
+        sources: tuple[str, ...],
+        layer: str,
     ) -> tuple[tuple[float, ...], ...]:
+        cols = len(sources)
+        feeds = ", ".join(sources) if cols <= 6 else f"{sources[0]}, ..., {sources[-1]}"
         if not isinstance(value, list) or not value:
             raise self.fail(
                 path,
                 f"expected a list of rows, one per neuron of layer {layer!r}; got {_kind(value)}",
             )
         if rows is not None and len(value) != rows:
-            raise self.fail(
-                path, f"expected {rows} rows (one per neuron of layer {layer!r}), got {len(value)}"
-            )
+            plural = "s" * (rows != 1)
+            why = f"one per neuron of layer {layer!r}"
+            raise self.fail(path, f"expected {rows} row{plural} ({why}), got {len(value)}")
         out = []
         for j, row in enumerate(value):
             if not isinstance(row, list):
                 raise self.fail(
                     (*path, j),
-                    f"expected a row of {cols} numbers (one per input of layer "
-                    f"{layer!r}), got {_kind(row)}",
+                    f"expected a row of {cols} numbers (one per input of layer {layer!r}), "
+                    f"got {_kind(row)}; weights are a list of rows: [[...], [...]]",
                 )
             if len(row) != cols:
                 raise self.fail(
                     (*path, j),
-                    f"expected {cols} numbers (one per input of layer {layer!r}), got {len(row)}",
+                    f"expected {cols} numbers (layer {layer!r} has {cols} inputs: {feeds}), "
+                    f"got {len(row)}",
                 )
+            self.count_parameters(cols, (*path, j))
             out.append(tuple(self.number(x, (*path, j, i)) for i, x in enumerate(row)))
         return tuple(out)
 
@@ -601,9 +654,13 @@ class _Validator:
         for key, default in hyper.items():
             x = self.number(d.get(key, default), (*path, key), nonnegative=True)
             if key in ("momentum", "beta1", "beta2") and x >= 1:
-                raise self.fail((*path, key), f"must be below 1, got {x}")
+                raise self.fail(
+                    (*path, key), f"must be below 1, got {self.written((*path, key), x)}"
+                )
             if key == "eps" and x <= 0:
-                raise self.fail((*path, key), f"must be greater than 0, got {x}")
+                raise self.fail(
+                    (*path, key), f"must be greater than 0, got {self.written((*path, key), x)}"
+                )
             kwargs[key] = x
         if "state" in d:
             state = d["state"]
@@ -669,11 +726,16 @@ class _Validator:
                 )
             for s, sample in enumerate(spec.samples):
                 tp = ("samples", s, "targets")
-                if any(t < 0 for t in sample.targets) or abs(sum(sample.targets) - 1) > 1e-9:
+                for j, target in enumerate(sample.targets):
+                    if target < 0:
+                        raise self.fail(
+                            (*tp, j), f"cross_entropy targets must be 0 or more, got {target:g}"
+                        )
+                if abs(sum(sample.targets) - 1) > 1e-9:
                     raise self.fail(
                         tp,
-                        "cross_entropy targets must be a distribution: each ≥ 0, "
-                        f"summing to 1 (these sum to {sum(sample.targets):g})",
+                        "cross_entropy targets must be a distribution summing to 1; "
+                        f"these sum to {sum(sample.targets):g}",
                     )
         if spec.loss == "binary_cross_entropy":
             if out_layer.activation not in ("sigmoid", SOFTMAX):
@@ -696,7 +758,9 @@ class _Validator:
                 raise self.fail(bp, f"batch_size applies only to mode minibatch, not {t.mode}")
             if t.batch_size > len(spec.samples):
                 raise self.fail(
-                    bp, f"batch_size {t.batch_size} is larger than the {len(spec.samples)} samples"
+                    bp,
+                    f"batch_size {t.batch_size} is larger than the number of samples "
+                    f"({len(spec.samples)})",
                 )
         ids = {p.id for p in spec.parameters()}
         for slot, values in t.optimizer.slots.items():
@@ -743,6 +807,16 @@ def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+def _number_hint(text: str) -> str:
+    """Why a text that looks like a number was not read as one."""
+    t = text.strip()
+    if NUMBER.fullmatch(t):
+        return " (remove the quotes)"
+    if re.fullmatch(r"[-+]?\d+,\d+", t):
+        return f" (write decimals with a point: {t.replace(',', '.')})"
+    return ""
 
 
 def _show(value: Any) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, RenderableType
+from rich.text import Text
 
 from .. import __version__
 from ..errors import ExitCode
@@ -79,8 +80,23 @@ def emit(data: str | RenderableType) -> None:
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     """One line on stderr, then exit."""
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # Plain Text, not markup: a message quotes the user's own input, brackets and colons included.
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(int(code))
+
+
+_settings = {"quiet": False}
+
+
+def quiet() -> bool:
+    """True under `backprop --quiet`: no notes or progress on stderr."""
+    return _settings["quiet"]
+
+
+def info(message: str) -> None:
+    """A note for the reader on stderr (never data); `--quiet` silences it, errors still show."""
+    if not _settings["quiet"]:
+        stderr.print(Text(message, style="dim"), soft_wrap=True)
 
 
 def load(config: Path | None) -> Spec:
@@ -88,11 +104,7 @@ def load(config: Path | None) -> Spec:
     try:
         return load_spec(config)
     except SourceError as exc:
-        fail(_escape(str(exc)))
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", r"\[")
+        fail(str(exc))
 
 
 def _version(value: bool) -> None:
@@ -106,8 +118,13 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    quiet_: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No notes or progress on stderr (errors still show)."),
+    ] = False,
 ) -> None:
     """Backpropagation step by step, with real numbers."""
+    _settings["quiet"] = quiet_
 
 
 ConfigArg = Annotated[

@@ -16,8 +16,10 @@ from ..render.markdown import render_markdown
 from ..render.table import render_trace
 from ..rounding import drift
 from ..trace import Trace
-from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, load
+from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, info, load
 from .options import RoundOpt
+
+BIG_TABLE = 2000  # steps; rich lays out about a thousand table rows a second
 
 # --- step --------------------------------------------------------------------------------------
 
@@ -68,7 +70,12 @@ def step(
     spec = load(config)
     if sample is not None and sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
-    order = update_order.value if update_order else None
+    order = update_order.value if update_order else spec.training.update_order
+    if order == "sequential" and spec.training.mode != "online" and len(spec.samples) > 1:
+        info(
+            f"note: the sequential update order applies to one-sample updates; mode "
+            f"{spec.training.mode} updates all layers together from the batch gradient"
+        )
     trace = run_step(spec, update_order=order, round_to=round_to)
     drifts = None if round_to is None else drift(trace, run_step(spec, update_order=order))
     phases = [p.value for p in phase] if phase else None
@@ -87,6 +94,11 @@ def step(
     elif format is Format.latex:
         emit(render_latex(trace, steps, precision=precision, summary=not filtered))
     else:
+        if len(steps) > BIG_TABLE:
+            info(
+                f"note: {len(steps):,} steps take a while to lay out as tables; "
+                "--only, --phase or --format json are quicker"
+            )
         emit(render_trace(trace, steps, precision=precision, summary=not filtered))
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line

@@ -7,7 +7,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -15,7 +15,18 @@ from ..errors import ExitCode
 from ..render import jsonfmt, number
 from ..spec import MAX_MAGNITUDE, Spec
 from ..train import KERNELS, Curve, Trainer
-from .common import ConfigArg, UpdateOrder, _quiet_broken_pipe, app, emit, fail, load, stderr
+from .common import (
+    ConfigArg,
+    UpdateOrder,
+    _quiet_broken_pipe,
+    app,
+    emit,
+    fail,
+    info,
+    load,
+    stderr,
+)
+from .common import quiet as global_quiet
 
 PLOT_HINT = "pip install 'backprop-cli[plot]'"
 
@@ -176,7 +187,7 @@ def _train(
     table_rows: list[tuple[int, float]] = []
     stream = format is TrainFormat.jsonl
     status, ran = "completed", 0
-    progress = _progress(n, quiet)
+    progress = _progress(n, quiet or global_quiet())
     try:
         exact_epochs = exact.run(n) if exact is not None else None
         for rec in trainer.run(n):
@@ -214,22 +225,17 @@ def _train(
     _finish(spec, trainer, save, plot, curve, status)
 
 
-def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
-    # Our messages hold paths and `[plot]`: not rich markup.
-    fail(message.replace("[", "\\["), code)
-
-
 def _check_outputs(save: Path | None, force: bool, plot: Path | None) -> None:
     if save is not None:
         if save.exists() and not force:
-            _fail(f"--save {save}: the file exists; add --force to overwrite it")
+            fail(f"--save {save}: the file exists; add --force to overwrite it")
         if not save.parent.is_dir():
-            _fail(f"--save {save}: no such folder {str(save.parent)!r}")
+            fail(f"--save {save}: no such folder {str(save.parent)!r}")
     if plot is not None:
         if plot.suffix.lower() not in (".png", ".svg"):
-            _fail(f"--plot {plot}: give a .png or .svg file name")
+            fail(f"--plot {plot}: give a .png or .svg file name")
         if importlib.util.find_spec("matplotlib") is None:
-            _fail(f"--plot needs matplotlib: {PLOT_HINT}")
+            fail(f"--plot needs matplotlib: {PLOT_HINT}")
 
 
 def _drift(trainer: Trainer, exact: Trainer) -> dict[str, Any]:
@@ -257,7 +263,7 @@ def _finish(
         try:
             write_atomic(save, dump_spec(trained, header))
         except OSError as exc:
-            _fail(f"--save {save}: cannot write ({exc.strerror or exc})")
+            fail(f"--save {save}: cannot write ({exc.strerror or exc})")
         big = [p.id for p in trained.parameters() if abs(p.value) > MAX_MAGNITUDE]
         note = ""
         if big:
@@ -266,22 +272,22 @@ def _finish(
                 f" (but {names} exceed ±{MAX_MAGNITUDE:g}, the most a config may hold, so it "
                 "records the failure and will not load)"
             )
-        stderr.print(f"saved {save}{note}", highlight=False)
+        info(f"saved {save}{note}")
     if plot is not None:
         from ..render.curve import plot_curve
 
         plot_curve(curve.all(), plot, spec.name)
-        stderr.print(f"wrote {plot}", highlight=False)
+        info(f"wrote {plot}")
     if status == "diverged":
         lr = number(spec.training.learning_rate)
-        _fail(
+        fail(
             f"E_total is no longer a finite number at epoch {trainer.diverged_at}: the learning "
             f"rate {lr} is probably too large (try a smaller one); kept the parameters of "
             f"epoch {trainer.epochs_done}",
             ExitCode.FAILED,
         )
     if status == "interrupted":
-        stderr.print(f"interrupted after epoch {trainer.epochs_done}", highlight=False)
+        info(f"interrupted after epoch {trainer.epochs_done}")
         raise typer.Exit(int(ExitCode.INTERRUPTED))
 
 

@@ -1,0 +1,40 @@
+"""`backprop schema`: the JSON Schema of a format this tool reads or writes."""
+
+from __future__ import annotations
+
+from enum import Enum
+from importlib import resources
+from typing import Annotated
+
+import typer
+
+from .common import app, emit
+
+
+class Kind(str, Enum):
+    """The formats with a schema."""
+
+    config = "config"
+    trace = "trace"
+    train = "train"
+
+
+@app.command()
+def schema(
+    kind: Annotated[
+        Kind,
+        typer.Argument(
+            help="config: the YAML spec; trace: `step --format json`; "
+            "train: each line of `train --format jsonl`.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Print a JSON Schema (draft 2020-12) of the config, the step trace or the train records.
+
+    [bold]Examples[/]
+
+      backprop schema config > config.schema.json   [dim]# for an editor's YAML support[/]
+      backprop schema trace | jq '.$defs.step.properties | keys'
+    """
+    emit(resources.files("backprop_cli.schemas").joinpath(f"{kind.value}.json").read_text("utf-8"))
