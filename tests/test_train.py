@@ -486,3 +486,31 @@ def test_curve_memory_is_bounded() -> None:
     points = curve.all()
     assert len(points) <= 65
     assert points[0][0] == 0 and points[-1][0] == 99_999
+
+
+# --- large configs ---------------------------------------------------------------------------
+
+
+def test_large_configs_read_the_same_with_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backprop_cli import source
+
+    rows = "".join(
+        f"  - {{inputs: [{k * 1e-3!r}, 1e-3], targets: ['{k}', 0.5]}}\n" for k in range(3000)
+    )
+    text = "name: big\ninputs: 2\nsamples:\n" + rows
+    assert source._compose_fast(text) is not None  # libyaml reads it
+    fast = source.parse(text, "big.yaml")
+    monkeypatch.setattr(source, "_FAST_FROM", 10**9)
+    slow = source.parse(text, "big.yaml")
+    assert fast.value == slow.value and fast.marks == slow.marks and fast.texts == slow.texts
+    assert fast.value["samples"][7]["inputs"][1] == 0.001  # a plain 1e-3 is a number
+    assert fast.value["samples"][7]["targets"][0] == "7"  # a quoted one stays text
+
+
+def test_large_configs_keep_the_nesting_limit() -> None:
+    from backprop_cli import source
+
+    text = "name: deep\n# " + "x" * source._FAST_FROM + "\ninputs: " + "[" * 70 + "]" * 70 + "\n"
+    assert source._compose_fast(text) is None  # too deep: PyYAML's parser words the error
+    with pytest.raises(SpecError, match="nested more than 64 levels deep"):
+        source.parse(text, "deep.yaml")
