@@ -12,8 +12,42 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .engine import step
-from .spec import Spec, SpecError, load_spec, loads_spec
-from .trace import Step, Trace
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Spec", "SpecError", "Step", "Trace", "__version__", "load_spec", "loads_spec", "step"]
+if TYPE_CHECKING:
+    from .engine import step
+    from .spec import Spec, SpecError, load_spec, loads_spec
+    from .trace import Step, Trace
+    from .train import Trainer
+
+# Loaded on first use, so that `backprop --version` or `backprop init` start without the engine.
+_API = {
+    "step": "engine",
+    "Spec": "spec",
+    "SpecError": "spec",
+    "load_spec": "spec",
+    "loads_spec": "spec",
+    "Step": "trace",
+    "Trace": "trace",
+    "Trainer": "train",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "Spec",
+    "SpecError",
+    "Step",
+    "Trace",
+    "Trainer",
+    "__version__",
+    "load_spec",
+    "loads_spec",
+    "step",
+]

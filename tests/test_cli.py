@@ -165,5 +165,32 @@ def test_every_shipped_config_steps() -> None:
         assert json.loads(result.stdout)["loss_after"] is not None
 
 
+def test_command_line_choices_match_the_library() -> None:
+    # The command line spells these out so that start-up needn't import the engine.
+    from backprop_cli import gradcheck, spec, trace, train
+    from backprop_cli.cli import common
+    from backprop_cli.cli import gradcheck as gradcheck_cli
+    from backprop_cli.cli import train as train_cli
+
+    assert tuple(o.value for o in common.UpdateOrder) == spec.UPDATE_ORDERS
+    assert tuple(p.value for p in common.Phase) == trace.PHASES
+    assert tuple(k.value for k in train_cli.Kernel) == train.KERNELS
+    assert (gradcheck_cli.EPS, gradcheck_cli.TOL) == (gradcheck.EPS, gradcheck.TOL)
+
+
+def test_start_up_loads_no_engine() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from backprop_cli.cli import app; "
+        "print(sorted(m for m in sys.modules if m.startswith(('backprop_cli.', 'yaml'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = done.stdout
+    for heavy in ("backprop_cli.engine", "backprop_cli.spec", "'yaml'", "backprop_cli.render.svg"):
+        assert heavy not in loaded
+
+
 def _reject(name: str) -> None:
     raise AssertionError(f"non-strict JSON constant {name}")

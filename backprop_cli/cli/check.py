@@ -7,12 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..check import check, load_answers
-from ..engine import step as run_step
-from ..errors import ExitCode
-from ..render import jsonfmt
-from ..render.check import render_report
-from ..source import SourceError
 from .common import ConfigArg, app, emit, fail, load
 from .options import Output, OutputOpt, PrecisionOpt, RoundOpt
 
@@ -46,6 +40,13 @@ def check_command(
       backprop check answers.yaml net.yaml --round 4
       backprop check answers.yaml --format json | jq .summary
     """
+    from ..check import check, load_answers
+    from ..engine import step as run_step
+    from ..errors import ExitCode
+    from ..render import jsonfmt
+    from ..render.check import render_report
+    from ..source import SourceError
+
     spec = load(config)
     trace = run_step(spec)
     try:

@@ -10,7 +10,7 @@ import signal
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console, RenderableType
@@ -18,9 +18,9 @@ from rich.text import Text
 
 from .. import __version__
 from ..errors import ExitCode
-from ..source import SourceError
-from ..spec import UPDATE_ORDERS, Spec, load_spec
-from ..trace import PHASES
+
+if TYPE_CHECKING:
+    from ..spec import Spec
 
 app = typer.Typer(
     name="backprop",
@@ -52,18 +52,12 @@ class UpdateOrder(str, Enum):
     sequential = "sequential"
 
 
-assert tuple(o.value for o in UpdateOrder) == UPDATE_ORDERS
-
-
 class Phase(str, Enum):
     forward = "forward"
     loss = "loss"
     backward = "backward"
     update = "update"
     after = "after"
-
-
-assert tuple(p.value for p in Phase) == PHASES
 
 
 # --- output and errors -------------------------------------------------------------------------
@@ -101,6 +95,9 @@ def info(message: str) -> None:
 
 def load(config: Path | None) -> Spec:
     """Load a spec, or the worked example; a bad file exits 2 with one line."""
+    from ..source import SourceError
+    from ..spec import load_spec
+
     try:
         return load_spec(config)
     except SourceError as exc:

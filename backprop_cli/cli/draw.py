@@ -7,9 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..engine import step as run_step
-from ..fileio import write_atomic
-from ..render.svg import render_svg
 from .common import ConfigArg, app, emit, fail, load, stderr
 
 
@@ -41,6 +38,10 @@ def draw(
       backprop draw ex1.yaml --after-step -o ex1.svg  [dim]# edges coloured by their gradient[/]
       backprop draw | rsvg-convert -o net.png         [dim]# a PNG, with librsvg[/]
     """
+    from ..engine import step as run_step
+    from ..fileio import write_atomic
+    from ..render.svg import render_svg
+
     spec = load(config)
     trace = run_step(spec)
     svg = render_svg(spec, trace, precision=precision, gradients=after_step)

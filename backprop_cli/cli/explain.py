@@ -6,10 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..engine import step as run_step
-from ..explain import UnknownId, explain
-from ..render import jsonfmt
-from ..render.explain import render_explanation
 from .common import ConfigArg, app, emit, fail, load
 from .options import Output, OutputOpt, PrecisionOpt
 
@@ -51,6 +47,11 @@ def explain_command(
       backprop explain w5+ --depth 1
       backprop explain E_total+ configs/mazur.yaml --format json
     """
+    from ..engine import step as run_step
+    from ..explain import UnknownId, explain
+    from ..render import jsonfmt
+    from ..render.explain import render_explanation
+
     spec = load(config)
     if sample is not None and sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")

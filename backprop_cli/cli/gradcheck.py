@@ -6,12 +6,13 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ExitCode
-from ..gradcheck import EPS, TOL, gradcheck
-from ..render import jsonfmt
-from ..render.gradcheck import render_gradcheck
 from .common import ConfigArg, app, emit, load
 from .options import Output, OutputOpt
+
+# The library's defaults (gradcheck.EPS, TOL), written out so that start-up need not load the
+# engine; tests/test_cli.py keeps them equal.
+EPS = 1e-6
+TOL = 1e-6
 
 
 @app.command("gradcheck")
@@ -40,6 +41,11 @@ def gradcheck_command(
       backprop gradcheck net.yaml --eps 1e-5 --tol 1e-7
       backprop gradcheck net.yaml --format json | jq .max_rel_error
     """
+    from ..errors import ExitCode
+    from ..gradcheck import gradcheck
+    from ..render import jsonfmt
+    from ..render.gradcheck import render_gradcheck
+
     spec = load(config)
     result = gradcheck(spec, eps=eps, tol=tol)
     if format is Output.json:

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..exercise import ExerciseError, Options, make_exercise, parse_layers
-from ..fileio import write_atomic
 from ..functions import ACTIVATION_NAMES, LOSSES
 from .common import app, emit, fail, stderr
 
@@ -60,6 +58,9 @@ def init(
       backprop step ex1.yaml -f markdown > solution.md   [dim]# its worked solution[/]
       backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
     """
+    from ..exercise import ExerciseError, Options, make_exercise, parse_layers
+    from ..fileio import write_atomic
+
     if seed is None:
         seed = secrets.randbelow(1_000_000)
     try:

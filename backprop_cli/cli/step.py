@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
 
-from ..engine import step as run_step
-from ..render import jsonfmt
-from ..render.drift import drift_table
-from ..render.latex import render_latex
-from ..render.markdown import render_markdown
-from ..render.table import render_trace
-from ..rounding import drift
-from ..trace import Trace
 from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, info, load
 from .options import RoundOpt
+
+if TYPE_CHECKING:
+    from ..trace import Trace
 
 BIG_TABLE = 2000  # steps; rich lays out about a thousand table rows a second
 
@@ -67,6 +62,14 @@ def step(
       backprop step net.yaml --format json | jq '.steps[] | select(.id=="dE_total/dw5") | .value'
       backprop step --round 4                       [dim]# by hand, 4 decimals; see the drift[/]
     """
+    from ..engine import step as run_step
+    from ..render import jsonfmt
+    from ..render.drift import drift_table
+    from ..render.latex import render_latex
+    from ..render.markdown import render_markdown
+    from ..render.table import render_trace
+    from ..rounding import drift
+
     spec = load(config)
     if sample is not None and sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")

@@ -7,14 +7,11 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import ExitCode
-from ..render import jsonfmt, number
-from ..spec import MAX_MAGNITUDE, Spec
-from ..train import KERNELS, Curve, Trainer
+from ..render import number
 from .common import (
     ConfigArg,
     UpdateOrder,
@@ -27,6 +24,10 @@ from .common import (
     stderr,
 )
 from .common import quiet as global_quiet
+
+if TYPE_CHECKING:
+    from ..spec import Spec
+    from ..train import Curve, Trainer
 
 PLOT_HINT = "pip install 'backprop-cli[plot]'"
 
@@ -45,9 +46,6 @@ class Kernel(str, Enum):
     auto = "auto"
     python = "python"
     numpy = "numpy"
-
-
-assert tuple(k.value for k in Kernel) == KERNELS
 
 
 @app.command()
@@ -175,6 +173,9 @@ def _train(
     precision: int,
     kernel: Kernel,
 ) -> None:
+    from ..render import jsonfmt
+    from ..train import Curve, Trainer
+
     spec = load(config)
     configured = spec.training.epochs
     n = epochs if epochs is not None else (configured if configured is not None else 1)
@@ -252,7 +253,9 @@ def _finish(
     spec: Spec, trainer: Trainer, save: Path | None, plot: Path | None, curve: Curve, status: str
 ) -> None:
     """Save, plot, report how training ended, and exit with its code."""
+    from ..errors import ExitCode
     from ..fileio import dump_spec, write_atomic
+    from ..spec import MAX_MAGNITUDE
 
     if save is not None:
         header = (
