@@ -38,11 +38,9 @@ def render_gradcheck(gc: GradCheck, digits: int = 10) -> RenderableType:
         line.append(f"{failed} of {len(gc.rows)} parameters FAIL", style="bold red")
     else:
         line.append(f"all {len(gc.rows)} parameters pass", style="bold green")
-    line.append(
-        f"  (largest relative error {gc.max_rel_error:.1e}; ε = {gc.eps:g}, tolerance {gc.tol:g};"
-        f" E = {gc.loss:.{digits}g})"
-    )
-    parts: list[RenderableType] = [table, Text(""), line]
+    line.append(f"  (largest relative error {gc.max_rel_error:.1e})")
+    settings = Text(f"ε = {gc.eps:g}, tolerance {gc.tol:g}, E = {gc.loss:.{digits}g}", style="dim")
+    parts: list[RenderableType] = [table, Text(""), line, settings]
     if any(r.passed and r.rel_error > gc.tol for r in gc.rows):
         parts.append(
             Text(
