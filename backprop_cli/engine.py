@@ -325,13 +325,13 @@ class _Pass:
         self, k: int, grads: dict[str, float], updated: dict[str, float]
     ) -> None:
         """Update layer k now (the order the post's closing figures were computed in)."""
-        phase = self.r.phase
-        self.r.phase = "update"
+        phase, sample = self.r.phase, self.r.sample
+        self.r.phase, self.r.sample = "update", None  # updates belong to no sample, in any order
         ids = [pid for pid in grads if _layer_of(self.names, pid) == k]
         updated.update(
             apply_sgd(self.r, self.spec, self.params, grads, ids, "dE_total", k, self.state)
         )
-        self.r.phase = phase
+        self.r.phase, self.r.sample = phase, sample
 
     def _output_deltas(
         self, outs: list[float], targets: Sequence[float]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .engine import forward_values, initial_values
 from .functions import ACTIVATIONS, LOSSES, SOFTMAX
-from .spec import Spec, closest, loads_spec
+from .spec import MAX_MAGNITUDE, Spec, closest, loads_spec
 
 MAX_LAYERS = 10  # entries of --layers, the inputs included
 MAX_SIZE = 32  # neurons in one layer: beyond this nobody computes it by hand
@@ -69,7 +69,7 @@ class Options:
         if self.samples != 1:
             parts.append(f"--samples {self.samples}")
         if self.learning_rate != 0.5:
-            parts.append(f"--learning-rate {self.learning_rate:g}")
+            parts.append(f"--learning-rate {self.learning_rate!r}")
         return " ".join(parts)
 
 
@@ -99,6 +99,8 @@ def check(opts: Options) -> None:
     if opts.activation not in hidden:
         hint = closest(opts.activation, (*hidden, SOFTMAX))
         extra = ""
+        if opts.activation == SOFTMAX:
+            hint = ""
         if "softmax" in hint or opts.activation == SOFTMAX:
             extra = "; softmax is only for the output layer (--output-activation softmax)"
         raise ExerciseError(
@@ -127,8 +129,11 @@ def check(opts: Options) -> None:
         raise ExerciseError(f"--decimals {opts.decimals}: must be 1 to 6")
     if opts.samples < 1:
         raise ExerciseError(f"--samples {opts.samples}: must be at least 1")
-    if not opts.learning_rate > 0:
-        raise ExerciseError(f"--learning-rate {opts.learning_rate:g}: must be greater than 0")
+    if not 0 < opts.learning_rate <= MAX_MAGNITUDE:  # also refuses nan and inf
+        raise ExerciseError(
+            f"--learning-rate {opts.learning_rate:g}: must be greater than 0 and at most "
+            f"{MAX_MAGNITUDE:g}"
+        )
 
 
 class _Numbers:
@@ -243,7 +248,7 @@ def _draw(opts: Options, nums: _Numbers) -> str:
         prev = neurons
     out.append((f"loss: {opts.loss}", LOSS_FORMULAS[opts.loss]))
     out.append(("training:", ""))
-    out.append((f"  learning_rate: {opts.learning_rate:g}", ""))
+    out.append((f"  learning_rate: {opts.learning_rate!r}", ""))
     biases = ", ".join(f"b{k + 1}" for k in range(len(names)))
     out.append(("  update_biases: false", f"as in the post; true updates {biases} too"))
     out.append(("samples:", ""))

@@ -114,6 +114,9 @@ def locate(trace: Trace, step_id: str, sample: int | None = None) -> int:
     base, named = parse_id(step_id)
     if named is not None:
         sample = named
+    n_samples = len(trace.spec.samples)
+    if sample is not None and not 0 <= sample < n_samples:
+        raise UnknownId(step_id, [], f"sample {sample + 1}: the spec has {n_samples} sample(s)")
     found = [i for i, s in enumerate(trace.steps) if s.id == base]
     if not found:
         related = [x for x in (f"dE_total/d{base}", f"{base}+") if x in trace.ids()]

@@ -181,8 +181,3 @@ LOSSES: dict[str, Loss] = {
         ),
     )
 }
-
-
-def stable_bce_from_net(t: float, net: float, n: int) -> float:
-    """Binary cross-entropy of sigmoid(net) computed from net, finite where out rounds to 0 or 1."""
-    return (t * softplus(-net) + (1.0 - t) * softplus(net)) / n

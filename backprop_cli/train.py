@@ -51,6 +51,8 @@ def work(spec: Spec) -> int:
 
 def choose_kernel(spec: Spec, kernel: str = "auto") -> str:
     """'python' or 'numpy': by size alone (numpy only when it is installed)."""
+    if kernel == "numpy":
+        import numpy
     if kernel != "auto":
         return "python" if kernel == "loops" else kernel
     if work(spec) < NUMPY_THRESHOLD:

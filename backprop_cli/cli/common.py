@@ -82,6 +82,11 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
 _settings = {"quiet": False}
 
 
+def set_quiet() -> None:
+    """From here on, no notes or progress on stderr (as `backprop --quiet`)."""
+    _settings["quiet"] = True
+
+
 def quiet() -> bool:
     """True under `backprop --quiet`: no notes or progress on stderr."""
     return _settings["quiet"]
@@ -91,6 +96,28 @@ def info(message: str) -> None:
     """A note for the reader on stderr (never data); `--quiet` silences it, errors still show."""
     if not _settings["quiet"]:
         stderr.print(Text(message, style="dim"), soft_wrap=True)
+
+
+def check_output(path: Path, force: bool, option: str = "") -> None:
+    """Refuse, before any work, an output file that would overwrite or cannot be written."""
+    name = f"{option} {path}" if option else str(path)
+    if path.is_dir():
+        fail(f"{name}: is a directory; give a file name")
+    if path.exists() and not force:
+        fail(f"{name}: already exists; add --force to overwrite it")
+    if not path.parent.is_dir():
+        fail(f"{name}: the folder {path.parent} does not exist")
+
+
+def write_output(path: Path, text: str, what: str) -> None:
+    """Write an output file atomically (after check_output), then say so on stderr."""
+    from ..fileio import write_atomic
+
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        fail(f"{path}: cannot write ({exc.strerror or exc})")
+    info(f"wrote {path}{what}")
 
 
 def load(config: Path | None) -> Spec:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import ConfigArg, app, emit, fail, load, stderr
+from .common import ConfigArg, app, check_output, emit, load, write_output
 
 
 @app.command()
@@ -29,6 +29,7 @@ def draw(
     precision: Annotated[
         int, typer.Option(min=0, max=12, help="Decimals of the values on the edges.")
     ] = 4,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False,
 ) -> None:
     """Draw the network: neurons in layers, each edge labelled with its weight, biases shown.
 
@@ -39,21 +40,14 @@ def draw(
       backprop draw | rsvg-convert -o net.png         [dim]# a PNG, with librsvg[/]
     """
     from ..engine import step as run_step
-    from ..fileio import write_atomic
     from ..render.svg import render_svg
 
+    if output is not None:
+        check_output(output, force)
     spec = load(config)
     trace = run_step(spec)
     svg = render_svg(spec, trace, precision=precision, gradients=after_step)
     if output is None:
         emit(svg)
         return
-    if output.is_dir():
-        fail(f"{output}: is a directory; give a file name such as {output / 'net.svg'}")
-    if not output.parent.is_dir():
-        fail(f"{output}: the folder {output.parent} does not exist")
-    try:
-        write_atomic(output, svg)
-    except OSError as exc:
-        fail(f"{output}: cannot write ({exc.strerror or exc})")
-    stderr.print(f"wrote {output}", highlight=False, markup=False)
+    write_output(output, svg, "")

@@ -19,7 +19,13 @@ TOL = 1e-6
 def gradcheck_command(
     config: ConfigArg = None,
     eps: Annotated[
-        float, typer.Option("--eps", min=1e-12, max=1.0, help="Step of the central difference.")
+        float,
+        typer.Option(
+            "--eps",
+            min=1e-8,  # below this, round-off swamps the difference quotient
+            max=1.0,
+            help="Step of the central difference.",
+        ),
     ] = EPS,
     tol: Annotated[
         float, typer.Option("--tol", min=0.0, help="Largest relative error that passes.")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ..functions import ACTIVATION_NAMES, LOSSES
-from .common import app, emit, fail, stderr
+from .common import app, check_output, emit, fail, write_output
 
 
 @app.command("init")
@@ -59,7 +59,6 @@ def init(
       backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
     """
     from ..exercise import ExerciseError, Options, make_exercise, parse_layers
-    from ..fileio import write_atomic
 
     if seed is None:
         seed = secrets.randbelow(1_000_000)
@@ -80,19 +79,7 @@ def init(
     if str(path) == "-":
         emit(text)
         return
-    if path.is_dir():
-        fail(f"{path}: is a directory; give a file name such as {path / 'exercise.yaml'}")
-    if path.exists() and not force:
-        fail(f"{path}: already exists; pass --force to overwrite it")
-    if not path.parent.is_dir():
-        fail(f"{path}: the folder {path.parent} does not exist")
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        fail(f"{path}: cannot write ({exc.strerror or exc})")
-    stderr.print(
-        f"wrote {path} ({'-'.join(map(str, opts.layers))}, seed {seed}); "
-        f"next: backprop step {path}",
-        highlight=False,
-        markup=False,
+    check_output(path, force)
+    write_output(
+        path, text, f" ({'-'.join(map(str, opts.layers))}, seed {seed}); next: backprop step {path}"
     )

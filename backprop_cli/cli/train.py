@@ -17,10 +17,12 @@ from .common import (
     UpdateOrder,
     _quiet_broken_pipe,
     app,
+    check_output,
     emit,
     fail,
     info,
     load,
+    set_quiet,
     stderr,
 )
 from .common import quiet as global_quiet
@@ -117,7 +119,9 @@ def train(
             "the drift from the exact run.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or notes on stderr.")
+    ] = False,
     precision: Annotated[
         int, typer.Option(min=0, max=17, help="Decimals shown in tables (JSON is always full).")
     ] = 9,
@@ -181,14 +185,19 @@ def _train(
     n = epochs if epochs is not None else (configured if configured is not None else 1)
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
     order = update_order.value if update_order else None
-    trainer = Trainer(spec, update_order=order, kernel=kernel.value, round_to=round_to)
+    try:
+        trainer = Trainer(spec, update_order=order, kernel=kernel.value, round_to=round_to)
+    except ImportError:
+        fail("--kernel numpy needs numpy: pip install 'backprop-cli[fast]'")
     exact = Trainer(spec, update_order=order) if round_to is not None else None
     curve = Curve()
     curve.add(trainer.epochs_done, trainer.loss)
     table_rows: list[tuple[int, float]] = []
     stream = format is TrainFormat.jsonl
     status, ran = "completed", 0
-    progress = _progress(n, quiet or global_quiet())
+    if quiet:
+        set_quiet()
+    progress = _progress(n, global_quiet())
     try:
         exact_epochs = exact.run(n) if exact is not None else None
         for rec in trainer.run(n):
@@ -228,10 +237,7 @@ def _train(
 
 def _check_outputs(save: Path | None, force: bool, plot: Path | None) -> None:
     if save is not None:
-        if save.exists() and not force:
-            fail(f"--save {save}: the file exists; add --force to overwrite it")
-        if not save.parent.is_dir():
-            fail(f"--save {save}: no such folder {str(save.parent)!r}")
+        check_output(save, force, "--save")
     if plot is not None:
         if plot.suffix.lower() not in (".png", ".svg"):
             fail(f"--plot {plot}: give a .png or .svg file name")
