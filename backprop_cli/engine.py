@@ -22,6 +22,7 @@ from .functions import (
     log_softmax,
     log_sum_exp,
     softmax,
+    softmax_bce_delta,
     softplus,
 )
 from .spec import Spec
@@ -467,27 +468,18 @@ class _Pass:
         chain: str,
         terms: dict[str, float],
     ) -> tuple[str, float]:
-        """delta_j of softmax + binary cross-entropy, finite when an output has rounded to 0 or 1.
-
-        Σ_i dE/dout_i · dout_i/dnet_j simplifies to ((out_j − t_j) − Σ_{i≠j} (out_i − t_i) ·
-        out_j/(1 − out_i))/n, and out_j/(1 − out_i) = e^(net_j − ln Σ_{m≠i} e^net_m) stays finite.
-        """
-        nets = self.nets[-1]
+        """delta_j of softmax + binary cross-entropy (functions.softmax_bce_delta), shown."""
         neurons = self.spec.outputs
         nj = neurons[j]
         parts = [f"{{out_{nj}}} - {{target_{nj}}}"]
-        total = outs[j] - targets[j]
         for i, ni in enumerate(neurons):
-            if i == j:
-                continue
-            others = [x for m, x in enumerate(nets) if m != i]
-            ratio = math.exp(nets[j] - log_sum_exp(others))
-            parts.append(f"({{out_{ni}}} - {{target_{ni}}}) * {{out_{nj}}}/(1 - {{out_{ni}}})")
-            terms[f"out_{ni}"], terms[f"target_{ni}"] = outs[i], targets[i]
-            total -= (outs[i] - targets[i]) * ratio
+            if i != j:
+                parts.append(f"({{out_{ni}}} - {{target_{ni}}}) * {{out_{nj}}}/(1 - {{out_{ni}}})")
+                terms[f"out_{ni}"], terms[f"target_{ni}"] = outs[i], targets[i]
         terms[f"out_{nj}"], terms[f"target_{nj}"] = outs[j], targets[j]
         terms["n"] = float(len(neurons))
-        return f"{chain} = ({' - '.join(parts)})/{{n}}", total / len(neurons)
+        value = softmax_bce_delta(j, self.nets[-1], outs, targets)
+        return f"{chain} = ({' - '.join(parts)})/{{n}}", value
 
     def _hidden_deltas(
         self, k: int, outs: list[float], upper: list[float], updated: dict[str, float] | None

@@ -38,6 +38,22 @@ def log_sum_exp(xs: Sequence[float]) -> float:
     return top + math.log(sum(math.exp(x - top) for x in xs))
 
 
+def softmax_bce_delta(
+    j: int, nets: Sequence[float], outs: Sequence[float], targets: Sequence[float]
+) -> float:
+    """delta_j of softmax with binary cross-entropy, finite when an output rounds to 0 or 1.
+
+    Σ_i dE/dout_i · dout_i/dnet_j simplifies to ((out_j − t_j) − Σ_{i≠j} (out_i − t_i) ·
+    out_j/(1 − out_i))/n, and out_j/(1 − out_i) = e^(net_j − ln Σ_{m≠i} e^net_m) stays finite.
+    """
+    total = outs[j] - targets[j]
+    for i in range(len(outs)):
+        if i != j:
+            others = [x for m, x in enumerate(nets) if m != i]
+            total -= (outs[i] - targets[i]) * math.exp(nets[j] - log_sum_exp(others))
+    return total / len(outs)
+
+
 def log_softmax(nets: Sequence[float]) -> list[float]:
     """ln(softmax(nets)), finite even where softmax underflows to 0."""
     top = max(nets)

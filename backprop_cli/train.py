@@ -29,7 +29,7 @@ from .engine import (
     initial_values,
     step,
 )
-from .functions import ACTIVATIONS, LOSSES, SOFTMAX, log_softmax, softmax
+from .functions import ACTIVATIONS, LOSSES, SOFTMAX, log_softmax, softmax, softmax_bce_delta
 from .spec import Spec
 
 # Above this many multiply-adds per epoch (parameters × samples) numpy beats plain floats.
@@ -400,6 +400,8 @@ class PyKernel(Kernel):
         if act == SOFTMAX:
             if loss == "cross_entropy":
                 return [o - t for o, t in zip(outs, targets, strict=True)]
+            if loss == "binary_cross_entropy":  # the engine's stable form, bit for bit
+                return [softmax_bce_delta(j, nets, outs, targets) for j in range(n)]
             df = LOSSES[loss].df
             g = [df(t, o, n) for t, o in zip(targets, outs, strict=True)]
             deltas = []

@@ -111,3 +111,24 @@ def test_numpy_kernel_without_numpy_says_how_to_install_it(
 
 def test_worked_example_is_unchanged_by_these_fixes() -> None:
     assert step(load_spec()).find("dE_total/dw5").value == 0.08216704056423077
+
+
+def test_softmax_binary_cross_entropy_trains_bit_for_bit_like_step() -> None:
+    from backprop_cli import Trainer
+
+    spec = loads_spec(
+        """
+inputs: 2
+layers:
+  - {activation: tanh, weights: [[0.3, -0.2], [0.5, 0.1]], bias: [0.1, -0.1]}
+  - {activation: softmax, weights: [[0.4, 0.2], [-0.3, 0.6], [0.2, -0.5]], bias: 0.05}
+loss: binary_cross_entropy
+samples:
+  - {inputs: [0.5, -0.4], targets: [0.2, 0.7, 0.1]}
+  - {inputs: [-0.3, 0.8], targets: [1, 0, 0]}
+"""
+    )
+    for kernel in ("python", "loops"):
+        trainer = Trainer(spec, kernel=kernel)
+        list(trainer.run(1))
+        assert trainer.parameters() == step(spec).updated, kernel
