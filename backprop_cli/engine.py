@@ -701,7 +701,7 @@ def step(
     names = Names.of(spec)
     params = initial_values(spec)
     trace = Trace(spec, parameters=spec.parameters())
-    trace.loss_before = dataset_loss(spec, params)
+    trace.loss_before = dataset_loss(spec, params, round_to)
     reduction = spec.training.reduction
     state = state if state is not None else optim.State.of(spec.training)
     for u, batch in enumerate(batches(spec)):
@@ -748,7 +748,7 @@ def step(
         _reduce(r, "E+", [f"E_total+[{s + 1}]" for s in range(len(losses))], losses, reduction)
     trace.steps = r.steps
     trace.updated = {p.id: params[p.id] for p in spec.parameters()}
-    trace.loss_after = dataset_loss(spec, params)
+    trace.loss_after = dataset_loss(spec, params, round_to)
     return trace
 
 
@@ -808,22 +808,26 @@ def forward_values(spec: Spec, params: dict[str, float], x: Sequence[float]) -> 
     return [o for _, o in outs_all]
 
 
-def sample_loss(spec: Spec, params: dict[str, float], s: int) -> float:
+def sample_loss(spec: Spec, params: dict[str, float], s: int, round_to: int | None = None) -> float:
     """E_total of sample s with the given parameters, without recording."""
-    r = _Recorder(None)
+    r = _Recorder(round_to)
     pass_ = _Pass(spec, Names.of(spec), params, r)
     sample = spec.samples[s]
     outs = pass_.forward(sample.inputs)
     return pass_.loss(outs[-1], sample.targets)
 
 
-def dataset_loss(spec: Spec, params: dict[str, float]) -> float:
-    """E_total over all samples, reduced as training.reduction says (mean or sum)."""
-    losses = [sample_loss(spec, params, s) for s in range(len(spec.samples))]
+def dataset_loss(spec: Spec, params: dict[str, float], round_to: int | None = None) -> float:
+    """E_total over all samples, reduced as training.reduction says (mean or sum).
+
+    With round_to, every intermediate is rounded to that many decimals, as in a rounded step.
+    """
+    losses = [sample_loss(spec, params, s, round_to) for s in range(len(spec.samples))]
     total = 0.0
     for v in losses:
         total += v
-    return total / len(losses) if spec.training.reduction == "mean" else total
+    loss = total / len(losses) if spec.training.reduction == "mean" else total
+    return loss if round_to is None else round(loss, round_to)
 
 
 def iter_phases(

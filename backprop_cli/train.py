@@ -204,7 +204,7 @@ class RoundKernel(Kernel):
         self.params = initial_values(spec)
 
     def evaluate(self) -> float:
-        return dataset_loss(self.spec, self.params)
+        return dataset_loss(self.spec, self.params, self.round_to)
 
     def epoch(self) -> float:
         spec = self.spec.with_parameters(self.params)

@@ -191,6 +191,9 @@ def test_round_to_drifts_like_a_calculator() -> None:
         assert s.value == round(s.value, 4)
     drift = abs(rounded.loss_after - exact.loss_after)
     assert 0 < drift < 1e-3
+    # the summary's losses are the rounded run's own, not the exact ones
+    assert rounded.loss_before == rounded.find("E_total").value == 0.2984
+    assert rounded.loss_after == rounded.find("E_total+").value
 
 
 def test_batch_mode_averages_the_sample_gradients() -> None:
