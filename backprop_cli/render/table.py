@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import iter_phases
+from ..spec import Param
 from ..trace import Step, Trace
 from . import number
 
@@ -51,17 +52,22 @@ def group_title(
     return " · ".join(parts)
 
 
-def step_table(title: str, steps: Sequence[Step], precision: int) -> Table:
-    """One table of steps."""
-    table = Table(
+def titled_table(title: str) -> Table:
+    """A table in the house style: a bold title on the left, a rule under the header, no frame."""
+    return Table(
         title=title,
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
-        expand=False,
+        min_width=len(title),
     )
+
+
+def step_table(title: str, steps: Sequence[Step], precision: int) -> Table:
+    """One table of steps."""
+    table = titled_table(title)
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("formula", overflow="fold", ratio=3)
     table.add_column("with numbers", overflow="fold", ratio=3)
@@ -81,31 +87,33 @@ def step_table(title: str, steps: Sequence[Step], precision: int) -> Table:
     return table
 
 
-def parameter_table(trace: Trace, precision: int) -> Table:
-    """Every parameter, old → new."""
-    table = Table(
-        title="Parameters",
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-    )
+def parameter_table(
+    params: Sequence[Param],
+    new: Mapping[str, float],
+    precision: int,
+    drift: Mapping[str, float] | None = None,
+) -> Table:
+    """Every parameter, old → new (and, for a rounded run, its drift from the exact one)."""
+    table = titled_table("Parameters")
     table.add_column("id", style="cyan")
     table.add_column("old", justify="right")
     table.add_column("", justify="center")
     table.add_column("new", justify="right", style="bold")
     table.add_column("change", justify="right")
-    for p in trace.parameters:
-        new = trace.updated.get(p.id, p.value)
-        change = new - p.value
-        table.add_row(
+    if drift is not None:
+        table.add_column("drift from exact", justify="right")
+    for p in params:
+        after = new.get(p.id, p.value)
+        row = [
             p.id,
             number(p.value, precision),
             "→",
-            number(new, precision),
-            "" if change == 0 else number(change, precision),
-        )
+            number(after, precision),
+            "" if after == p.value else number(after - p.value, precision),
+        ]
+        if drift is not None:
+            row.append(number(drift[p.id], precision))
+        table.add_row(*row)
     return table
 
 
@@ -153,7 +161,7 @@ def render_trace(
         parts.append(step_table(group_title(trace, phase, layer, sample, update), group, precision))
         parts.append(Text(""))
     if summary:
-        parts.append(parameter_table(trace, precision))
+        parts.append(parameter_table(trace.parameters, trace.updated, precision))
         parts.append(Text(""))
         parts.append(loss_line(trace, precision))
     return Shown(Group(*parts))

@@ -5,26 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from ..spec import Spec
 from . import number
 from .curve import text_curve
-
-
-def _table(title: str) -> Table:
-    return Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        min_width=len(title),
-    )
+from .table import parameter_table, titled_table
 
 
 def describe(spec: Spec) -> str:
@@ -58,7 +45,7 @@ def render_summary(
         loss.append(f"   (exact run: {fmt(drift['E_total'])}, drift {fmt(drift['E_total_drift'])})")
     parts += [loss, Text("")]
 
-    outputs = _table("Outputs")
+    outputs = titled_table("Outputs")
     outputs.add_column("sample", justify="right")
     outputs.add_column("output")
     outputs.add_column("out", justify="right", style="bold")
@@ -68,22 +55,16 @@ def render_summary(
             outputs.add_row(str(s + 1), name, fmt(o), fmt(t))
     parts += [outputs, Text("")]
 
-    params = _table("Parameters")
-    for col, justify in (("id", "left"), ("old", "right"), ("", "center"), ("new", "right")):
-        params.add_column(col, justify=justify)  # type: ignore[arg-type]
-    params.add_column("change", justify="right")
-    if drift is not None:
-        params.add_column("drift from exact", justify="right")
-    for p in spec.parameters():
-        new = summary["parameters"][p.id]
-        row = [p.id, fmt(p.value), "→", fmt(new), "" if new == p.value else fmt(new - p.value)]
-        if drift is not None:
-            row.append(fmt(drift["parameters"][p.id]))
-        params.add_row(*row)
+    params = parameter_table(
+        spec.parameters(),
+        summary["parameters"],
+        precision,
+        None if drift is None else drift["parameters"],
+    )
     parts += [params, Text("")]
 
     if every:
-        table = _table("E_total by epoch")
+        table = titled_table("E_total by epoch")
         table.add_column("epoch", justify="right")
         table.add_column("E_total", justify="right")
         for e, v in every:
