@@ -13,33 +13,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import optim
-from .engine import Names, batches
+from .engine import batches
 from .spec import Spec
-from .train import Kernel, parameter_values
+from .train import LayerKernel, parameter_values
 
 Array = NDArray[np.float64]
 
 
-class NpKernel(Kernel):
+class NpKernel(LayerKernel):
     """Matrix training: one layer is W (neurons × inputs) and b (neurons, or 1 when shared)."""
 
     def __init__(self, spec: Spec, order: str, state: optim.State) -> None:
-        self.spec, self.state = spec, state
-        self.names = Names.of(spec)
+        super().__init__(spec, order, state)
         t = spec.training
-        self.L = len(spec.layers) - 1
-        self.acts = [layer.activation for layer in spec.layers]
-        self.alphas = [layer.alpha for layer in spec.layers]
         self.W = [np.array(layer.weights, dtype=np.float64) for layer in spec.layers]
         self.B: list[Array | None] = [
             None if layer.bias is None else np.array(layer.bias, dtype=np.float64)
             for layer in spec.layers
         ]
         self.train_bias = [t.update_biases and b is not None for b in self.B]
-        self.shared = [layer.bias_shared for layer in spec.layers]
         self.batches = [np.array(b) for b in batches(spec)]
-        self.mean = t.reduction == "mean"
-        self.sequential = order == "sequential"
         self.X = np.array([s.inputs for s in spec.samples], dtype=np.float64)
         self.T = np.array([s.targets for s in spec.samples], dtype=np.float64)
         self.loss = spec.loss

@@ -195,6 +195,20 @@ class Kernel:
         raise NotImplementedError
 
 
+class LayerKernel(Kernel):
+    """A kernel that trains layer by layer: what it knows of the network, from the spec."""
+
+    def __init__(self, spec: Spec, order: str, state: optim.State) -> None:
+        self.spec, self.state = spec, state
+        self.names = Names.of(spec)
+        self.L = len(spec.layers) - 1
+        self.acts = [layer.activation for layer in spec.layers]
+        self.alphas = [layer.alpha for layer in spec.layers]
+        self.shared = [layer.bias_shared for layer in spec.layers]
+        self.mean = spec.training.reduction == "mean"
+        self.sequential = order == "sequential"
+
+
 class RoundKernel(Kernel):
     """The recording engine, epoch by epoch, every intermediate rounded to `round_to` decimals:
     training as a person with a calculator would do it (slow, and meant to be)."""
@@ -259,26 +273,19 @@ class Curve:
 Rows = list[list[float]]
 
 
-class PyKernel(Kernel):
+class PyKernel(LayerKernel):
     """Plain-float training in the engine's order of operations."""
 
     def __init__(self, spec: Spec, order: str, state: optim.State) -> None:
-        self.spec, self.state = spec, state
-        self.names = Names.of(spec)
+        super().__init__(spec, order, state)
         t = spec.training
-        self.L = len(spec.layers) - 1
-        self.acts = [layer.activation for layer in spec.layers]
-        self.alphas = [layer.alpha for layer in spec.layers]
         self.W: list[Rows] = [[list(row) for row in layer.weights] for layer in spec.layers]
         # Bias of neuron j of layer k is B[k][0] when shared, B[k][j] otherwise; None: no bias.
         self.B: list[list[float] | None] = [
             None if layer.bias is None else list(layer.bias) for layer in spec.layers
         ]
-        self.shared = [layer.bias_shared for layer in spec.layers]
         self.train_bias = [t.update_biases and b is not None for b in self.B]
         self.batches = batches(spec)
-        self.mean = t.reduction == "mean"
-        self.sequential = order == "sequential"
         self.samples = [(list(s.inputs), list(s.targets)) for s in spec.samples]
         self.loss_name = spec.loss
         self.n_out = spec.layers[-1].size
