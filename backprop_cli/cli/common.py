@@ -123,7 +123,7 @@ def write_output(path: Path, text: str, what: str) -> None:
 def load(config: Path | None) -> Spec:
     """Load a spec, or the worked example; a bad file exits 2 with one line."""
     from ..source import SourceError
-    from ..spec import load_spec
+    from ..validate import load_spec
 
     try:
         return load_spec(config)
