@@ -68,7 +68,7 @@ def test_no_import_cycles() -> None:
         stack.append(n)
         for m in sorted(edges[n]):
             if state.get(m) == 1:
-                cycle = stack[stack.index(m) :] + [m]
+                cycle = [*stack[stack.index(m) :], m]
                 pytest.fail("import cycle: " + " -> ".join(cycle))
             if m not in state:
                 visit(m)
@@ -99,10 +99,9 @@ def test_the_engine_and_kernels_know_no_screen_and_no_command_line() -> None:
             assert not any(t.startswith("backprop_cli.kernels") for t in targets)
 
 
-NAMES = sorted({*ACTIVATIONS, *LOSSES, *OPTIMIZERS})
+NAMES = "|".join(sorted({*ACTIVATIONS, *LOSSES, *OPTIMIZERS}))
 COMPARED = re.compile(
-    r"""(==|!=|\bin\b|\bis\b)\s*\(?\s*(['"])(%s)\2|(['"])(%s)\4\s*(==|!=|\bin\b)"""
-    % ("|".join(NAMES), "|".join(NAMES))
+    rf"""(==|!=|\bin\b|\bis\b)\s*\(?\s*(['"])({NAMES})\2|(['"])({NAMES})\4\s*(==|!=|\bin\b)"""
 )
 
 

@@ -51,7 +51,7 @@ def _optimizer() -> list[dict[str, Any]]:
 def patch(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema with its catalogue-derived parts written afresh (other keys untouched)."""
     defs = schema.get("$defs", {})
-    config = defs["config"] if "config" in defs else schema
+    config = defs.get("config", schema)
     if "loss" in config.get("properties", {}):
         config["properties"]["loss"]["enum"] = list(LOSSES)
     layer = defs.get("layer")
