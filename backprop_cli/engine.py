@@ -305,6 +305,8 @@ class _Pass:
                 terms["n"] = float(n_out)
             g = loss.grad(FLOATS, t, o, n_out)
             note = None
+            if loss.in_range is not None and not loss.in_range(FLOATS, o):
+                note = loss.limit_note
             if self.mistake.error_sign:
                 g, note = -g, "slip reproduced: the sign of (target − out) flipped"
             dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, g, note))

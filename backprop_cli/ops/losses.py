@@ -49,6 +49,8 @@ class Loss:
     # (m, t, log_out, log_1m, n).
     stable: Callable[[Any, X, Callable[[], X], Callable[[], X], int], X] | None = None
     in_range: Callable[[Any, X], X] | None = None
+    # Said of dE_total/dout where out is out of range: the value is the formula's limit.
+    limit_note: str | None = None
     outputs: tuple[str, ...] | None = None  # output activations it works with (None: any)
     # When the output activation is not among them: the field blamed ("loss" or "activation")
     # and the message, with {layer} and {activation} to fill in.
@@ -176,6 +178,10 @@ BINARY_CROSS_ENTROPY = Loss(
     _bce_grad,
     stable=_bce_stable,
     in_range=lambda m, o: m.both(o > 0.0, o < 1.0),
+    limit_note=(
+        "out rounded to 0 or 1: the formula is 0/0 or x/0, so its limit is used, with the term "
+        "whose factor (target or 1 − target) is 0 left out"
+    ),
     outputs=("sigmoid", "softmax"),
     needs="outputs in (0, 1)",
     outputs_rule=(
