@@ -65,4 +65,4 @@ def explain_command(
     if format is Output.json:
         emit(jsonfmt.dumps(ex.to_dict()))
     else:
-        emit(render_explanation(ex, precision))
+        emit(render_explanation(ex, precision, None if config is None else str(config)))
