@@ -269,7 +269,8 @@ def from_document(doc: Document) -> Spec:
 
 def closest(word: str, choices: list[str] | tuple[str, ...]) -> str:
     """' (did you mean X?)' for the nearest choice, or ''."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    same = [c for c in choices if c.lower() == word.lower()]  # MSE: difflib is case-sensitive
+    match = same or difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
@@ -407,7 +408,8 @@ class _Validator:
                 path, f"expected a list of {length} numbers ({what}), got {_kind(value)}"
             )
         if len(value) != length:
-            raise self.fail(path, f"expected {length} numbers ({what}), got {len(value)}")
+            got = f"{len(value)}{_missing_comma(value)}"
+            raise self.fail(path, f"expected {length} numbers ({what}), got {got}")
         return tuple(self.number(x, (*path, i)) for i, x in enumerate(value))
 
     # the spec ------------------------------------------------------------------------------------
@@ -523,6 +525,11 @@ class _Validator:
                         "give the layer another name or list its neurons",
                     )
                 taken.add(n)
+        if activation == SOFTMAX and size == 1:
+            raise self.fail(
+                (*path, "activation"),
+                "softmax needs at least 2 neurons (one alone always outputs 1 and never learns)",
+            )
         bias, shared = self.bias(d.get("bias"), (*path, "bias"), size)
         return Layer(name, neurons, activation, weights, bias, shared, alpha)
 
@@ -586,7 +593,7 @@ class _Validator:
                 raise self.fail(
                     (*path, j),
                     f"expected {cols} numbers (layer {layer!r} has {cols} inputs: {feeds}), "
-                    f"got {len(row)}",
+                    f"got {len(row)}{_missing_comma(row)}",
                 )
             self.count_parameters(cols, (*path, j))
             out.append(tuple(self.number(x, (*path, j, i)) for i, x in enumerate(row)))
@@ -793,6 +800,18 @@ def init_weights(
     return tuple(tuple(draw() for _ in range(cols)) for _ in range(rows))
 
 
+def _missing_comma(items: list[Any]) -> str:
+    """'; is a comma missing in '-0.4 0.3'?' when an item is numbers separated by spaces."""
+    for x in items:
+        if (
+            isinstance(x, str)
+            and len(x.split()) > 1
+            and all(NUMBER.fullmatch(w) for w in x.split())
+        ):
+            return f"; is a comma missing in {x!r}?"
+    return ""
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing (null)"
@@ -816,6 +835,8 @@ def _number_hint(text: str) -> str:
         return " (remove the quotes)"
     if re.fullmatch(r"[-+]?\d+,\d+", t):
         return f" (write decimals with a point: {t.replace(',', '.')})"
+    if _missing_comma([t]):
+        return " (is a comma missing?)"
     return ""
 
 
