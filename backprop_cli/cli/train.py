@@ -140,7 +140,7 @@ def train(
     [bold]Examples[/]
 
       backprop train --epochs 10000                [dim]# the post's 10,000 rounds[/]
-      backprop train --epochs 4000 --save run.yaml && backprop train run.yaml --epochs 6000
+      backprop train -n 4000 --save run.yaml && backprop train run.yaml -n 6000
       backprop train -n 10000 --format jsonl | tail -n 1 | jq .E_total
     """
     try:
