@@ -90,6 +90,7 @@ class Explanation:
     several: bool = False  # the network has several samples: ids name theirs as id[k]
     samples: tuple[int, ...] = ()  # the samples (0-based) the root belongs to or updates from
     n_samples: int = 1
+    first_sample: dict[int, int] = field(default_factory=dict)  # update → its first sample
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -261,7 +262,11 @@ def explain(
 
     ordered = sorted(given.values(), key=place)
     n = len(trace.spec.samples)
-    return Explanation(root, ordered, depth, n > 1, samples_of(trace, index), n)
+    first: dict[int, int] = {}
+    for s in trace.steps:
+        if s.update is not None and s.sample is not None:
+            first.setdefault(s.update, s.sample)
+    return Explanation(root, ordered, depth, n > 1, samples_of(trace, index), n, first)
 
 
 def samples_of(trace: Trace, index: int) -> tuple[int, ...]:

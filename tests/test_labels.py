@@ -91,3 +91,15 @@ def test_draw_keeps_the_first_heading_inside_the_picture(tmp_path: Path) -> None
     # DejaVu Sans at 12px: about 0.6 em a character, so the text is ~158px wide, centred on x
     half = len(heading.group(2)) * 0.6 * 12 / 2
     assert float(heading.group(1)) - half >= 0, heading.group(0)
+
+
+def test_explains_hint_for_a_later_update_names_its_sample() -> None:
+    # After the update, net_y1+ reads the weights of the last update (sample 2's, online):
+    # `backprop explain w3+` would explain the first update's w3+ instead.
+    result = run("explain", "net_y1+[1]", str(TWO_SAMPLES), "--depth", "0", "--full")
+    joined = " ".join(line.strip(" │") for line in result.stdout.splitlines())
+    assert f"w3+ = 1.493398053  (backprop explain 'w3+[2]' {TWO_SAMPLES})" in joined
+    again = run("explain", "w3+[2]", str(TWO_SAMPLES), "--depth", "0")
+    assert "w3+ = 1.492487226 - 0.05 * (-0.018216545) = 1.493398053" in again.stdout
+    first = run("explain", "w3+", str(TWO_SAMPLES), "--depth", "0")
+    assert "= 1.492487226" in first.stdout

@@ -50,7 +50,7 @@ def render_explanation(
     head.append(root.step.formula, style="bold")
     tree = Tree(head, guide_style="dim")
     for child in root.children:
-        _add(tree, child, fmt, ex.several, config)
+        _add(tree, child, fmt, ex, config)
     result = Text()
     result.append(root.step.id, style="bold cyan")
     result.append(" = ")
@@ -86,7 +86,18 @@ def sample_line(ex: Explanation) -> str:
     return line
 
 
-def node_label(node: Node, fmt: Fmt, several: bool = False, config: str | None = None) -> Text:
+def reference(ex: Explanation, node: Node) -> str:
+    """The id that names node's step on the command line: `id[k]` when the network has several
+    samples (an update by the first sample it comes from)."""
+    s = node.step
+    assert s is not None
+    k = s.sample if s.sample is not None else ex.first_sample.get(s.update or 0)
+    return s.id if k is None or not ex.several else f"{s.id}[{k + 1}]"
+
+
+def node_label(
+    node: Node, fmt: Fmt, several: bool = False, config: str | None = None, ref: str = ""
+) -> Text:
     """`delta_o1 = dE_total/dout_o1 * dout_o1/dnet_o1 = 0.74 * 0.19 = 0.14` and its state."""
     assert node.step is not None
     s = node.step
@@ -105,7 +116,7 @@ def node_label(node: Node, fmt: Fmt, several: bool = False, config: str | None =
     if node.state == "seen":
         text.append("  (worked out above)", style="dim")
     elif node.state == "depth":
-        ref = s.id if s.sample is None or not several else f"{s.id}[{s.sample + 1}]"
+        ref = ref or (s.id if s.sample is None or not several else f"{s.id}[{s.sample + 1}]")
         # Quoted for the shell (id[2] is a glob), with the config, so pasting it explains this.
         words = [ref] if config is None else [ref, config]
         text.append(f"  (backprop explain {shlex.join(words)})", style="dim")
@@ -114,10 +125,10 @@ def node_label(node: Node, fmt: Fmt, several: bool = False, config: str | None =
     return text
 
 
-def _add(tree: Tree, node: Node, fmt: Fmt, several: bool, config: str | None) -> None:
-    branch = tree.add(node_label(node, fmt, several, config))
+def _add(tree: Tree, node: Node, fmt: Fmt, ex: Explanation, config: str | None) -> None:
+    branch = tree.add(node_label(node, fmt, ex.several, config, reference(ex, node)))
     for child in node.children:
-        _add(branch, child, fmt, several, config)
+        _add(branch, child, fmt, ex, config)
 
 
 def given_table(ex: Explanation, fmt: Fmt) -> Table:
