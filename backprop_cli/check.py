@@ -24,10 +24,11 @@ from . import source
 from .engine import CORRECT, Mistake
 from .engine import step as run_step
 from .explain import UnknownId, ancestors, locate, producer
-from .functions import ACTIVATIONS
+from .ops import ACTIVATIONS, LOSSES
 from .source import SourceError
-from .spec import Spec, _kind, load_spec
+from .spec import Spec
 from .trace import Step, Trace, json_number
+from .validate import _kind, load_spec
 
 _NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
 _SLACK = 1e-9  # relative slack on the tolerance, so that 0.35 → 0.4 is within half of 0.1
@@ -420,16 +421,22 @@ def variants(spec: Spec, used: set[str]) -> Iterator[Variant]:
         spec,
         mistake=Mistake(error_sign=True),
     )
-    if spec.loss == "mse":
+    # A constant factor of dE_total/dout forgotten: the 2 of mse's -2 * (target - out)/n.
+    derivative = LOSSES[spec.loss].derivative_formula
+    factor = re.match(r"-?(?P<k>\d+) \* ", derivative)
+    if factor:
+        k = factor["k"]
+        written = _in_words(derivative.replace(f"{k} * ", "", 1))
         yield Variant(
-            "mse_factor_2",
-            "the factor 2 of the squared error's derivative left out: dE_total/dout written as "
-            "-(target − out)/n, not -2 * (target − out)/n",
+            "factor_left_out",
+            f"the factor {k} of the loss's derivative left out: dE_total/dout written as "
+            f"{written}, not {_in_words(derivative)}",
             spec,
-            mistake=Mistake(error_factor=0.5),
+            mistake=Mistake(error_factor=1 / int(k)),
         )
     for k, layer in enumerate(spec.layers):
-        if layer.activation in ("softmax", "linear"):
+        act = ACTIVATIONS[layer.activation]
+        if not act.elementwise or act.derivative_formula == "1":  # no factor to leave out
             continue
         yield Variant(
             "missing_derivative",
@@ -498,6 +505,11 @@ def _is_worked_example(spec: Spec) -> bool:
 def _first_output_weight(spec: Spec) -> str:
     k = len(spec.layers) - 1
     return next(p.id for p in spec.parameters() if p.layer == k and p.kind == "weight")
+
+
+def _in_words(formula: str) -> str:
+    """A loss formula template as a person writes it: -(target - out)/n."""
+    return formula.replace("{t}", "target").replace("{", "").replace("}", "")
 
 
 def _derivative_text(activation: str) -> str:

@@ -104,16 +104,19 @@ def test_mse_factor_2_forgotten_is_recognised() -> None:
     assert exact is not None and exact.value == pytest.approx(0.74136507, abs=5e-9)
     report = judge("dE_total/dout_o1: 0.3707\n", MSE)
     assert report.diagnosis is not None
-    (slip,) = [s for s in report.diagnosis.slips if s.code == "mse_factor_2"]
+    (slip,) = [s for s in report.diagnosis.slips if s.code == "factor_left_out"]
     assert slip.value == pytest.approx(0.370682535, abs=5e-10)
-    assert "factor 2" in slip.description
+    assert slip.description == (
+        "the factor 2 of the loss's derivative left out: dE_total/dout written as "
+        "-(target - out)/n, not -2 * (target - out)/n"
+    )
     # downstream too: delta_o1 = 0.74136507 * 0.186815602 halves to 0.069249281
     report = judge("delta_o1: 0.06925\n", MSE)
     assert report.diagnosis is not None
-    assert [s.code for s in report.diagnosis.slips] == ["mse_factor_2"]
+    assert [s.code for s in report.diagnosis.slips] == ["factor_left_out"]
 
 
 def test_no_mse_slip_for_half_sse() -> None:
     report = judge("dE_total/dout_o1: 0.3707\n")
     assert report.diagnosis is not None
-    assert "mse_factor_2" not in [s.code for s in report.diagnosis.slips]
+    assert "factor_left_out" not in [s.code for s in report.diagnosis.slips]

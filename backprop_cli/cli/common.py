@@ -228,7 +228,7 @@ STDIN = "<stdin>"  # the file name errors give a config read from `-`
 def load(config: Path | None) -> Spec:
     """Load a spec from CONFIG, from stdin for `-`, or the worked example; a bad one exits 2."""
     from ..source import SourceError
-    from ..spec import load_spec, loads_spec
+    from ..validate import load_spec, loads_spec
 
     try:
         if config is not None and str(config) == "-":
