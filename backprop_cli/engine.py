@@ -35,6 +35,7 @@ class Mistake:
 
     error_sign: bool = False  # dE_total/dout = +(target − out): the sign of (target − out) lost
     no_derivative: tuple[int, ...] = ()  # layers whose dout/dnet factor is left out (taken as 1)
+    error_factor: float = 1.0  # dE_total/dout scaled: 0.5 is MSE's factor 2 forgotten
 
     def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
         """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
@@ -309,6 +310,8 @@ class _Pass:
                 note = loss.limit_note
             if self.mistake.error_sign:
                 g, note = -g, "slip reproduced: the sign of (target − out) flipped"
+            if self.mistake.error_factor != 1.0:
+                g, note = g * self.mistake.error_factor, "slip reproduced: a factor changed"
             dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, g, note))
         fused = loss.fused.get(layer.activation)
         if fused is not None and not (fused.exact_always or self.mistake == CORRECT):
