@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .ops import ACTIVATIONS, CONSTANTS, FLOATS, LOSSES, Activation, OutputLogs, Vars
+from .ops import ACTIVATIONS, CONSTANTS, FLOATS, LOSSES, Activation, Hyper, OutputLogs, Vars
 from .ops.activations import SOFTMAX_JACOBIAN_FORMULA, softmax_formula, softmax_jacobian
 from .spec import Names, Spec, batches, initial_values
 from .state import State
@@ -153,9 +153,7 @@ class _Pass:
         for n, net in zip(layer.neurons, nets, strict=True):
             template = act.formula.replace("{net}", f"{{net_{n}{suffix}}}")
             terms = {f"net_{n}{suffix}": net}
-            if act.alpha is not None:
-                template = template.replace(act.alpha.symbol, "{" + act.alpha.symbol + "}")
-                terms[act.alpha.symbol] = layer.alpha
+            template = _constants(template, terms, act.hyper, {"alpha": layer.alpha})
             value = act.value(FLOATS, net, layer.alpha)
             outs.append(r.rec(f"out_{n}{suffix}", k, template, terms, value))
         return outs
@@ -180,7 +178,8 @@ class _Pass:
             terms = {sym_t: t, sym_o: o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
-            value = loss.value(FLOATS, t, o, n_out, logs.out(j), logs.one_minus(j))
+            template = _constants(template, terms, loss.hyper, spec.loss_hyper)
+            value = loss.value(FLOATS, t, o, n_out, logs.out(j), logs.one_minus(j), spec.loss_hyper)
             errors.append(r.rec(f"E_{n}{suffix}", None, template, terms, value))
         e_ids = [f"E_{n}{suffix}" for n in neurons]
         total = 0.0
@@ -304,7 +303,8 @@ class _Pass:
             terms = {f"target_{n}": t, f"out_{n}": o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
-            g = loss.grad(FLOATS, t, o, n_out)
+            template = _constants(template, terms, loss.hyper, spec.loss_hyper)
+            g = loss.grad(FLOATS, t, o, n_out, spec.loss_hyper)
             note = None
             if loss.in_range is not None and not loss.in_range(FLOATS, o) and math.isfinite(g):
                 note = loss.limit_note  # an infinite one gets the note on overflow instead
@@ -456,9 +456,7 @@ class _Pass:
             terms[f"net_{n}"] = net
         if "{out_" in template:
             terms[f"out_{n}"] = out
-        if act.alpha is not None:
-            template = template.replace(act.alpha.symbol, "{" + act.alpha.symbol + "}")
-            terms[act.alpha.symbol] = layer.alpha
+        template = _constants(template, terms, act.hyper, {"alpha": layer.alpha})
         value = act.derivative(FLOATS, net, out, layer.alpha)
         note = None
         if k in self.mistake.no_derivative:
@@ -468,6 +466,16 @@ class _Pass:
         elif value == 0.0:
             note = "inactive: net ≤ 0, so no gradient flows back through this neuron"
         return self.r.rec(f"dout_{n}/dnet_{n}", k, template, terms, value, note)
+
+
+def _constants(
+    template: str, terms: dict[str, float], hyper: Sequence[Hyper], values: Mapping[str, float]
+) -> str:
+    """The template with each hyper-parameter's symbol (α, δ) as a slot, its value in terms."""
+    for h in hyper:
+        template = template.replace(h.symbol, "{" + h.symbol + "}")
+        terms[h.symbol] = values[h.key]
+    return template
 
 
 def record_updates(
@@ -503,8 +511,9 @@ def _update(r: _Recorder, st: State, k: int, pid: str, w: float, g_sym: str, g: 
     shown = {"w": pid, "g": g_sym}  # symbols of the values stages have set so far
     for slot in rule.slots:
         now[slot] = st.slot(slot, pid)
-    last = len(rule.stages) - 1
-    for i, stage in enumerate(rule.stages):
+    stages = rule.active(now)
+    last = len(stages) - 1
+    for i, stage in enumerate(stages):
         step_id, body, words = rule.shown(stage, i == last)
         symbols = {key: shown.get(key, rule.symbol(key)).replace("{p}", pid) for key in words}
         for key, sym in symbols.items():

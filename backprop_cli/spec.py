@@ -93,6 +93,7 @@ class Spec:
     training: Training
     samples: tuple[Sample, ...]
     source: str = "<memory>"
+    loss_hyper: Mapping[str, float] = field(default_factory=dict)  # by key; defaults filled in
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -155,6 +156,7 @@ class Spec:
             self.training,
             self.samples,
             self.source,
+            self.loss_hyper,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -178,7 +180,8 @@ class Spec:
         opt = t.optimizer
         optimizer: dict[str, Any] = {"name": opt.name}
         for h in OPTIMIZERS[opt.name].hyper:
-            optimizer[h.key] = opt.hyper[h.key]
+            if not (h.optional and opt.hyper[h.key] == h.default):
+                optimizer[h.key] = opt.hyper[h.key]
         if opt.step or opt.slots:
             optimizer["state"] = {
                 "step": opt.step,
@@ -202,7 +205,7 @@ class Spec:
             "name": self.name,
             "inputs": list(self.inputs),
             "layers": layers,
-            "loss": self.loss,
+            "loss": {"name": self.loss, **self.loss_hyper} if self.loss_hyper else self.loss,
             "training": training,
             "samples": [
                 {"inputs": list(s.inputs), "targets": list(s.targets)} for s in self.samples

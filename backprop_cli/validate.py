@@ -224,12 +224,26 @@ class _Validator:
         if "layers" not in top:
             raise self.fail((), "missing key 'layers' (a list with one entry per layer)")
         layers = self.layers(top["layers"], inputs, taken)
-        loss = self.choice(top.get("loss", "half_sse"), ("loss",), tuple(LOSSES))
+        loss, loss_hyper = self.loss(top.get("loss", "half_sse"))
         training = self.training(top.get("training", {}))
         samples = self.samples(top, len(inputs), layers)
-        spec = Spec(name, inputs, layers, loss, training, samples, self.doc.file)
+        spec = Spec(name, inputs, layers, loss, training, samples, self.doc.file, loss_hyper)
         self.cross_checks(top, spec)
         return spec
+
+    def loss(self, value: Any) -> tuple[str, dict[str, float]]:
+        """`loss: NAME`, or `loss: {name: NAME, <hyper-parameter>: value}`."""
+        path: Path_ = ("loss",)
+        if not isinstance(value, dict):
+            name = self.choice(value, path, LOSSES.names())
+            return name, {h.key: h.default for h in LOSSES[name].hyper}
+        name = self.choice(value.get("name", "half_sse"), (*path, "name"), LOSSES.names())
+        keys = [h.key for h in LOSSES[name].hyper]
+        d = self.mapping(value, path, ("name", *keys), f"loss {name}")
+        return name, {
+            h.key: self.hyper(d.get(h.key, h.default), (*path, h.key), h)
+            for h in LOSSES[name].hyper
+        }
 
     def inputs(self, top: dict[str, Any], taken: set[str]) -> tuple[str, ...]:
         if "inputs" not in top:

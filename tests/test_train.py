@@ -21,10 +21,11 @@ from backprop_cli.fileio import dump_spec
 from backprop_cli.kernels import Curve, Trainer
 from backprop_cli.kernels.compiled import CompiledKernel
 from backprop_cli.kernels.loops import LoopKernel
+from backprop_cli.ops import OPTIMIZERS as CATALOGUE_OPTIMIZERS
 from backprop_cli.state import State
 from backprop_cli.validate import SpecError
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+OPTIMIZERS = CATALOGUE_OPTIMIZERS.names()
 ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
 
 
@@ -231,16 +232,9 @@ def test_optimizers_follow_pytorch(optimizer: str) -> None:
     list(trainer.run(5))
     w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=torch.float64, requires_grad=True)
     w2 = torch.tensor([[0.40, 0.45], [0.50, 0.55]], dtype=torch.float64, requires_grad=True)
-    opt: torch.optim.Optimizer = (
-        torch.optim.Adam([w1, w2], lr=0.5)
-        if optimizer == "adam"
-        else torch.optim.SGD(
-            [w1, w2],
-            lr=0.5,
-            momentum=0.0 if optimizer == "sgd" else 0.9,
-            nesterov=optimizer == "nesterov",
-        )
-    )
+    # The catalogue names the same rule in torch.optim, with its hyper-parameters.
+    name, kwargs = CATALOGUE_OPTIMIZERS[optimizer].torch
+    opt = getattr(torch.optim, name)([w1, w2], lr=0.5, **kwargs(spec.training.optimizer.hyper))
     x = torch.tensor([s.inputs for s in spec.samples], dtype=torch.float64)
     t = torch.tensor([s.targets for s in spec.samples], dtype=torch.float64)
     for _ in range(5):

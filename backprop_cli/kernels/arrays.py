@@ -125,9 +125,9 @@ class ArrayKernel(LayerKernel):
         """E_o of every sample (rows) and output (columns)."""
         m, n = self.m, self.n_out
         logs = OutputLogs(m, self.acts[self.L], _columns(net))
-        value = self.loss.value
+        value, hyper = self.loss.value, self.spec.loss_hyper
         return np.column_stack(
-            [value(m, t[:, j], o[:, j], n, logs.out(j), logs.one_minus(j)) for j in range(n)]
+            [value(m, t[:, j], o[:, j], n, logs.out(j), logs.one_minus(j), hyper) for j in range(n)]
         )
 
     def _output_deltas(self, net: Array, o: Array, t: Array) -> Array:
@@ -136,7 +136,7 @@ class ArrayKernel(LayerKernel):
         if self.fused is not None:
             return np.column_stack([self.fused.value(m, j, nets, outs, ts, n) for j in range(n)])
         with np.errstate(all="ignore"):
-            g = self.loss.grad(m, t, o, n)
+            g = self.loss.grad(m, t, o, n, self.spec.loss_hyper)
         if not act.elementwise:
             gs = _columns(g)
             cols = []

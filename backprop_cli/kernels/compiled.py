@@ -79,7 +79,11 @@ def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], l
     targets = [Expr(f"t{j}") for j in range(n_out)]
     logs = OutputLogs(SOURCE, out_act, nets)
     errors = [
-        str(loss.value(SOURCE, targets[j], outs[j], n_out, logs.out(j), logs.one_minus(j)))
+        str(
+            loss.value(
+                SOURCE, targets[j], outs[j], n_out, logs.out(j), logs.one_minus(j), spec.loss_hyper
+            )
+        )
         for j in range(n_out)
     ]
     loss_body = [f"{unpack} = f", f"{ts} = tg", f"return {_sum(errors)}"]
@@ -90,7 +94,7 @@ def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], l
         if fused is not None:
             delta = fused.value(SOURCE, j, nets, outs, targets, n_out)
         else:  # the engine's loss gradient, then the activation's delta
-            g = loss.grad(SOURCE, targets[j], outs[j], n_out)
+            g = loss.grad(SOURCE, targets[j], outs[j], n_out, spec.loss_hyper)
             delta = out_act.delta(SOURCE, g, nets[j], outs[j], out.alpha)
         grad.append(f"d{L}_{j} = {delta}")
     for k in range(L - 1, -1, -1):

@@ -113,8 +113,9 @@ class LoopKernel(LayerKernel):
         """E_total of one sample (engine._Pass.loss)."""
         logs = OutputLogs(FLOATS, self.acts[self.L], nets)
         value, n, total = self.loss.value, self.n_out, 0.0
+        hyper = self.spec.loss_hyper
         for j, (t, o) in enumerate(zip(targets, outs, strict=True)):
-            total += value(FLOATS, t, o, n, logs.out(j), logs.one_minus(j))
+            total += value(FLOATS, t, o, n, logs.out(j), logs.one_minus(j), hyper)
         return total
 
     def evaluate(self) -> float:
@@ -136,7 +137,8 @@ class LoopKernel(LayerKernel):
         if self.fused is not None:
             return [self.fused.value(FLOATS, j, nets, outs, targets, n) for j in range(n)]
         grad = self.loss.grad
-        g = [grad(FLOATS, t, o, n) for t, o in zip(targets, outs, strict=True)]
+        hyper = self.spec.loss_hyper
+        g = [grad(FLOATS, t, o, n, hyper) for t, o in zip(targets, outs, strict=True)]
         if not act.elementwise:
             deltas = []
             for j in range(n):

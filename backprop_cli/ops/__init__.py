@@ -17,6 +17,7 @@ from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
 CONSTANTS: frozenset[str] = frozenset(
     {"η", "n", "N", "t"}
     | {h.symbol for a in ACTIVATIONS.values() for h in a.hyper}
+    | {h.symbol for x in LOSSES.values() for h in x.hyper}
     | {h.symbol for o in OPTIMIZERS.values() for h in o.hyper}
 )
 

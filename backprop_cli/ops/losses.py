@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .activations import Activation, log_softmax, log_sum_exp
-from .base import Table
+from .base import Hyper, Table
 
 X = Any
+NO_HYPER: Mapping[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class Loss:
     summary: str  # the whole loss as a sentence's formula, for documents and exercises
     formula: str  # E_o in {t}, {out}, {n}
     derivative_formula: str  # dE_total/dout_o
-    term: Callable[[Any, X, X, int], X]  # (m, target, out, n_outputs) -> E_o
-    grad: Callable[[Any, X, X, int], X]  # (m, target, out, n_outputs) -> dE_total/dout_o
+    # (m, target, out, n_outputs, hyper-parameters by key) -> E_o, and -> dE_total/dout_o
+    term: Callable[[Any, X, X, int, Mapping[str, float]], X]
+    grad: Callable[[Any, X, X, int, Mapping[str, float]], X]
     # Where `in_range(m, out)` fails, E_o from ln(out), ln(1 − out), given as callables:
     # (m, t, log_out, log_1m, n).
     stable: Callable[[Any, X, Callable[[], X], Callable[[], X], int], X] | None = None
@@ -72,16 +74,26 @@ class Loss:
     fused: Mapping[str, Fused] = field(default_factory=dict)  # by output activation
     # Why a sample's targets don't suit this loss, or None.
     check_targets: Callable[[Sequence[float]], tuple[int | None, str] | None] = lambda _t: None
+    hyper: tuple[Hyper, ...] = ()  # set in a config as loss: {name: ..., key: value}
 
-    def value(self, m: Any, t: X, o: X, n: int, log_out: Any = None, log_1m: Any = None) -> X:
+    def value(
+        self,
+        m: Any,
+        t: X,
+        o: X,
+        n: int,
+        log_out: Any = None,
+        log_1m: Any = None,
+        p: Mapping[str, float] = NO_HYPER,
+    ) -> X:
         """E_o; the stable form where the output has rounded out of range (when logs are given:
         callables, so that they cost nothing where the plain form serves)."""
         if self.stable is None or self.in_range is None or log_out is None:
-            return self.term(m, t, o, n)
+            return self.term(m, t, o, n, p)
         stable = self.stable
         return m.where(
             self.in_range(m, o),
-            lambda: self.term(m, t, o, n),
+            lambda: self.term(m, t, o, n, p),
             lambda: stable(m, t, log_out, log_1m, n),
         )
 
@@ -105,7 +117,7 @@ def _bce_stable(m: Any, t: X, log_o: Callable[[], X], log_1m: Callable[[], X], n
     return (0.0 + a + b) / n
 
 
-def _bce_grad(m: Any, t: X, o: X, n: int) -> X:
+def _bce_grad(m: Any, t: X, o: X, n: int, _p: Mapping[str, float]) -> X:
     # Out rounded to 0 or 1: −t/out + (1 − t)/(1 − out) with a zero factor's term dropped (as in
     # the loss), so a hard target that is met gives ∓1/n rather than inf.
     return m.where(
@@ -167,8 +179,8 @@ HALF_SSE = Loss(
     "E_total = Σ ½(target − out)²",
     "½({t} - {out})^2",
     "-({t} - {out})",
-    lambda m, t, o, _n: 0.5 * (t - o) ** 2,
-    lambda m, t, o, _n: -(t - o),
+    lambda m, t, o, _n, _p: 0.5 * (t - o) ** 2,
+    lambda m, t, o, _n, _p: -(t - o),
 )
 
 MSE = Loss(
@@ -177,8 +189,8 @@ MSE = Loss(
     "E_total = Σ (target − out)² / n",
     "({t} - {out})^2/{n}",
     "-2 * ({t} - {out})/{n}",
-    lambda m, t, o, n: (t - o) ** 2 / n,
-    lambda m, t, o, n: -2.0 * (t - o) / n,
+    lambda m, t, o, n, _p: (t - o) ** 2 / n,
+    lambda m, t, o, n, _p: -2.0 * (t - o) / n,
 )
 
 BINARY_CROSS_ENTROPY = Loss(
@@ -187,7 +199,7 @@ BINARY_CROSS_ENTROPY = Loss(
     "E_total = −Σ (target·ln(out) + (1 − target)·ln(1 − out)) / n",
     "-({t} * ln({out}) + (1 - {t}) * ln(1 - {out}))/{n}",
     "({out} - {t})/({out}*(1 - {out}))/{n}",
-    lambda m, t, o, n: _bce_from_logs(m, t, lambda: m.log(o), lambda: m.log(1.0 - o), n),
+    lambda m, t, o, n, _p: _bce_from_logs(m, t, lambda: m.log(o), lambda: m.log(1.0 - o), n),
     _bce_grad,
     stable=_bce_stable,
     in_range=lambda m, o: m.both(o > 0.0, o < 1.0),
@@ -230,8 +242,8 @@ CROSS_ENTROPY = Loss(
     "E_total = −Σ target·ln(out)",
     "-{t} * ln({out})",
     "-{t}/{out}",
-    lambda m, t, o, _n: _unless_zero(m, t, lambda: -t * m.log(o)),
-    lambda m, t, o, _n: _unless_zero(
+    lambda m, t, o, _n, _p: _unless_zero(m, t, lambda: -t * m.log(o)),
+    lambda m, t, o, _n, _p: _unless_zero(
         m, t, lambda: m.where(o > 0.0, lambda: -t / o, lambda: float("-inf"))
     ),
     stable=lambda m, t, log_o, _l1, _n: _unless_zero(m, t, lambda: -t * log_o()),

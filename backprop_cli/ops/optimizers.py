@@ -54,11 +54,17 @@ class Vars:
 
 @dataclass(frozen=True)
 class Stage:
-    """`key` = formula, in the variables' keys; `fn(m, s)` computes it."""
+    """`key` = formula, in the variables' keys; `fn(m, s)` computes it. A stage with `when` runs
+    only where the hyper-parameters make it do something (weight decay of 0 is no stage)."""
 
     key: str
     formula: str
     fn: Callable[[Any, Vars], X]
+    when: Callable[[Mapping[str, float]], bool] | None = None
+    symbol: str | None = None  # the step id of what it sets, where not the variable's own
+
+    def runs(self, constants: Mapping[str, float]) -> bool:
+        return self.when is None or self.when(constants)
 
     def words(self) -> list[str]:
         """The variables the formula reads, in the order they appear."""
@@ -74,6 +80,8 @@ class Optimizer:
     hyper: tuple[Hyper, ...]
     slots: tuple[str, ...]  # state kept per parameter, saved with --save
     stages: tuple[Stage, ...]  # the last one sets w: the updated parameter
+    # The same rule in PyTorch: torch.optim's class, and its keyword arguments from ours.
+    torch: tuple[str, Callable[[Mapping[str, float]], dict[str, Any]]] = ("SGD", lambda h: {})
 
     @property
     def defaults(self) -> dict[str, float]:
@@ -86,8 +94,12 @@ class Optimizer:
 
     @property
     def plain(self) -> bool:
-        """θ+ = θ − η·g and nothing else."""
-        return len(self.stages) == 1 and not self.slots
+        """θ+ = θ − η·g and nothing else (but for stages that may be switched off)."""
+        return sum(s.when is None for s in self.stages) == 1 and not self.slots
+
+    def active(self, constants: Mapping[str, float]) -> list[Stage]:
+        """The stages that run with these hyper-parameters."""
+        return [s for s in self.stages if s.runs(constants)]
 
     def symbol(self, key: str) -> str:
         for h in self.hyper:
@@ -98,7 +110,7 @@ class Optimizer:
     def shown(self, stage: Stage, last: bool) -> tuple[str, str, list[str]]:
         """(step id, formula with {symbols}, variable keys in order) of a stage, {p} and {g}
         still to fill in."""
-        step_id = UPDATED if last else self.symbol(stage.key)
+        step_id = UPDATED if last else stage.symbol or self.symbol(stage.key)
         body = _WORD.sub(
             lambda w: "{" + self.symbol(w[0]) + "}" if w[0] in _KNOWN else w[0], stage.formula
         )
@@ -125,6 +137,7 @@ SGD = Optimizer(
     (),
     (),
     (Stage("w", "w - lr * g", lambda m, s: s.w - s.lr * s.g),),
+    torch=("SGD", lambda h: {}),
 )
 MOMENTUM = Optimizer(
     "momentum",
@@ -132,6 +145,7 @@ MOMENTUM = Optimizer(
     (_HYPER["momentum"],),
     ("velocity",),
     (VELOCITY, Stage("w", "w - lr * velocity", lambda m, s: s.w - s.lr * s.velocity)),
+    torch=("SGD", lambda h: {"momentum": h["momentum"]}),
 )
 NESTEROV = Optimizer(
     "nesterov",
@@ -146,6 +160,7 @@ NESTEROV = Optimizer(
             lambda m, s: s.w - s.lr * (s.g + s.momentum * s.velocity),
         ),
     ),
+    torch=("SGD", lambda h: {"momentum": h["momentum"], "nesterov": True}),
 )
 ADAM = Optimizer(
     "adam",
@@ -169,6 +184,7 @@ ADAM = Optimizer(
             lambda m, s: s.w - s.lr * s.m_hat / (m.sqrt(s.v_hat) + s.eps),
         ),
     ),
+    torch=("Adam", lambda h: {"betas": (h["beta1"], h["beta2"]), "eps": h["eps"]}),
 )
 
 OPTIMIZERS: Table[Optimizer] = Table(
@@ -180,7 +196,7 @@ def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]
     """Every stage in turn on w, g, t, the slots and the constants; the variables after them
     (w is the updated parameter). For the kernels: floats or numpy arrays."""
     now = dict(values)
-    for stage in rule.stages:
+    for stage in rule.active(now):
         now[stage.key] = stage.fn(m, Vars(now))
     return now
 
@@ -194,7 +210,7 @@ def update_source(rule: Optimizer, constants: Mapping[str, float]) -> tuple[list
     now: dict[str, Any] = {key: Expr(key) for key in params}
     now.update(constants)
     lines = []
-    for stage in rule.stages:
+    for stage in rule.active(constants):
         lines.append(f"{stage.key} = {stage.fn(SOURCE, Vars(now))}")
         now[stage.key] = Expr(stage.key)
     lines.append(f"return ({', '.join(['w', *rule.slots])},)")

@@ -48,12 +48,28 @@ def _optimizer() -> list[dict[str, Any]]:
     return shapes
 
 
+def _loss(old: dict[str, Any]) -> dict[str, Any]:
+    """A name; or, for a loss with hyper-parameters, a mapping with its name and them."""
+    names = {"enum": list(LOSSES), "default": old.get("default", LOSSES.names()[0])}
+    shapes: list[dict[str, Any]] = [
+        {
+            "type": "object",
+            "properties": {"name": {"const": x.name}, **{h.key: _number(h) for h in x.hyper}},
+            "required": ["name"],
+            "additionalProperties": False,
+        }
+        for x in LOSSES.values()
+        if x.hyper
+    ]
+    return {"anyOf": [names, *shapes]} if shapes else names
+
+
 def patch(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema with its catalogue-derived parts written afresh (other keys untouched)."""
     defs = schema.get("$defs", {})
     config = defs.get("config", schema)
     if "loss" in config.get("properties", {}):
-        config["properties"]["loss"]["enum"] = list(LOSSES)
+        config["properties"]["loss"] = _loss(config["properties"]["loss"])
     layer = defs.get("layer")
     if layer is not None:
         props = layer["properties"]
