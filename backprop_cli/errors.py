@@ -12,3 +12,4 @@ class ExitCode(IntEnum):
     FAILED = 1  # a failed check, a failed gradient check, or training that diverged
     USAGE = 2  # a bad command line or a bad input file
     INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+    TERMINATED = 143  # 128 + SIGTERM: kill, timeout, a container stopping

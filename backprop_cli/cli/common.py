@@ -100,23 +100,32 @@ def info(message: str) -> None:
 
 def check_output(path: Path, force: bool, option: str = "") -> None:
     """Refuse, before any work, an output file that would overwrite or cannot be written."""
-    name = f"{option} {path}" if option else str(path)
-    if path.is_dir():
-        fail(f"{name}: is a directory; give a file name")
-    if path.exists() and not force:
-        fail(f"{name}: already exists; add --force to overwrite it")
-    if not path.parent.is_dir():
-        fail(f"{name}: the folder {path.parent} does not exist")
-
-
-def write_output(path: Path, text: str, what: str) -> None:
-    """Write an output file atomically (after check_output), then say so on stderr."""
-    from ..fileio import write_atomic
+    from ..fileio import OutputError, check_writable
 
     try:
-        write_atomic(path, text)
+        check_writable(path, force)
+    except OutputError as exc:
+        fail(f"{_output_name(path, option)}: {exc}")
+
+
+def _output_name(path: Path, option: str) -> str:
+    return f"{option} {path}" if option else str(path)
+
+
+def write_output(path: Path, text: str, what: str, force: bool = False, option: str = "") -> None:
+    """Write an output file atomically (after check_output), then say so on stderr; without
+    force, a file that appeared since check_output is left alone."""
+    from ..fileio import OutputError, os_reason, write_atomic
+
+    name = _output_name(path, option)
+    existed = path.exists()
+    try:
+        write_atomic(path, text, replace=force)
+    except OutputError as exc:
+        fail(f"{name}: {exc}")
     except OSError as exc:
-        fail(f"{path}: cannot write ({exc.strerror or exc})")
+        kept = f"; {path} is as it was" if existed else ""
+        fail(f"{name}: cannot write ({os_reason(exc)}){kept}")
     info(f"wrote {path}{what}")
 
 

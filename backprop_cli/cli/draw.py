@@ -50,4 +50,4 @@ def draw(
     if output is None:
         emit(svg)
         return
-    write_output(output, svg, "")
+    write_output(output, svg, "", force)
