@@ -198,7 +198,10 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
         x = float(raw)
         if not math.isfinite(x):
             raise doc.error(path, f"expected a finite number, got {raw!r}")
-        out.append(Answer(key, raw.strip(), x, line, col, unit_of(raw)))
+        unit = unit_of(raw)
+        if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
+            raise doc.error(path, "more decimals than a number can hold; 17 digits are plenty")
+        out.append(Answer(key, raw.strip(), x, line, col, unit))
     if not out:
         raise doc.error((), "no answers: write one `id: value` a line")
     return out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from .source import os_reason
 from .spec import Spec
 
 
@@ -29,17 +30,6 @@ _KINDS = {
 
 def _kind(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-
-
-def os_reason(exc: OSError) -> str:
-    """An OSError in words, with the cases a path name can cause spelled out."""
-    if exc.errno == errno.ENAMETOOLONG:
-        return "a name in the path is too long (at most 255 bytes per name)"
-    if exc.errno == errno.ELOOP:
-        return "too many levels of symbolic links (a symlink loop?)"
-    if exc.errno == errno.ENOTDIR:
-        return "a part of the path is a file, not a folder"
-    return exc.strerror or str(exc)
 
 
 def _target(path: Path) -> Path:

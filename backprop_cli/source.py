@@ -6,7 +6,10 @@ alias bombs are errors, so a config can never run code or hide a value it silent
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,17 @@ NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _FAST_FROM = 64_000  # characters: below this, parsing takes milliseconds either way
 _MAX_NODES = 100_000  # an alias bomb expands far past this; a real config stays far below
 _MAX_DEPTH = 64  # a config nests about 5 deep
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in words, with the cases a path name can cause spelled out."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return "a name in the path is too long (at most 255 bytes per name)"
+    if exc.errno == errno.ELOOP:
+        return "too many levels of symbolic links (a symlink loop?)"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder"
+    return exc.strerror or str(exc)
 
 
 class SourceError(Exception):
@@ -98,14 +112,18 @@ _CONSTRUCT = yaml.SafeLoader("")  # only its scalar constructors are used
 def read_text(path: Path) -> str:
     """Read a config file as UTF-8 text, turning every way it can fail into a SourceError."""
     name = str(path)
-    if not path.exists():
-        raise SourceError(name, 0, 0, "", "no such file")
-    if path.is_dir():
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SourceError(name, 0, 0, "", "no such file") from None
+    except OSError as exc:
+        raise SourceError(name, 0, 0, "", os_reason(exc)) from None
+    if stat.S_ISDIR(st.st_mode):
         raise SourceError(name, 0, 0, "", "is a directory, not a YAML file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SourceError(name, 0, 0, "", f"cannot read: {exc.strerror or exc}") from None
+        raise SourceError(name, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
     if b"\x00" in raw:
         raise SourceError(name, 0, 0, "", "looks like a binary file, not YAML text")
     try:

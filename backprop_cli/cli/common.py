@@ -115,7 +115,8 @@ def _output_name(path: Path, option: str) -> str:
 def write_output(path: Path, text: str, what: str, force: bool = False, option: str = "") -> None:
     """Write an output file atomically (after check_output), then say so on stderr; without
     force, a file that appeared since check_output is left alone."""
-    from ..fileio import OutputError, os_reason, write_atomic
+    from ..fileio import OutputError, write_atomic
+    from ..source import os_reason
 
     name = _output_name(path, option)
     existed = path.exists()
@@ -175,7 +176,13 @@ ConfigArg = Annotated[
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry: Ctrl-C exits 130 and a closed pipe ends quietly."""
+    """Console-script entry: Ctrl-C exits 130, a closed pipe ends quietly, and a stdout that
+    cannot be written (closed, a full disk) is one line on stderr, exit 74."""
+    from .streams import spell_what_cannot_be_encoded
+
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        _no_output("standard output is closed (to discard the output, use >/dev/null)")
+    spell_what_cannot_be_encoded()
     try:
         return app(args=argv, prog_name="backprop")
     except KeyboardInterrupt:
@@ -183,6 +190,24 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except OSError as exc:
+        # Only writing stdout can fail this late: every file the tool reads or writes is
+        # checked where it is opened.
+        from ..source import os_reason
+
+        where = f"{exc.filename}: " if exc.filename else "standard output: "
+        _no_output(f"{where}cannot write ({os_reason(exc)})")
+
+
+def _no_output(message: str) -> NoReturn:
+    import os
+
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    if sys.stdout is not None:
+        # What is still buffered would fail again at exit, with a second message: drop it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(int(ExitCode.OUTPUT))
 
 
 def _quiet_broken_pipe() -> NoReturn:

@@ -329,7 +329,8 @@ def _drift(trainer: Trainer, exact: Trainer) -> dict[str, Any]:
 
 def _save(trainer: Trainer, save: Path, force: bool) -> str:
     """Write the trained network; the note to show once the summary is out."""
-    from ..fileio import OutputError, dump_spec, os_reason, write_atomic
+    from ..fileio import OutputError, dump_spec, write_atomic
+    from ..source import os_reason
     from ..spec import MAX_MAGNITUDE
 
     header = (
