@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 
 import backprop_cli
-from backprop_cli import loads_spec
+from backprop_cli import loads_spec, stopping
+from backprop_cli.cli import train as train_command
+from backprop_cli.kernels import Trainer
+from backprop_cli.kernels import trainer as trainer_module
 
 from .test_train import net, run
 
@@ -25,7 +28,8 @@ PACKAGE = str(Path(backprop_cli.__file__).parent)
 EPOCHS = 2
 
 
-LOOP_FILES = ("train.py", "stopping.py")  # the epoch loop: every line is a point
+# The epoch loop, where every line is a point: the trainer's and the command's.
+LOOP_FILES = tuple(m.__file__ or "" for m in (trainer_module, train_command, stopping))
 KERNEL_EVERY = 7  # inside the kernel's epoch every line is alike (mid-epoch): every 7th
 
 
@@ -49,8 +53,8 @@ def _tracer(at: int, seen: list[int]) -> Callable[..., Any]:
     def call(frame: FrameType, event: str, arg: Any) -> Any:
         code = frame.f_code
         inside = code.co_filename.startswith(PACKAGE) or code.co_filename.startswith("<")
-        if inside and code.co_name == "run" and code.co_filename.endswith("train.py"):
-            armed[0] = True  # Trainer.run: the loop starts
+        if code is Trainer.run.__code__:
+            armed[0] = True  # the loop starts
         if code.co_name == "_save":
             armed[0] = False
         return local if inside else None

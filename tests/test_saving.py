@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import loads_spec
-from backprop_cli.train import Trainer
+from backprop_cli.kernels import Trainer
 
 from .clihelp import assert_input_error, run
 

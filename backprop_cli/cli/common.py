@@ -133,7 +133,7 @@ def write_output(path: Path, text: str, what: str, force: bool = False, option: 
 def load(config: Path | None) -> Spec:
     """Load a spec, or the worked example; a bad file exits 2 with one line."""
     from ..source import SourceError
-    from ..spec import load_spec
+    from ..validate import load_spec
 
     try:
         return load_spec(config)

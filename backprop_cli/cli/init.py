@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..functions import ACTIVATION_NAMES, LOSSES
+from ..ops import ACTIVATIONS, LOSSES
 from .common import app, check_output, emit, fail, write_output
 
 
@@ -24,12 +24,17 @@ def init(
         ),
     ],
     activation: Annotated[
-        str, typer.Option(help="Hidden layers: " + ", ".join(ACTIVATION_NAMES[:-1]) + ".")
+        str,
+        typer.Option(
+            help="Hidden layers: "
+            + ", ".join(a.name for a in ACTIVATIONS.values() if a.hidden)
+            + "."
+        ),
     ] = "sigmoid",
     output_activation: Annotated[
         str | None,
         typer.Option(
-            help="Output layer: " + ", ".join(ACTIVATION_NAMES) + ". Default: softmax for "
+            help="Output layer: " + ", ".join(ACTIVATIONS) + ". Default: softmax for "
             "cross_entropy, sigmoid for binary_cross_entropy, else --activation.",
             show_default=False,
         ),

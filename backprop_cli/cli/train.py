@@ -29,8 +29,8 @@ from .common import (
 from .common import quiet as global_quiet
 
 if TYPE_CHECKING:
+    from ..kernels import Curve, Trainer
     from ..spec import Spec
-    from ..train import Curve, Trainer
 
 PLOT_HINT = "pip install 'backprop-cli[plot]'"
 
@@ -178,8 +178,8 @@ def _train(
     precision: int,
     kernel: Kernel,
 ) -> None:
+    from ..kernels import Curve, Trainer
     from ..render import jsonfmt
-    from ..train import Curve, Trainer
 
     spec = load(config)
     configured = spec.training.epochs
@@ -187,7 +187,12 @@ def _train(
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
     order = update_order.value if update_order else None
     try:
-        trainer = Trainer(spec, update_order=order, kernel=kernel.value, round_to=round_to)
+        if round_to is not None:
+            from ..rounding import RoundKernel
+
+            trainer = Trainer(spec, update_order=order, kernel=RoundKernel.factory(round_to))
+        else:
+            trainer = Trainer(spec, update_order=order, kernel=kernel.value)
     except ImportError:
         fail("--kernel numpy needs numpy: pip install 'backprop-cli[fast]'")
     exact = Trainer(spec, update_order=order) if round_to is not None else None

@@ -13,8 +13,7 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from ..engine import Names
-from ..spec import Spec
+from ..spec import Names, Spec
 from ..trace import Trace
 from . import number
 

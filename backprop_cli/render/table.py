@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import iter_phases
+from ..ops import OPTIMIZERS
 from ..spec import Param
 from ..trace import Step, Trace
 from . import number
@@ -45,9 +46,10 @@ def group_title(
     if phase == "update":
         parts.append(f"η = {number(spec.training.learning_rate)}")
         opt = spec.training.optimizer  # its hyper-parameters show in the formulas' numbers
-        if opt.name == "adam":
-            parts.append(f"adam, t = {opt.step + (update or 0) + 1}")
-        elif opt.name != "sgd":
+        rule = OPTIMIZERS[opt.name]
+        if rule.counts_updates:
+            parts.append(f"{opt.name}, t = {opt.step + (update or 0) + 1}")
+        elif not rule.plain:
             parts.append(opt.name)
     return " · ".join(parts)
 
