@@ -348,6 +348,8 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
         return None
     if tag == "bool":
         return text.lower() in ("true", "yes", "on", "y")
+    if tag in ("int", "float") and not node.style:
+        _refuse_yaml11_surprise(node, path, doc)
     if tag == "int":
         try:
             return int(_CONSTRUCT.construct_yaml_int(node))
@@ -359,3 +361,38 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
     except ValueError:
         raise doc.error(path, f"cannot read {text!r} as a number") from None
     return value
+
+
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
+
+
+def _refuse_yaml11_surprise(node: yaml.ScalarNode, path: Path_, doc: Document) -> None:
+    """017 and 1:20 are numbers a person would not read the way YAML 1.1 does: refuse them,
+    saying what YAML made of them, as a config must never hold a value nobody wrote."""
+    text = node.value
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    if _OCTAL.fullmatch(text):
+        sign, digits = text[:1].strip("0123456789_"), text.lstrip("+-").replace("_", "")
+        if int(digits, 8) != int(digits, 10):
+            value = int(_CONSTRUCT.construct_yaml_int(yaml.ScalarNode("", text)))
+            raise SourceError(
+                doc.file,
+                line,
+                col,
+                path_str(path),
+                f"{text} reads as {value} in YAML 1.1 (a leading 0 makes it octal); "
+                f"write {sign}{digits.lstrip('0')} without the 0, or quote it for text",
+            )
+    elif _BASE60.fullmatch(text):
+        node = yaml.ScalarNode("", text)
+        tag = "float" if "." in text else "int"
+        value = getattr(_CONSTRUCT, f"construct_yaml_{tag}")(node)
+        raise SourceError(
+            doc.file,
+            line,
+            col,
+            path_str(path),
+            f"{text} reads as {value} in YAML 1.1 (base 60, as in a time of day); "
+            "quote it if you mean text",
+        )
