@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import source
+from . import resume, source
 from .ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Hyper
 from .source import NUMBER, Document, Path_, SourceError
 from .spec import (
@@ -465,7 +465,10 @@ class _Validator:
                 if key == "step":
                     kwargs["step"] = self.integer(slot, (*spath, "step"))
                     continue
-                allowed = ("step", *rule.slots)
+                if key == "shapes":
+                    kwargs["shapes"] = str(slot)
+                    continue
+                allowed = ("shapes", "step", *rule.slots)
                 if key not in allowed:
                     raise self.fail(
                         (*spath, key),
@@ -550,6 +553,9 @@ class _Validator:
                         ("training", "optimizer", "state", slot, pid),
                         f"unknown parameter {pid!r}{closest(pid, sorted(ids))}",
                     )
+        unresumable = resume.problem(spec)
+        if unresumable is not None:
+            raise self.fail(*unresumable)
 
 
 def init_weights(
