@@ -144,7 +144,14 @@ def _umask() -> int:
 
 def dump_spec(spec: Spec, header: str = "") -> str:
     """The spec as YAML in the config format, every float at full precision (repr round-trips)."""
-    body = yaml.safe_dump(
-        spec.to_dict(), sort_keys=False, default_flow_style=None, allow_unicode=True, width=100
+    # libyaml's emitter when PyYAML has it: the same text, 4x faster on a large network
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    body = yaml.dump(
+        spec.to_dict(),
+        Dumper=dumper,
+        sort_keys=False,
+        default_flow_style=None,
+        allow_unicode=True,
+        width=100,
     )
     return "".join(f"# {line}\n" for line in header.splitlines()) + body

@@ -23,7 +23,13 @@ _SAFE_TAGS = {
 # A plain (unquoted) scalar that YAML 1.1 reads as a string but a person means as a number: 1e-3.
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _FAST_FROM = 64_000  # characters: below this, parsing takes milliseconds either way
-_MAX_NODES = 100_000  # an alias bomb expands far past this; a real config stays far below
+# Values reached through an alias: an alias bomb expands far past this, a real config has none.
+_MAX_ALIASED = 100_000
+# Plain values: above what --save writes for the largest network (100,000 weights, Adam's two
+# slots) with 20,000 samples; the file's size is capped too (MAX_BYTES).
+_MAX_VALUES = 2_000_000
+MAX_BYTES_ENV = "BACKPROP_MAX_CONFIG_MB"
+_MAX_MB = 64
 _MAX_DEPTH = 64  # a config nests about 5 deep
 
 
@@ -120,10 +126,21 @@ def read_text(path: Path) -> str:
         raise SourceError(name, 0, 0, "", os_reason(exc)) from None
     if stat.S_ISDIR(st.st_mode):
         raise SourceError(name, 0, 0, "", "is a directory, not a YAML file")
+    limit = max_bytes()
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)  # /dev/zero or a huge file: never more than the cap
     except OSError as exc:
         raise SourceError(name, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
+    if len(raw) > limit:
+        raise SourceError(
+            name,
+            0,
+            0,
+            "",
+            f"larger than {limit // 2**20} MB, the most a config may be "
+            f"({MAX_BYTES_ENV}=N allows N MB)",
+        )
     if b"\x00" in raw:
         raise SourceError(name, 0, 0, "", "looks like a binary file, not YAML text")
     try:
@@ -132,6 +149,15 @@ def read_text(path: Path) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SourceError(name, line, col, "", "not valid UTF-8 text") from None
+
+
+def max_bytes() -> int:
+    """The size cap for a YAML file: 64 MB, or BACKPROP_MAX_CONFIG_MB megabytes."""
+    try:
+        mb = float(os.environ.get(MAX_BYTES_ENV, _MAX_MB))
+    except ValueError:
+        mb = _MAX_MB
+    return int(max(mb, 0) * 2**20)
 
 
 def parse(text: str, file: str) -> Document:
@@ -164,14 +190,14 @@ def _compose_fast(text: str) -> yaml.Node | None:
 
 
 def _depth(root: yaml.Node) -> int:
-    """How deeply the tree nests (without recursion: the tree may be absurdly deep); past
-    _MAX_NODES visits (aliases of aliases), more than any limit."""
-    deepest, todo, budget = 0, [(root, 1)], _MAX_NODES
+    """How deeply the tree nests, each node visited once (aliases are not followed again: the
+    builder bounds what they expand to); without recursion, as the tree may be absurdly deep."""
+    deepest, todo, seen = 0, [(root, 1)], set()
     while todo:
-        budget -= 1
-        if budget < 0:
-            return _MAX_DEPTH + 1
         node, depth = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         deepest = max(deepest, depth)
         if isinstance(node, yaml.SequenceNode):
             todo.extend((child, depth + 1) for child in node.value)
@@ -253,7 +279,11 @@ class _Builder:
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.budget = _MAX_NODES
+        self.budget = _MAX_VALUES  # plain values
+        self.aliased = _MAX_ALIASED  # values reached again through an alias
+        self.seen: set[int] = set()  # ids of the nodes built so far
+        self.in_alias = 0  # > 0 while building a node a second time (an alias)
+        self.depth = 0
         self.active: set[int] = set()  # ids of the collections being built: an alias cycle
 
     def error(self, node: yaml.Node, path: Path_, message: str) -> SourceError:
@@ -261,13 +291,31 @@ class _Builder:
         return SourceError(self.doc.file, line, col, path_str(path), message)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        again = id(node) in self.seen
+        self.seen.add(id(node))
+        self.in_alias += again
+        self.depth += 1
+        try:
+            return self._build(node, path)
+        finally:
+            self.in_alias -= again
+            self.depth -= 1
+
+    def _build(self, node: yaml.Node, path: Path_) -> Any:
         doc = self.doc
-        self.budget -= 1
-        if self.budget < 0:
-            # Blame the top-level key whose value blew up, where the user can see it.
-            raise doc.error(
-                path[:1], f"aliases expand to over {_MAX_NODES} values (an alias bomb?)"
-            )
+        if self.in_alias:
+            self.aliased -= 1
+            if self.aliased < 0:
+                # Blame the top-level key whose value blew up, where the user can see it.
+                raise doc.error(
+                    path[:1], f"aliases expand to over {_MAX_ALIASED} values (an alias bomb?)"
+                )
+        else:
+            self.budget -= 1
+            if self.budget < 0:
+                raise self.error(node, path, f"more than {_MAX_VALUES} values in one file")
+        if self.depth > _MAX_DEPTH:  # aliases of aliases can nest deeper than the text does
+            raise self.error(node, path, f"nested more than {_MAX_DEPTH} levels deep")
         if id(node) in self.active:
             raise self.error(node, path, "an alias refers to the collection that contains it")
         doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
