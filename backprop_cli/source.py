@@ -138,8 +138,7 @@ def read_text(path: Path) -> str:
             0,
             0,
             "",
-            f"larger than {limit // 2**20} MB, the most a config may be "
-            f"({MAX_BYTES_ENV}=N allows N MB)",
+            f"larger than {_size(limit)}, the most a config may be ({MAX_BYTES_ENV}=N allows N MB)",
         )
     if b"\x00" in raw:
         raise SourceError(name, 0, 0, "", "looks like a binary file, not YAML text")
@@ -158,6 +157,10 @@ def max_bytes() -> int:
     except ValueError:
         mb = _MAX_MB
     return int(max(mb, 0) * 2**20)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
 
 
 def parse(text: str, file: str) -> Document:
