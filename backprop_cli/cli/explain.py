@@ -61,7 +61,7 @@ def explain_command(
             trace, step_id, sample=None if sample is None else sample - 1, depth=depth, full=full
         )
     except UnknownId as exc:
-        fail(str(exc).replace("[", r"\["))
+        fail(str(exc))  # fail() prints plain text: nothing to escape
     if format is Output.json:
         emit(jsonfmt.dumps(ex.to_dict()))
     else:

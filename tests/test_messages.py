@@ -1,0 +1,42 @@
+"""Messages quote what was typed and nothing leaks from one format into another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .clihelp import run
+
+TWO_SAMPLES = """
+inputs: 1
+layers:
+  - {name: o, activation: sigmoid, weights: [[0.5]], bias: 0.1}
+training: {learning_rate: 0.5, mode: online}
+samples:
+  - {inputs: [1.0], targets: [0.2]}
+  - {inputs: [0.5], targets: [0.7]}
+"""
+
+
+def test_no_backslash_from_markup_escaping() -> None:
+    result = run("explain", "w5+[0]x")
+    assert result.exit_code == 2
+    assert "\\[" not in result.stderr and "'w5+[0]x'" in result.stderr
+
+
+def test_sample_zero_says_samples_count_from_1(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_SAMPLES)
+    result = run("explain", "w1+[0]", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == "error: w1+[0]: samples count from 1; w1+[1] is the first\n"
+
+
+def test_a_multi_line_name_stays_one_heading(tmp_path: Path) -> None:
+    path = tmp_path / "ml.yaml"
+    path.write_text(
+        'name: "Net\\n# Injected\\n\\n- item"\n' + TWO_SAMPLES.replace("inputs: 1", "inputs: 1", 1)
+    )
+    markdown = run("step", str(path), "-f", "markdown").stdout
+    assert markdown.startswith("# Net \\# Injected - item\n\n## ")
+    latex = run("step", str(path), "-f", "latex").stdout
+    assert "{\\LARGE\\bfseries Net \\# Injected - item\\par}" in latex
