@@ -216,6 +216,11 @@ class _Validator:
         )
         name = top.get("name", Path(self.doc.file).stem)
         if not isinstance(name, str):
+            typed = self.doc.texts.get(("name",))
+            if typed is not None and isinstance(name, int | float) and not isinstance(name, bool):
+                # as typed (0x10, not 16): YAML made a number of it
+                message = f"expected text, got the number {typed}; quote it for a name: '{typed}'"
+                raise self.fail(("name",), message)
             raise self.fail(("name",), f"expected text, got {_kind(name)}")
         taken: set[str] = set()
         inputs = self.inputs(top, taken)

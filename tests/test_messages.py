@@ -40,3 +40,15 @@ def test_a_multi_line_name_stays_one_heading(tmp_path: Path) -> None:
     assert markdown.startswith("# Net \\# Injected - item\n\n## ")
     latex = run("step", str(path), "-f", "latex").stdout
     assert "{\\LARGE\\bfseries Net \\# Injected - item\\par}" in latex
+
+
+def test_a_number_for_a_name_is_quoted_as_typed(tmp_path: Path) -> None:
+    path = tmp_path / "n.yaml"
+    for typed in ("2024", "0x10", "1e-400"):
+        path.write_text(f"name: {typed}\n" + TWO_SAMPLES)
+        result = run("step", str(path))
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"error: {path}:1:7: name: expected text, got the number {typed}; "
+            f"quote it for a name: '{typed}'\n"
+        )

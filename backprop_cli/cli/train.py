@@ -134,9 +134,10 @@ def train(
     """Train for many epochs, then summarise: E_total, outputs, parameters, the loss curve.
 
     An epoch is one pass over all samples in the configured mode; its E_total is the loss
-    after the epoch's updates, as the post reports it. Ctrl-C stops after the current epoch,
-    prints the summary so far (and saves with --save), exit 130. A loss that is no longer a
-    number stops training with exit 1, keeping the last finite parameters.
+    after the epoch's updates, as the post reports it. Ctrl-C stops at the last whole epoch,
+    prints the summary so far (and saves with --save), exit 130; SIGTERM does the same, exit
+    143. A loss that is no longer a number stops training with exit 1, keeping the last finite
+    parameters.
 
     [bold]Examples[/]
 
