@@ -4,6 +4,10 @@ moment for another weight, or bias-correct warm moments as if they were fresh.""
 
 from __future__ import annotations
 
+from .ops import OPTIMIZERS
+from .ops import Optimizer as Rule
+from .ops.optimizers import run_stages
+from .ops.vocab import FLOATS
 from .source import Path_
 from .spec import Spec
 
@@ -39,6 +43,13 @@ def problem(spec: Spec) -> tuple[Path_, str] | None:
             f"{slot}.{pid} is not 0 but step (the update count) is 0 or missing: give step, "
             "the number of updates the state has seen"
         )
+    for slot in _never_negative(OPTIMIZERS[opt.name]):
+        for pid, x in opt.slots.get(slot, {}).items():
+            if x < 0:
+                return (*STATE, slot, pid), (
+                    f"{x!r} is negative, but {slot} never goes below 0 in training, whatever "
+                    "the gradients; this state was not saved by a run"
+                )
     if not t.update_biases:
         biases = {p.id for p in spec.parameters() if p.kind == "bias"}
         for slot, values in opt.slots.items():
@@ -48,3 +59,28 @@ def problem(spec: Spec) -> tuple[Path_, str] | None:
                         f"{pid} is not trained (update_biases: false), so it can have no state"
                     )
     return None
+
+
+def _never_negative(rule: Rule) -> list[str]:
+    """The slots an update keeps at 0 or above from a start at 0, whatever the gradient's sign
+    (Adam's v, a mean of g²), read from the catalogue by running its stages."""
+    out = []
+    for slot in rule.slots:
+        after = [
+            run_stages(
+                rule,
+                FLOATS,
+                {
+                    "w": 0.0,
+                    "g": g,
+                    "t": 1,
+                    "lr": 0.5,
+                    **rule.defaults,
+                    **dict.fromkeys(rule.slots, 0.0),
+                },
+            )[slot]
+            for g in (-1.0, 1.0)
+        ]
+        if all(x > 0 for x in after):
+            out.append(slot)
+    return out

@@ -40,6 +40,7 @@ SCHEMA_CANNOT_SEE = {
     "weights_vs_size", "neurons_vs_size",
     "weight_octal", "rate_sexagesimal",  # a JSON Schema sees the number YAML made of them
     "optimizer_state_other_shapes", "optimizer_state_no_step", "optimizer_state_untrained",
+    "optimizer_state_negative_v",
 }  # fmt: skip
 
 
