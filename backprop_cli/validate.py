@@ -590,7 +590,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_quote(value)}"
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, list):
@@ -611,4 +611,13 @@ def _number_hint(text: str) -> str:
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else _kind(value)
+    return _quote(value) if isinstance(value, str) else _kind(value)
+
+
+QUOTE_MAX = 60  # characters of the user's text a message quotes: a line's worth, not a file's
+
+
+def _quote(text: str) -> str:
+    if len(text) <= QUOTE_MAX:
+        return repr(text)
+    return f"{text[: QUOTE_MAX - 20]!r}... ({len(text):,} characters)"

@@ -52,3 +52,14 @@ def test_a_number_for_a_name_is_quoted_as_typed(tmp_path: Path) -> None:
             f"error: {path}:1:7: name: expected text, got the number {typed}; "
             f"quote it for a name: '{typed}'\n"
         )
+
+
+def test_a_huge_line_is_not_quoted_whole(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("x" * 5_000_000 + "\n")
+    result = run("step", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:1:1: expected a network spec (a mapping of keys), got the text "
+        f"'{'x' * 40}'... (5,000,000 characters)\n"
+    )
