@@ -35,6 +35,7 @@ class Mistake:
 
     error_sign: bool = False  # dE_total/dout = +(target − out): the sign of (target − out) lost
     no_derivative: tuple[int, ...] = ()  # layers whose dout/dnet factor is left out (taken as 1)
+    error_factor: float = 1.0  # dE_total/dout scaled: 0.5 is MSE's factor 2 forgotten
 
     def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
         """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
@@ -305,8 +306,12 @@ class _Pass:
                 terms["n"] = float(n_out)
             g = loss.grad(FLOATS, t, o, n_out)
             note = None
+            if loss.in_range is not None and not loss.in_range(FLOATS, o) and math.isfinite(g):
+                note = loss.limit_note  # an infinite one gets the note on overflow instead
             if self.mistake.error_sign:
                 g, note = -g, "slip reproduced: the sign of (target − out) flipped"
+            if self.mistake.error_factor != 1.0:
+                g, note = g * self.mistake.error_factor, "slip reproduced: a factor changed"
             dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, g, note))
         fused = loss.fused.get(layer.activation)
         if fused is not None and not (fused.exact_always or self.mistake == CORRECT):
@@ -393,8 +398,7 @@ class _Pass:
                 value = fused.value(FLOATS, j, self.nets[k], outs, targets, n_out)
                 if fused.exact_always and self.mistake.error_sign:
                     value = -value
-                if fused.note and any(o in (0.0, 1.0) for o in outs):
-                    note = fused.note
+                note = fused.note_for(outs)
             else:
                 template = chain
                 value = 0.0

@@ -51,7 +51,7 @@ class Options:
 
     def command(self) -> str:
         """The command line that makes this exercise again."""
-        parts = ["backprop init PATH", f"--layers {','.join(map(str, self.layers))}"]
+        parts = ["backprop init CONFIG", f"--layers {','.join(map(str, self.layers))}"]
         if self.activation != DEFAULT_ACTIVATION:
             parts.append(f"--activation {self.activation}")
         if self.output_activation is not None:

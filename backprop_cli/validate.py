@@ -64,7 +64,8 @@ def from_document(doc: Document) -> Spec:
 
 def closest(word: str, choices: list[str] | tuple[str, ...]) -> str:
     """' (did you mean X?)' for the nearest choice, or ''."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    same = [c for c in choices if c.lower() == word.lower()]  # MSE: difflib is case-sensitive
+    match = same or difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
@@ -202,7 +203,8 @@ class _Validator:
                 path, f"expected a list of {length} numbers ({what}), got {_kind(value)}"
             )
         if len(value) != length:
-            raise self.fail(path, f"expected {length} numbers ({what}), got {len(value)}")
+            got = f"{len(value)}{_missing_comma(value)}"
+            raise self.fail(path, f"expected {length} numbers ({what}), got {got}")
         return tuple(self.number(x, (*path, i)) for i, x in enumerate(value))
 
     # the spec ------------------------------------------------------------------------------------
@@ -328,6 +330,12 @@ class _Validator:
                         "give the layer another name or list its neurons",
                     )
                 taken.add(n)
+        if not act.elementwise and size == 1:
+            raise self.fail(
+                (*path, "activation"),
+                f"{activation} needs at least 2 neurons (one alone always outputs 1 and never "
+                "learns)",
+            )
         bias, shared = self.bias(d.get("bias"), (*path, "bias"), size)
         return Layer(name, neurons, activation, weights, bias, shared, alpha)
 
@@ -391,7 +399,7 @@ class _Validator:
                 raise self.fail(
                     (*path, j),
                     f"expected {cols} numbers (layer {layer!r} has {cols} inputs: {feeds}), "
-                    f"got {len(row)}",
+                    f"got {len(row)}{_missing_comma(row)}",
                 )
             self.count_parameters(cols, (*path, j))
             out.append(tuple(self.number(x, (*path, j, i)) for i, x in enumerate(row)))
@@ -607,6 +615,17 @@ def _number_hint(text: str) -> str:
         return " (remove the quotes)"
     if re.fullmatch(r"[-+]?\d+,\d+", t):
         return f" (write decimals with a point: {t.replace(',', '.')})"
+    if _missing_comma([t]):
+        return " (is a comma missing?)"
+    return ""
+
+
+def _missing_comma(items: list[Any]) -> str:
+    """'; is a comma missing in '-0.4 0.3'?' when an item is numbers separated by spaces."""
+    for x in items:
+        words = x.split() if isinstance(x, str) else []
+        if len(words) > 1 and all(NUMBER.fullmatch(w) for w in words):
+            return f"; is a comma missing in {x!r}?"
     return ""
 
 

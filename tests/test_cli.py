@@ -148,7 +148,7 @@ def test_missing_file_exits_2() -> None:
 def test_help_has_an_example() -> None:
     result = run("step", "--help")
     assert result.exit_code == 0
-    assert "backprop step configs/mazur.yaml" in result.stdout
+    assert "backprop step --only 'dE_total/dw*'" in result.stdout
 
 
 def test_bundled_example_matches_configs_copy() -> None:

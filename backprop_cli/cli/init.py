@@ -15,7 +15,10 @@ from .common import app, check_output, emit, fail, write_output
 @app.command("init")
 def init(
     path: Annotated[
-        Path, typer.Argument(help="Where to write the new config ('-' writes it to stdout).")
+        Path,
+        typer.Argument(
+            metavar="CONFIG", help="Where to write the new config ('-' writes it to stdout)."
+        ),
     ],
     layers: Annotated[
         str,
@@ -53,15 +56,16 @@ def init(
     learning_rate: Annotated[
         float, typer.Option(help="η, the learning rate (greater than 0).")
     ] = 0.5,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite CONFIG if it exists.")] = False,
 ) -> None:
     """Write a new exercise: a commented config with random weights, inputs and targets.
 
     [bold]Examples[/]
 
-      backprop init ex1.yaml --layers 2,2,2 --seed 7     [dim]# the post's shape, new numbers[/]
+      backprop init ex1.yaml --layers 2,2,2 --seed 7     [dim]# the post's shape[/]
       backprop step ex1.yaml -f markdown > solution.md   [dim]# its worked solution[/]
       backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
+      backprop init - -l 2,2,2 | backprop step -         [dim]# straight to its solution[/]
     """
     from ..exercise import ExerciseError, Options, make_exercise, parse_layers
 

@@ -142,7 +142,7 @@ def train(
     [bold]Examples[/]
 
       backprop train --epochs 10000                [dim]# the post's 10,000 rounds[/]
-      backprop train --epochs 4000 --save run.yaml && backprop train run.yaml --epochs 6000
+      backprop train -n 4000 --save run.yaml && backprop train run.yaml -n 6000
       backprop train -n 10000 --format jsonl | tail -n 1 | jq .E_total
     """
     try:
@@ -243,7 +243,11 @@ def _train(
         if format is TrainFormat.table:
             from ..render.training import render_summary
 
-            out.emit(render_summary(spec, summary, curve.all(), table_rows, drift, precision))
+            out.emit(
+                render_summary(
+                    spec, summary, curve.all(), table_rows, drift, precision, trainer.order
+                )
+            )
         else:
             out.emit(jsonfmt.dumps(summary, indent=None if stream else 2))
         if saved is not None:

@@ -168,7 +168,9 @@ class ArrayKernel(LayerKernel):
                     gw = (delta.T @ xs) / n if n > 1 else delta.T @ xs
                     gb = None
                     if self.train_bias[k]:
-                        gb = _shared_bias_gradient(delta) if self.shared[k] else delta.sum(axis=0)
+                        gb = delta.sum(axis=0)
+                        if self.shared[k]:
+                            gb = gb.sum(keepdims=True)
                         if n > 1:
                             gb = gb / n
                     grads[k] = (gw, gb)
@@ -205,18 +207,6 @@ class ArrayKernel(LayerKernel):
     def _set(self, slot: str, k: int, part: int, value: Array) -> None:
         w, b = self.S[slot][k]
         self.S[slot][k] = (value, b) if part == 0 else (w, value)
-
-
-def _shared_bias_gradient(delta: Array) -> Array:
-    """Σ over the batch of Σ over the neurons, each left to right as the engine adds them: for
-    softmax the exact sum is 0, so its round-off is all there is, and Adam scales it up."""
-    per_sample: Any = 0.0
-    for column in _columns(delta):
-        per_sample = per_sample + column
-    total = 0.0
-    for x in per_sample.tolist():
-        total += x
-    return np.array([total])
 
 
 def _columns(a: Array) -> list[Array]:

@@ -45,6 +45,7 @@ class Activation:
     targets: Callable[[float], tuple[float, float]] = _default_targets
     # No gradient at all flows back through a neuron whose net is ≤ 0 (a dead ReLU).
     can_die: bool = False
+    smooth: bool = True  # False: no derivative at net = 0 (a kink)
     elementwise: bool = True
     hidden: bool = True  # allowed on a hidden layer
     extra: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +112,7 @@ RELU = Activation(
     lambda m, net, _o, _a: m.where(net > 0, lambda: 1.0, lambda: 0.0),
     targets=lambda unit: (unit, 1.0),
     can_die=True,
+    smooth=False,
 )
 
 LEAKY_RELU = Activation(
@@ -121,6 +123,7 @@ LEAKY_RELU = Activation(
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * net),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a),
     hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0"),),
+    smooth=False,
 )
 
 LINEAR = Activation(
@@ -130,6 +133,18 @@ LINEAR = Activation(
     "1",
     lambda m, net, _a: net,
     lambda m, _n, _o, _a: 1.0,
+)
+
+
+SOFTPLUS = Activation(
+    "softplus",
+    "softplus, a smooth ReLU",
+    "ln(1 + e^{net})",
+    "1/(1 + e^(-{net}))",
+    lambda m, net, _a: m.softplus(net),
+    lambda m, net, _o, _a: _sigmoid(m, net, 0.0),  # the derivative is the logistic of net
+    saturates=True,
+    targets=lambda unit: (unit, 1.0),
 )
 
 
@@ -200,5 +215,6 @@ def _no_elementwise_derivative() -> Any:
 
 
 ACTIVATIONS: Table[Activation] = Table(
-    "activation", {a.name: a for a in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTMAX)}
+    "activation",
+    {a.name: a for a in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTPLUS, SOFTMAX)},
 )

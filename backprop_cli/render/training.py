@@ -14,11 +14,12 @@ from .curve import text_curve
 from .table import parameter_table, titled_table
 
 
-def describe(spec: Spec) -> str:
-    """'sgd, η = 0.5, online' and so on: how the network was trained."""
+def describe(spec: Spec, update_order: str | None = None) -> str:
+    """'sgd, η = 0.5, online' and so on: how the network was trained (update_order overrides)."""
     t = spec.training
     mode = f"minibatch of {t.batch_size}" if t.mode == "minibatch" else t.mode
-    return f"{t.optimizer.name}, η = {number(t.learning_rate)}, {mode}, {t.update_order}"
+    order = update_order or t.update_order
+    return f"{t.optimizer.name}, η = {number(t.learning_rate)}, {mode}, {order}"
 
 
 def render_summary(
@@ -28,15 +29,19 @@ def render_summary(
     every: Sequence[tuple[int, float]] | None = None,
     drift: Mapping[str, Any] | None = None,
     precision: int = 9,
+    update_order: str | None = None,
 ) -> RenderableType:
-    """E_total before → after, outputs next to targets, parameters old → new, the curve."""
+    """E_total before → after, outputs next to targets, parameters old → new, the curve.
+
+    update_order: the order the run used, when a flag overrode the config's.
+    """
 
     def fmt(x: float) -> str:
         return number(x, precision)
 
     start = summary["epochs_done"] - summary["epochs"]
     head = Text(spec.name, style="bold underline")
-    head.append(f"  ({describe(spec)})", style="")
+    head.append(f"  ({describe(spec, update_order)})", style="")
     parts: list[RenderableType] = [head, Text("")]
     loss = Text(f"E_total after epoch {start}: {fmt(summary['E_total_before'])}\n")
     loss.append(f"E_total after epoch {summary['epochs_done']}: ")
