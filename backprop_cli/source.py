@@ -133,13 +133,7 @@ def read_text(path: Path) -> str:
     except OSError as exc:
         raise SourceError(name, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
     if len(raw) > limit:
-        raise SourceError(
-            name,
-            0,
-            0,
-            "",
-            f"larger than {_size(limit)}, the most a config may be ({MAX_BYTES_ENV}=N allows N MB)",
-        )
+        raise too_large(name, limit)
     if b"\x00" in raw:
         raise SourceError(name, 0, 0, "", "looks like a binary file, not YAML text")
     try:
@@ -157,6 +151,14 @@ def max_bytes() -> int:
     except ValueError:
         mb = _MAX_MB
     return int(max(mb, 0) * 2**20)
+
+
+def too_large(name: str, limit: int) -> SourceError:
+    """The error for input past the size cap."""
+    message = (
+        f"larger than {_size(limit)}, the most a config may be ({MAX_BYTES_ENV}=N allows N MB)"
+    )
+    return SourceError(name, 0, 0, "", message)
 
 
 def _size(n: int) -> str:

@@ -97,3 +97,18 @@ def test_train_every_1_keeps_a_bounded_table(tmp_path: Path) -> None:
     # JSONL keeps every epoch
     lines = run("train", "-n", "5000", "--every", "1", "-f", "jsonl").stdout.splitlines()
     assert len(lines) == 5001 and json.loads(lines[-1])["type"] == "summary"
+
+
+def test_the_size_cap_holds_for_stdin_too() -> None:
+    from typer.testing import CliRunner
+
+    from backprop_cli.cli import app
+
+    text = run("init", "-l", "2,2,1", "-").stdout
+    env = {"BACKPROP_MAX_CONFIG_MB": "0.0001", "COLUMNS": "100"}
+    result = CliRunner().invoke(app, ["step", "-"], input=text, env=env)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: <stdin>: larger than 104 bytes, the most a config may be "
+        "(BACKPROP_MAX_CONFIG_MB=N allows N MB)\n"
+    )

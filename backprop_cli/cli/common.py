@@ -250,7 +250,12 @@ def load(config: Path | None) -> Spec:
 
 def _read_stdin() -> str:
     """All of stdin as text (`backprop init - ... | backprop step -`)."""
-    raw = sys.stdin.buffer.read()
+    from ..source import max_bytes, too_large
+
+    limit = max_bytes()
+    raw = sys.stdin.buffer.read(limit + 1)  # `cat /dev/zero | backprop step -` ends too
+    if len(raw) > limit:
+        fail(str(too_large(STDIN, limit)))
     if b"\x00" in raw:
         fail(f"{STDIN}: looks like binary data, not YAML text")
     try:
