@@ -63,3 +63,14 @@ def test_a_huge_line_is_not_quoted_whole(tmp_path: Path) -> None:
         f"error: {path}:1:1: expected a network spec (a mapping of keys), got the text "
         f"'{'x' * 40}'... (5,000,000 characters)\n"
     )
+
+
+def test_one_quantity_answered_twice_is_flagged(tmp_path: Path) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text("dE_total/dw5: 0.0822\ndE_total/dw5[1]: 0.0822\n")
+    result = run("check", str(answers))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {answers}:2:18: dE_total/dw5[1]: the same quantity as 'dE_total/dw5' on "
+        "line 1; answer it once\n"
+    )
