@@ -186,14 +186,20 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
     if not isinstance(doc.value, dict):
         raise doc.error((), "expected a mapping of ids to values, e.g. `dE_total/dw5: 0.0822`")
     out: list[Answer] = []
+    answered: dict[int, tuple[str, int]] = {}  # step index -> the id and line that named it
     for key, value in doc.value.items():
         path = (key,)
         line, col = doc.where(path)
         try:
-            locate(trace, key)
+            index = locate(trace, key)
         except UnknownId as exc:
             message = str(exc).replace(f"no quantity {key!r} in this network", "no such quantity")
             raise SourceError(file, line, col, key, message) from None
+        if index in answered:  # two spellings of one quantity (w5+ and w5+[1])
+            first, first_line = answered[index]
+            message = f"the same quantity as {first!r} on line {first_line}; answer it once"
+            raise SourceError(file, line, col, key, message)
+        answered[index] = (key, line)
         raw = doc.texts.get(path)
         if isinstance(value, bool) or raw is None:
             raise doc.error(path, f"expected a number, got {_kind(value)}")
@@ -204,7 +210,10 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
         x = float(raw)
         if not math.isfinite(x):
             raise doc.error(path, f"expected a finite number, got {raw!r}")
-        out.append(Answer(key, raw.strip(), x, line, col, unit_of(raw)))
+        unit = unit_of(raw)
+        if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
+            raise doc.error(path, "more decimals than a number can hold; 17 digits are plenty")
+        out.append(Answer(key, raw.strip(), x, line, col, unit))
     if not out:
         raise doc.error((), "no answers: write one `id: value` a line")
     return out

@@ -115,6 +115,10 @@ def locate(trace: Trace, step_id: str, sample: int | None = None) -> int:
     With a sample, a step of that sample, or else of the update that sample belongs to.
     """
     base, named = parse_id(step_id)
+    zero = _SAMPLE_SUFFIX.match(step_id)
+    if zero and zero.group("k") == "0":
+        first = f"{zero.group('id')}[1]"
+        raise UnknownId(step_id, [], f"{step_id}: samples count from 1; {first} is the first")
     if named is not None:
         sample = named
     n_samples = len(trace.spec.samples)

@@ -6,7 +6,10 @@ alias bombs are errors, so a config can never run code or hide a value it silent
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,25 @@ _SAFE_TAGS = {
 # A plain (unquoted) scalar that YAML 1.1 reads as a string but a person means as a number: 1e-3.
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _FAST_FROM = 64_000  # characters: below this, parsing takes milliseconds either way
-_MAX_NODES = 100_000  # an alias bomb expands far past this; a real config stays far below
+# Values reached through an alias: an alias bomb expands far past this, a real config has none.
+_MAX_ALIASED = 100_000
+# Plain values: above what --save writes for the largest network (100,000 weights, Adam's two
+# slots) with 20,000 samples; the file's size is capped too (MAX_BYTES).
+_MAX_VALUES = 2_000_000
+MAX_BYTES_ENV = "BACKPROP_MAX_CONFIG_MB"
+_MAX_MB = 64
 _MAX_DEPTH = 64  # a config nests about 5 deep
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError in words, with the cases a path name can cause spelled out."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return "a name in the path is too long (at most 255 bytes per name)"
+    if exc.errno == errno.ELOOP:
+        return "too many levels of symbolic links (a symlink loop?)"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder"
+    return exc.strerror or str(exc)
 
 
 class SourceError(Exception):
@@ -98,14 +118,22 @@ _CONSTRUCT = yaml.SafeLoader("")  # only its scalar constructors are used
 def read_text(path: Path) -> str:
     """Read a config file as UTF-8 text, turning every way it can fail into a SourceError."""
     name = str(path)
-    if not path.exists():
-        raise SourceError(name, 0, 0, "", "no such file")
-    if path.is_dir():
-        raise SourceError(name, 0, 0, "", "is a directory, not a YAML file")
     try:
-        raw = path.read_bytes()
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise SourceError(name, 0, 0, "", "no such file") from None
     except OSError as exc:
-        raise SourceError(name, 0, 0, "", f"cannot read: {exc.strerror or exc}") from None
+        raise SourceError(name, 0, 0, "", os_reason(exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise SourceError(name, 0, 0, "", "is a directory, not a YAML file")
+    limit = max_bytes()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)  # /dev/zero or a huge file: never more than the cap
+    except OSError as exc:
+        raise SourceError(name, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
+    if len(raw) > limit:
+        raise too_large(name, limit)
     if b"\x00" in raw:
         raise SourceError(name, 0, 0, "", "looks like a binary file, not YAML text")
     try:
@@ -114,6 +142,27 @@ def read_text(path: Path) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SourceError(name, line, col, "", "not valid UTF-8 text") from None
+
+
+def max_bytes() -> int:
+    """The size cap for a YAML file: 64 MB, or BACKPROP_MAX_CONFIG_MB megabytes."""
+    try:
+        mb = float(os.environ.get(MAX_BYTES_ENV, _MAX_MB))
+    except ValueError:
+        mb = _MAX_MB
+    return int(max(mb, 0) * 2**20)
+
+
+def too_large(name: str, limit: int) -> SourceError:
+    """The error for input past the size cap."""
+    message = (
+        f"larger than {_size(limit)}, the most a config may be ({MAX_BYTES_ENV}=N allows N MB)"
+    )
+    return SourceError(name, 0, 0, "", message)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:g} MB" if n >= 2**20 else f"{n} bytes"
 
 
 def parse(text: str, file: str) -> Document:
@@ -146,14 +195,14 @@ def _compose_fast(text: str) -> yaml.Node | None:
 
 
 def _depth(root: yaml.Node) -> int:
-    """How deeply the tree nests (without recursion: the tree may be absurdly deep); past
-    _MAX_NODES visits (aliases of aliases), more than any limit."""
-    deepest, todo, budget = 0, [(root, 1)], _MAX_NODES
+    """How deeply the tree nests, each node visited once (aliases are not followed again: the
+    builder bounds what they expand to); without recursion, as the tree may be absurdly deep."""
+    deepest, todo, seen = 0, [(root, 1)], set()
     while todo:
-        budget -= 1
-        if budget < 0:
-            return _MAX_DEPTH + 1
         node, depth = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         deepest = max(deepest, depth)
         if isinstance(node, yaml.SequenceNode):
             todo.extend((child, depth + 1) for child in node.value)
@@ -235,7 +284,11 @@ class _Builder:
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.budget = _MAX_NODES
+        self.budget = _MAX_VALUES  # plain values
+        self.aliased = _MAX_ALIASED  # values reached again through an alias
+        self.seen: set[int] = set()  # ids of the nodes built so far
+        self.in_alias = 0  # > 0 while building a node a second time (an alias)
+        self.depth = 0
         self.active: set[int] = set()  # ids of the collections being built: an alias cycle
 
     def error(self, node: yaml.Node, path: Path_, message: str) -> SourceError:
@@ -243,13 +296,31 @@ class _Builder:
         return SourceError(self.doc.file, line, col, path_str(path), message)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        again = id(node) in self.seen
+        self.seen.add(id(node))
+        self.in_alias += again
+        self.depth += 1
+        try:
+            return self._build(node, path)
+        finally:
+            self.in_alias -= again
+            self.depth -= 1
+
+    def _build(self, node: yaml.Node, path: Path_) -> Any:
         doc = self.doc
-        self.budget -= 1
-        if self.budget < 0:
-            # Blame the top-level key whose value blew up, where the user can see it.
-            raise doc.error(
-                path[:1], f"aliases expand to over {_MAX_NODES} values (an alias bomb?)"
-            )
+        if self.in_alias:
+            self.aliased -= 1
+            if self.aliased < 0:
+                # Blame the top-level key whose value blew up, where the user can see it.
+                raise doc.error(
+                    path[:1], f"aliases expand to over {_MAX_ALIASED} values (an alias bomb?)"
+                )
+        else:
+            self.budget -= 1
+            if self.budget < 0:
+                raise self.error(node, path, f"more than {_MAX_VALUES} values in one file")
+        if self.depth > _MAX_DEPTH:  # aliases of aliases can nest deeper than the text does
+            raise self.error(node, path, f"nested more than {_MAX_DEPTH} levels deep")
         if id(node) in self.active:
             raise self.error(node, path, "an alias refers to the collection that contains it")
         doc.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
@@ -330,6 +401,8 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
         return None
     if tag == "bool":
         return text.lower() in ("true", "yes", "on", "y")
+    if tag in ("int", "float") and not node.style:
+        _refuse_yaml11_surprise(node, path, doc)
     if tag == "int":
         try:
             return int(_CONSTRUCT.construct_yaml_int(node))
@@ -341,3 +414,38 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
     except ValueError:
         raise doc.error(path, f"cannot read {text!r} as a number") from None
     return value
+
+
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
+_BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
+
+
+def _refuse_yaml11_surprise(node: yaml.ScalarNode, path: Path_, doc: Document) -> None:
+    """017 and 1:20 are numbers a person would not read the way YAML 1.1 does: refuse them,
+    saying what YAML made of them, as a config must never hold a value nobody wrote."""
+    text = node.value
+    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    if _OCTAL.fullmatch(text):
+        sign, digits = text[:1].strip("0123456789_"), text.lstrip("+-").replace("_", "")
+        if int(digits, 8) != int(digits, 10):
+            value = int(_CONSTRUCT.construct_yaml_int(yaml.ScalarNode("", text)))
+            raise SourceError(
+                doc.file,
+                line,
+                col,
+                path_str(path),
+                f"{text} reads as {value} in YAML 1.1 (a leading 0 makes it octal); "
+                f"write {sign}{digits.lstrip('0')} without the 0, or quote it for text",
+            )
+    elif _BASE60.fullmatch(text):
+        node = yaml.ScalarNode("", text)
+        tag = "float" if "." in text else "int"
+        value = getattr(_CONSTRUCT, f"construct_yaml_{tag}")(node)
+        raise SourceError(
+            doc.file,
+            line,
+            col,
+            path_str(path),
+            f"{text} reads as {value} in YAML 1.1 (base 60, as in a time of day); "
+            "quote it if you mean text",
+        )

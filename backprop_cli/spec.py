@@ -45,6 +45,7 @@ class Optimizer:
     # Saved state: step count and per-parameter slots such as {"velocity": {"w1": ...}}.
     step: int = 0
     slots: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    shapes: str | None = None  # the network the state was saved for (resume.fingerprint)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,7 @@ class Spec:
                 optimizer[h.key] = opt.hyper[h.key]
         if opt.step or opt.slots:
             optimizer["state"] = {
+                **({"shapes": opt.shapes} if opt.shapes is not None else {}),
                 "step": opt.step,
                 **{k: dict(v) for k, v in opt.slots.items()},
             }

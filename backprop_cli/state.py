@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from .ops import OPTIMIZERS
 from .ops import Optimizer as Rule
+from .resume import fingerprint
 from .spec import Optimizer, Spec, Training
 
 
@@ -46,5 +47,6 @@ class State:
 
 def with_state(spec: Spec, params: Mapping[str, float], state: State, epochs_done: int) -> Spec:
     """The spec with trained parameters, optimizer state and epoch count: a config to resume."""
-    training = replace(spec.training, epochs_done=epochs_done, optimizer=state.saved())
+    saved = replace(state.saved(), shapes=fingerprint(spec))
+    training = replace(spec.training, epochs_done=epochs_done, optimizer=saved)
     return replace(spec.with_parameters(params), training=training)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import source
+from . import resume, source
 from .ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Hyper
 from .source import NUMBER, Document, Path_, SourceError
 from .spec import (
@@ -218,6 +218,11 @@ class _Validator:
         )
         name = top.get("name", Path(self.doc.file).stem)
         if not isinstance(name, str):
+            typed = self.doc.texts.get(("name",))
+            if typed is not None and isinstance(name, int | float) and not isinstance(name, bool):
+                # as typed (0x10, not 16): YAML made a number of it
+                message = f"expected text, got the number {typed}; quote it for a name: '{typed}'"
+                raise self.fail(("name",), message)
             raise self.fail(("name",), f"expected text, got {_kind(name)}")
         taken: set[str] = set()
         inputs = self.inputs(top, taken)
@@ -487,7 +492,10 @@ class _Validator:
                 if key == "step":
                     kwargs["step"] = self.integer(slot, (*spath, "step"))
                     continue
-                allowed = ("step", *rule.slots)
+                if key == "shapes":
+                    kwargs["shapes"] = str(slot)
+                    continue
+                allowed = ("shapes", "step", *rule.slots)
                 if key not in allowed:
                     raise self.fail(
                         (*spath, key),
@@ -572,6 +580,9 @@ class _Validator:
                         ("training", "optimizer", "state", slot, pid),
                         f"unknown parameter {pid!r}{closest(pid, sorted(ids))}",
                     )
+        unresumable = resume.problem(spec)
+        if unresumable is not None:
+            raise self.fail(*unresumable)
 
 
 def init_weights(
@@ -601,7 +612,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_quote(value)}"
     if isinstance(value, int | float):
         return f"the number {value}"
     if isinstance(value, list):
@@ -633,4 +644,13 @@ def _missing_comma(items: list[Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else _kind(value)
+    return _quote(value) if isinstance(value, str) else _kind(value)
+
+
+QUOTE_MAX = 60  # characters of the user's text a message quotes: a line's worth, not a file's
+
+
+def _quote(text: str) -> str:
+    if len(text) <= QUOTE_MAX:
+        return repr(text)
+    return f"{text[: QUOTE_MAX - 20]!r}... ({len(text):,} characters)"

@@ -178,23 +178,33 @@ def info(message: str) -> None:
 
 def check_output(path: Path, force: bool, option: str = "") -> None:
     """Refuse, before any work, an output file that would overwrite or cannot be written."""
-    name = f"{option} {path}" if option else str(path)
-    if path.is_dir():
-        fail(f"{name}: is a directory; give a file name")
-    if path.exists() and not force:
-        fail(f"{name}: already exists; add --force to overwrite it")
-    if not path.parent.is_dir():
-        fail(f"{name}: the folder {path.parent} does not exist")
-
-
-def write_output(path: Path, text: str, what: str) -> None:
-    """Write an output file atomically (after check_output), then say so on stderr."""
-    from ..fileio import write_atomic
+    from ..fileio import OutputError, check_writable
 
     try:
-        write_atomic(path, text)
+        check_writable(path, force)
+    except OutputError as exc:
+        fail(f"{_output_name(path, option)}: {exc}")
+
+
+def _output_name(path: Path, option: str) -> str:
+    return f"{option} {path}" if option else str(path)
+
+
+def write_output(path: Path, text: str, what: str, force: bool = False, option: str = "") -> None:
+    """Write an output file atomically (after check_output), then say so on stderr; without
+    force, a file that appeared since check_output is left alone."""
+    from ..fileio import OutputError, write_atomic
+    from ..source import os_reason
+
+    name = _output_name(path, option)
+    existed = path.exists()
+    try:
+        write_atomic(path, text, replace=force)
+    except OutputError as exc:
+        fail(f"{name}: {exc}")
     except OSError as exc:
-        fail(f"{path}: cannot write ({exc.strerror or exc})")
+        kept = f"; {path} is as it was" if existed else ""
+        fail(f"{name}: cannot write ({os_reason(exc)}){kept}")
     info(f"wrote {path}{what}")
 
 
@@ -216,7 +226,12 @@ def load(config: Path | None) -> Spec:
 
 def _read_stdin() -> str:
     """All of stdin as text (`backprop init - ... | backprop step -`)."""
-    raw = sys.stdin.buffer.read()
+    from ..source import max_bytes, too_large
+
+    limit = max_bytes()
+    raw = sys.stdin.buffer.read(limit + 1)  # `cat /dev/zero | backprop step -` ends too
+    if len(raw) > limit:
+        fail(str(too_large(STDIN, limit)))
     if b"\x00" in raw:
         fail(f"{STDIN}: looks like binary data, not YAML text")
     try:
@@ -241,7 +256,13 @@ ConfigArg = Annotated[
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry: Ctrl-C exits 130 and a closed pipe ends quietly."""
+    """Console-script entry: Ctrl-C exits 130, a closed pipe ends quietly, and a stdout that
+    cannot be written (closed, a full disk) is one line on stderr, exit 74."""
+    from .streams import spell_what_cannot_be_encoded
+
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        _no_output("standard output is closed (to discard the output, use >/dev/null)")
+    spell_what_cannot_be_encoded()
     try:
         return app(args=argv, prog_name="backprop")
     except KeyboardInterrupt:
@@ -249,6 +270,24 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except OSError as exc:
+        # Only writing stdout can fail this late: every file the tool reads or writes is
+        # checked where it is opened.
+        from ..source import os_reason
+
+        where = f"{exc.filename}: " if exc.filename else "standard output: "
+        _no_output(f"{where}cannot write ({os_reason(exc)})")
+
+
+def _no_output(message: str) -> NoReturn:
+    import os
+
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    if sys.stdout is not None:
+        # What is still buffered would fail again at exit, with a second message: drop it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(int(ExitCode.OUTPUT))
 
 
 def _quiet_broken_pipe() -> NoReturn:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import ConfigArg, app, check_output, emit, load, write_output
+from .common import ConfigArg, app, check_output, emit, info, load, write_output
 from .options import DRAW_PRECISION, DrawPrecisionOpt, ForceOpt, QuietOpt
 
 
@@ -40,14 +40,20 @@ def draw(
       backprop draw | rsvg-convert -o net.png         [dim]# a PNG, with librsvg[/]
     """
     from ..engine import step as run_step
-    from ..render.svg import render_svg
+    from ..render.svg import MAX_LABELS, labelled, render_svg
 
     if output is not None:
         check_output(output, force)
     spec = load(config)
-    trace = run_step(spec)
+    if not labelled(spec):
+        info(
+            f"{len(spec.parameters())} weights are too many to label (at most {MAX_LABELS}); "
+            "each edge's tooltip shows its weight"
+        )
+    # The step gives tooltips and gradients; past the label limit only --after-step needs it.
+    trace = run_step(spec) if after_step or labelled(spec) else None
     svg = render_svg(spec, trace, precision=precision, gradients=after_step)
     if output is None:
         emit(svg)
         return
-    write_output(output, svg, "")
+    write_output(output, svg, "", force)

@@ -57,7 +57,7 @@ def explain_command(
     try:
         ex = explain(trace, step_id, sample=index, depth=depth, full=full)
     except UnknownId as exc:
-        fail(str(exc).replace("[", r"\["))
+        fail(str(exc))  # fail() prints plain text: nothing to escape
     if format is Output.json:
         emit(jsonfmt.dumps(ex.to_dict()))
     else:

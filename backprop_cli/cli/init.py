@@ -92,5 +92,8 @@ def init(
         return
     check_output(path, force)
     write_output(
-        path, text, f" ({'-'.join(map(str, opts.layers))}, seed {seed}); next: backprop step {path}"
+        path,
+        text,
+        f" ({'-'.join(map(str, opts.layers))}, seed {seed}); next: backprop step {path}",
+        force,
     )

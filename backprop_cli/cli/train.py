@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..render import number
+from ..stopping import StopRequests
 from .common import (
     ConfigArg,
     _quiet_broken_pipe,
@@ -98,10 +99,10 @@ def train(
     """Train for many epochs, then summarise: E_total, outputs, parameters, the loss curve.
 
     An epoch is one pass over all samples in the configured mode; its E_total is the loss
-    after the epoch's updates, as the post reports it. Ctrl-C stops after the current epoch,
-    prints the summary so far (and saves with --save), exit 130. A loss that is no longer a
-    number stops training with exit 1, keeping the last finite parameters. With --round,
-    training runs slowly, each number rounded as it is computed.
+    after the epoch's updates, as the post reports it. Ctrl-C stops at the last whole epoch,
+    prints the summary so far (and saves with --save), exit 130; SIGTERM does the same, exit
+    143. A loss that is no longer a number stops training with exit 1, keeping the last finite
+    parameters. With --round, training runs slowly, each number rounded as it is computed.
 
     [bold]Examples[/]
 
@@ -161,47 +162,120 @@ def _train(
     exact = Trainer(spec, update_order=order) if round_to is not None else None
     curve = Curve()
     curve.add(trainer.epochs_done, trainer.loss)
-    table_rows: list[tuple[int, float]] = []
+    table_rows = _Rows()
     stream = format is TrainFormat.jsonl
-    status, ran = "completed", 0
+    out = _Out(save)
     progress = _progress(n, global_quiet())
-    try:
-        exact_epochs = exact.run(n) if exact is not None else None
-        for rec in trainer.run(n):
-            ran += 1
-            if exact_epochs is not None:
-                next(exact_epochs, None)
-            curve.add(rec.epoch, rec.E_total)
-            if every is None or rec.epoch % every == 0:
-                if stream:
-                    sys.stdout.write(
-                        f'{{"type": "epoch", "epoch": {rec.epoch}, "E_total": {rec.E_total!r}}}\n'
-                    )
-                    sys.stdout.flush()
-                elif every is not None:
-                    table_rows.append((rec.epoch, rec.E_total))
-            if progress is not None and (ran & 63 == 0 or ran == n):
-                progress.advance(ran, rec.E_total)
+    start = trainer.epochs_done
+    with StopRequests() as stop:
+        try:
+            exact_epochs = exact.run(n) if exact is not None else None
+            for rec in trainer.run(n, stop):
+                if exact_epochs is not None:
+                    next(exact_epochs, None)
+                curve.add(rec.epoch, rec.E_total)
+                if every is None or rec.epoch % every == 0:
+                    if stream:
+                        out.write(
+                            f'{{"type": "epoch", "epoch": {rec.epoch}, '
+                            f'"E_total": {rec.E_total!r}}}\n'
+                        )
+                    elif every is not None:
+                        table_rows.append((rec.epoch, rec.E_total))
+                done = rec.epoch - start
+                if progress is not None and (done & 63 == 0 or done == n):
+                    progress.advance(done, rec.E_total)
+        finally:
+            if progress is not None:
+                progress.stop()
+        ran = trainer.epochs_done - start
         if trainer.diverged_at is not None:
             status = "diverged"
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        if progress is not None:
-            progress.stop()
-    summary = trainer.summary(ran, status)
-    drift = _drift(trainer, exact) if exact is not None else None
-    if drift is not None:
-        summary["drift"] = drift
-    if format is TrainFormat.table:
-        from ..render.training import render_summary
+        elif stop.stopped and ran < n:
+            status = "interrupted"
+        else:
+            status = "completed"
+        summary = trainer.summary(ran, status)
+        drift = _drift(trainer, exact) if exact is not None else None
+        if drift is not None:
+            summary["drift"] = drift
+        # The save comes first: a reader that has gone (`| head`) must not cost it.
+        saved = _save(trainer, save, force) if save is not None else None
+        if format is TrainFormat.table:
+            from ..render.training import render_summary
 
-        emit(
-            render_summary(spec, summary, curve.all(), table_rows, drift, precision, trainer.order)
-        )
-    else:
-        emit(jsonfmt.dumps(summary, indent=None if stream else 2))
-    _finish(spec, trainer, save, plot, curve, status)
+            out.emit(
+                render_summary(
+                    spec, summary, curve.all(), table_rows, drift, precision, trainer.order
+                )
+            )
+        else:
+            out.emit(jsonfmt.dumps(summary, indent=None if stream else 2))
+        if saved is not None:
+            info(saved)
+        if every is not None and table_rows.stride > 1:
+            info(
+                f"--every {every}: the table keeps {len(table_rows)} rows, one every "
+                f"{every * table_rows.stride} epochs; -f jsonl --every {every} streams them all"
+            )
+        _finish(spec, trainer, plot, curve, status, stop.signal)
+
+
+class _Out:
+    """stdout for training: when the reader goes away (`| head -1`), training with --save goes
+    on to the end and saves, saying so on stderr; without --save it stops quietly."""
+
+    def __init__(self, save: Path | None) -> None:
+        self.save, self.closed = save, False
+
+    def write(self, line: str) -> None:
+        if self.closed:
+            return
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def emit(self, data: Any) -> None:
+        if self.closed:
+            return
+        try:
+            emit(data)
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        if self.save is None:
+            _quiet_broken_pipe()
+        import os
+
+        self.closed = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere, quietly
+        os.close(devnull)
+        info(f"stdout was closed; training goes on and --save {self.save} will be written")
+
+
+class _Rows(list[tuple[int, float]]):
+    """The --every rows a table shows: at most `cap`; past that every other row goes and the
+    stride doubles (as the loss curve does), so memory stays flat however many epochs run."""
+
+    cap = 2000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stride = 1  # in rows: keep every stride-th row offered
+        self.offered = 0
+
+    def append(self, row: tuple[int, float]) -> None:
+        self.offered += 1
+        if (self.offered - 1) % self.stride:
+            return
+        super().append(row)
+        if len(self) >= self.cap:
+            self.stride *= 2
+            self[:] = self[::2]
 
 
 def _check_outputs(save: Path | None, force: bool, plot: Path | None) -> None:
@@ -224,33 +298,44 @@ def _drift(trainer: Trainer, exact: Trainer) -> dict[str, Any]:
     }
 
 
-def _finish(
-    spec: Spec, trainer: Trainer, save: Path | None, plot: Path | None, curve: Curve, status: str
-) -> None:
-    """Save, plot, report how training ended, and exit with its code."""
-    from ..errors import ExitCode
-    from ..fileio import dump_spec, write_atomic
+def _save(trainer: Trainer, save: Path, force: bool) -> str:
+    """Write the trained network; the note to show once the summary is out."""
+    from ..fileio import OutputError, dump_spec, write_atomic
+    from ..source import os_reason
     from ..spec import MAX_MAGNITUDE
 
-    if save is not None:
-        header = (
-            f"Trained by `backprop train`: {trainer.epochs_done} epochs in all "
-            f"(E_total {trainer.loss!r}).\nResume with: backprop train {save} --epochs N"
+    header = (
+        f"Trained by `backprop train`: {trainer.epochs_done} epochs in all "
+        f"(E_total {trainer.loss!r}).\nResume with: backprop train {save} --epochs N"
+    )
+    trained = trainer.trained_spec()
+    existed = save.exists()
+    try:
+        write_atomic(save, dump_spec(trained, header), replace=force)
+    except OutputError as exc:
+        fail(f"--save {save}: {exc}")
+    except OSError as exc:
+        kept = f"; {save} is as it was" if existed else ""
+        fail(f"--save {save}: cannot write ({os_reason(exc)}){kept}")
+    big = [p.id for p in trained.parameters() if abs(p.value) > MAX_MAGNITUDE]
+    note = ""
+    if big:
+        names = ", ".join(big[:3]) + (", ..." if len(big) > 3 else "")
+        note = (
+            f" (but {names} exceed ±{MAX_MAGNITUDE:g}, the most a config may hold, so it "
+            "records the failure and will not load)"
         )
-        trained = trainer.trained_spec()
-        try:
-            write_atomic(save, dump_spec(trained, header))
-        except OSError as exc:
-            fail(f"--save {save}: cannot write ({exc.strerror or exc})")
-        big = [p.id for p in trained.parameters() if abs(p.value) > MAX_MAGNITUDE]
-        note = ""
-        if big:
-            names = ", ".join(big[:3]) + (", ..." if len(big) > 3 else "")
-            note = (
-                f" (but {names} exceed ±{MAX_MAGNITUDE:g}, the most a config may hold, so it "
-                "records the failure and will not load)"
-            )
-        info(f"saved {save}{note}")
+    return f"saved {save}{note}"
+
+
+def _finish(
+    spec: Spec, trainer: Trainer, plot: Path | None, curve: Curve, status: str, signum: int | None
+) -> None:
+    """Plot, report how training ended, and exit with its code."""
+    import signal
+
+    from ..errors import ExitCode
+
     if plot is not None:
         from ..render.curve import plot_curve
 
@@ -265,8 +350,9 @@ def _finish(
             ExitCode.FAILED,
         )
     if status == "interrupted":
-        info(f"interrupted after epoch {trainer.epochs_done}")
-        raise typer.Exit(int(ExitCode.INTERRUPTED))
+        term = signum == signal.SIGTERM
+        info(f"{'stopped by SIGTERM' if term else 'interrupted'} after epoch {trainer.epochs_done}")
+        raise typer.Exit(int(ExitCode.TERMINATED if term else ExitCode.INTERRUPTED))
 
 
 class _Progress:

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from ..choices import KERNELS as KERNELS
 from ..spec import Spec
 from ..state import State, with_state
+from ..stopping import StopRequests
 from .base import Factory, Kernel
 
 # Above this many multiply-adds per epoch (parameters × samples) numpy beats plain floats.
@@ -75,24 +76,38 @@ class Trainer:
             self.kernel = make_kernel(spec, self.order, self.state, self.kernel_name, kernel)
         self.loss_before = self.loss = self.kernel.evaluate()
 
-    def run(self, epochs: int) -> Iterator[Epoch]:
+    def run(self, epochs: int, stop: StopRequests | None = None) -> Iterator[Epoch]:
         """Train up to `epochs` epochs, yielding each; stop after a non-finite E_total.
 
         After a non-finite E_total the parameters and state are put back as they were after the
-        last finite epoch (`diverged_at` says which epoch failed).
+        last finite epoch (`diverged_at` says which epoch failed). With `stop`, a stop request
+        ends the run between epochs, and an interrupt inside an epoch undoes that epoch and ends
+        it; an epoch is counted only with its state (stopping.py).
         """
         self.diverged_at: int | None = None
         for _ in range(epochs):
+            if stop is not None and stop.stopped:
+                return
             keep = self.kernel.snapshot()
             try:
-                loss = self.kernel.epoch()
+                try:
+                    if stop is not None:
+                        stop.abortable = True
+                    loss = self.kernel.epoch()
+                except (ArithmeticError, ValueError):
+                    # Python floats raise where numpy gives inf: x**2 overflowing, log(0), 1/0.
+                    loss = math.nan
+                if stop is not None:
+                    stop.abortable = False  # from here on a signal is only noted
             except KeyboardInterrupt:
-                # Ctrl-C mid-epoch: go back to the end of the last whole epoch.
+                # Interrupted mid-epoch: go back to the end of the last whole epoch.
+                if stop is None:
+                    self.kernel.restore(keep)
+                    raise
+                stop.abortable = False
                 self.kernel.restore(keep)
-                raise
-            except (ArithmeticError, ValueError):
-                # Python floats raise where numpy gives inf: x**2 overflowing, log(0), 1/0.
-                loss = math.nan
+                stop.request()
+                return
             if not math.isfinite(loss):
                 self.kernel.restore(keep)
                 self.diverged_at = self.epochs_done + 1

@@ -119,7 +119,7 @@ def render_latex(
     out: list[str] = [PREAMBLE.rstrip("\n")]
     for block in build(trace, steps, precision=precision, summary=summary):
         if isinstance(block, Heading):
-            title = escape(block.text)
+            title = escape(" ".join(block.text.split()))  # one line: a blank line ends a group
             if block.level == 1:
                 out.append(f"{{\\LARGE\\bfseries {title}\\par}}")
             else:

@@ -40,7 +40,8 @@ def render_markdown(
     out: list[str] = []
     for block in build(trace, steps, precision=precision, summary=summary):
         if isinstance(block, Heading):
-            out.append("#" * block.level + " " + escape(block.text))
+            # A heading is one line: a name with line breaks must not start new blocks.
+            out.append("#" * block.level + " " + escape(" ".join(block.text.split())))
         elif isinstance(block, Prose):
             out.append(
                 "".join(escape(t) if kind == "text" else f"${t}$" for kind, t in block.parts)
