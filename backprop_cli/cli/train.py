@@ -229,7 +229,7 @@ def _train(
     if format is TrainFormat.table:
         from ..render.training import render_summary
 
-        emit(render_summary(spec, summary, curve.all(), table_rows, drift, precision))
+        emit(render_summary(spec, summary, curve.all(), table_rows, drift, precision, round_to))
     else:
         emit(jsonfmt.dumps(summary, indent=None if stream else 2))
     _finish(spec, trainer, save, plot, curve, status)

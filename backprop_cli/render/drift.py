@@ -27,7 +27,7 @@ def drift_table(rows: list[Drift], decimals: int, precision: int) -> RenderableT
         text = number(d.drift, precision)
         table.add_row(
             d.id,
-            number(d.rounded, precision),
+            number(d.rounded, decimals, zeros=True),
             number(d.exact, precision),
             text if text.startswith("-") or text == "0" else "+" + text,
         )

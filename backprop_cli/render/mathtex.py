@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..trace import Step
-from . import number
+from .numbers import Numbers
 
 GREEK = {
     "η": r"\eta",
@@ -222,14 +222,20 @@ def _is_sum(n: Node) -> bool:
 class _Writer:
     """Renders a tree; with `values`, each slot becomes its number written by `fmt`."""
 
-    def __init__(self, values: Values, fmt: Callable[[float], str]) -> None:
+    def __init__(
+        self,
+        values: Values,
+        fmt: Callable[[float], str],
+        term: Callable[[str, float], str] | None = None,
+    ) -> None:
         self.values, self.fmt = values, fmt
+        self.term = term or (lambda _sym, x: fmt(x))
 
     def slot(self, sym: str, lead: bool, base: bool = False) -> str:
         if self.values is None:
             return symbol(sym)
         x = self.values(sym)
-        text = tex_number(self.fmt(x))
+        text = tex_number(self.term(sym, x))
         negative = text.startswith("-")
         return f"({text})" if negative and (base or not lead) else text
 
@@ -301,9 +307,11 @@ def terms(
     template: str,
     values: Values = None,
     fmt: Callable[[float], str] = repr,
+    term: Callable[[str, float], str] | None = None,
 ) -> list[str]:
-    """Like render, cut where a long line may break: before each top-level + or - of a sum."""
-    w = _Writer(values, fmt)
+    """Like render, cut where a long line may break: before each top-level + or - of a sum;
+    `term(symbol, x)`, if given, writes each number instead of fmt."""
+    w = _Writer(values, fmt, term)
     pieces: list[str] = []
     for s, side in enumerate(template.split(" = ")):
         node = parse(side)
@@ -331,15 +339,11 @@ class Equation:
     value: str
 
 
-def equation(step: Step, precision: int) -> Equation:
-    """The step's display math at the given display precision."""
-
-    def fmt(x: float) -> str:
-        return number(x, precision)
-
-    value = tex_number(fmt(step.value))
+def equation(step: Step, shown: Numbers) -> Equation:
+    """The step's display math, its numbers written by `shown`."""
+    value = tex_number(shown.value(step))
     formula = terms(step.template)
-    numbers = terms(step.template, step.terms.__getitem__, fmt)
+    numbers = terms(step.template, step.terms.__getitem__, shown, shown.term)
     if "".join(numbers) == value:  # dnet_o1/dw5 = out_h1 = 0.593269992: no separate number line
         numbers = []
     return Equation(symbol(step.id), formula, numbers, value)

@@ -7,13 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.jupyter import JupyterMixin
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from ..engine import iter_phases
 from ..spec import Param
 from ..trace import Step, Trace
-from . import number
+from .numbers import Numbers, written
+from .wrap import Formula, wrap
 
 _PHASE_TITLES = {
     "forward": "Forward pass",
@@ -43,7 +45,7 @@ def group_title(
         if update is not None and spec.training.mode != "online":
             parts.append(f"update {update + 1}")
     if phase == "update":
-        parts.append(f"η = {number(spec.training.learning_rate)}")
+        parts.append(f"η = {written(spec.training.learning_rate, 9)}")
         opt = spec.training.optimizer  # its hyper-parameters show in the formulas' numbers
         if opt.name == "adam":
             parts.append(f"adam, t = {opt.step + (update or 0) + 1}")
@@ -65,59 +67,128 @@ def titled_table(title: str) -> Table:
     )
 
 
-def step_table(title: str, steps: Sequence[Step], precision: int) -> Table:
+class Fitted:
+    """A table where it fits the width (every number and id whole); where it does not, the same
+    rows written one after another, which fit any width from 20 columns."""
+
+    def __init__(self, table: Table, narrow: RenderableType) -> None:
+        self.table, self.narrow = table, narrow
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        need = Measurement.get(console, options.update_width(10**6), self.table).minimum
+        if need <= options.max_width:
+            self.table.min_width = min(self.table.min_width or 0, options.max_width)
+            yield self.table
+        else:
+            yield self.narrow
+
+
+def step_table(title: str, steps: Sequence[Step], shown: Numbers) -> Fitted:
     """One table of steps."""
     table = titled_table(title)
     table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("formula", overflow="fold", ratio=3)
-    table.add_column("with numbers", overflow="fold", ratio=3)
+    table.add_column("formula")
+    table.add_column("with numbers")
     table.add_column("value", justify="right", style="bold", no_wrap=True)
-
-    def fmt(x: float) -> str:
-        return number(x, precision)
-
     for s in steps:
-        value = Text(fmt(s.value))
+        value = Text(shown.value(s))
         if s.note:
             value.append(" ⚠", style="yellow")
         # Text, not str: no markup or emoji parsing (10% faster, and ids are shown as written)
-        table.add_row(Text(s.id), Text(s.formula), Text(s.substituted(fmt)), value)
+        table.add_row(Text(s.id), Formula(s.formula), Formula(shown.substituted(s)), value)
         if s.note:
             table.add_row("", Text(s.note, style="yellow italic"), "", "")
-    return table
+    return Fitted(table, Group(Text(title, style="bold"), *(Stacked(s, shown) for s in steps)))
+
+
+class Stacked:
+    """One step on lines of its own: `id = formula`, `= numbers`, `= value`, for a narrow
+    terminal. Continuation lines are indented; nothing is cut that fits on a line."""
+
+    def __init__(self, step: Step, shown: Numbers) -> None:
+        self.step, self.shown = step, shown
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        s, width = self.step, options.max_width
+        parts = [s.formula, self.shown.substituted(s), self.shown.value(s)]
+        parts = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]
+        idw = len(s.id) + 1
+        hanging = idw + 2 + max(Formula(p).minimum for p in parts) <= width
+        out = Text()
+        if hanging:
+            out.append(s.id, style="cyan")
+            indent = idw
+        else:
+            head = Text(s.id, style="cyan")
+            head.truncate(width, overflow="ellipsis")
+            out.append_text(head)
+            out.append("\n")
+            indent = 0
+        for k, part in enumerate(parts):
+            # narrow: continuation lines start at the margin (they start with an operator)
+            if hanging:
+                lines = wrap(part, width - indent - 2)
+            else:
+                lines = wrap(part, width, first=width - 2)
+            for j, line in enumerate(lines):
+                if hanging:
+                    lead = " " * indent + ("= " if j == 0 else "  ")
+                    if k == 0 and j == 0:
+                        lead = " = "
+                else:
+                    lead = "= " if j == 0 else ""
+                if k or j:
+                    out.append("\n")
+                out.append(lead)
+                out.append(line, style="bold" if k == len(parts) - 1 else "")
+        yield Text.assemble(out, no_wrap=True, overflow="ellipsis")
+        if s.note:
+            yield Text(s.note, style="yellow italic")
 
 
 def parameter_table(
     params: Sequence[Param],
     new: Mapping[str, float],
-    precision: int,
+    shown: Numbers,
     drift: Mapping[str, float] | None = None,
-) -> Table:
-    """Every parameter, old → new (and, for a rounded run, its drift from the exact one)."""
+    exact: Numbers | None = None,
+) -> Fitted:
+    """Every parameter, old → new (and, for a rounded run, its drift from the exact one); old
+    values as written in the config, the rest by `shown` (drift by `exact`)."""
+    exact = exact or shown
     table = titled_table("Parameters")
-    table.add_column("id", style="cyan")
-    table.add_column("old", justify="right")
-    table.add_column("", justify="center")
-    table.add_column("new", justify="right", style="bold")
-    table.add_column("change", justify="right")
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("old", justify="right", no_wrap=True)
+    table.add_column("", justify="center", no_wrap=True)
+    table.add_column("new", justify="right", style="bold", no_wrap=True)
+    table.add_column("change", justify="right", no_wrap=True)
     if drift is not None:
-        table.add_column("drift from exact", justify="right")
+        table.add_column("drift from exact", justify="right", no_wrap=True)
+    lines = [Text("Parameters", style="bold")]
     for p in params:
         after = new.get(p.id, p.value)
         row = [
             p.id,
-            number(p.value, precision),
+            exact(p.value),
             "→",
-            number(after, precision),
-            "" if after == p.value else number(after - p.value, precision),
+            shown(after),
+            "" if after == p.value else shown(after - p.value),
         ]
         if drift is not None:
-            row.append(number(drift[p.id], precision))
+            row.append(exact(drift[p.id]))
         table.add_row(*row)
-    return table
+        line = Text(p.id, style="cyan")
+        line.append(f" {row[1]} → ")
+        line.append(row[3], style="bold")
+        if row[4]:
+            line.append(f" (change {row[4]})")
+        if drift is not None:
+            line.append(f" (drift {row[5]})")
+        lines.append(line)
+    return Fitted(table, Group(*lines))
 
 
-def loss_line(trace: Trace, precision: int) -> Text:
+def loss_line(trace: Trace, shown: Numbers) -> Text:
     """E_total before → after."""
     change = trace.loss_after - trace.loss_before
     label = (
@@ -126,10 +197,10 @@ def loss_line(trace: Trace, precision: int) -> Text:
         else f"E ({trace.spec.training.reduction} over samples)"
     )
     text = Text(f"{label}: ")
-    text.append(number(trace.loss_before, precision))
+    text.append(shown(trace.loss_before))
     text.append(" → ")
-    text.append(number(trace.loss_after, precision), style="bold")
-    text.append(f"  ({'+' if change >= 0 else ''}{number(change, precision)})")
+    text.append(shown(trace.loss_after), style="bold")
+    text.append(f"  ({'+' if change >= 0 else ''}{shown(change)})")
     return text
 
 
@@ -149,19 +220,23 @@ def render_trace(
     *,
     precision: int = 9,
     summary: bool = True,
+    decimals: int | None = None,
 ) -> Shown:
-    """The trace (or the given subset of its steps) as tables, then parameters and E_total."""
+    """The trace (or the given subset of its steps) as tables, then parameters and E_total;
+    `decimals`: a run rounded to that many decimals, its results shown with trailing zeros."""
     chosen = trace.steps if steps is None else list(steps)
+    shown = Numbers.of(trace.steps, precision)
+    result = shown if decimals is None else Numbers(decimals, zeros=True)
     sub = Trace(trace.spec, chosen)
     parts: list[RenderableType] = [
         Text(trace.spec.name, style="bold underline"),
         Text(""),
     ]
     for (phase, layer, sample, update), group in iter_phases(sub):
-        parts.append(step_table(group_title(trace, phase, layer, sample, update), group, precision))
+        parts.append(step_table(group_title(trace, phase, layer, sample, update), group, shown))
         parts.append(Text(""))
     if summary:
-        parts.append(parameter_table(trace.parameters, trace.updated, precision))
+        parts.append(parameter_table(trace.parameters, trace.updated, result, None, shown))
         parts.append(Text(""))
-        parts.append(loss_line(trace, precision))
+        parts.append(loss_line(trace, result))
     return Shown(Group(*parts))
