@@ -26,7 +26,14 @@ GREEK = {
     "δ": r"\delta",
     "Σ": r"\Sigma",
 }
-_FUNCTIONS = {"ln": r"\ln", "tanh": r"\tanh", "max": r"\max", "exp": r"\exp", "log": r"\log"}
+_FUNCTIONS = {
+    "ln": r"\ln",
+    "tanh": r"\tanh",
+    "max": r"\max",
+    "exp": r"\exp",
+    "log": r"\log",
+    "sqrt": r"\sqrt",  # adam's update
+}
 _PREFIXES = ("net", "out", "target", "E")  # quantities written prefix_{neuron}
 _INDEXED = re.compile(r"([A-Za-z]+)(\d+)")  # w5, i1, b1 -> w_5, i_1, b_1
 
@@ -272,6 +279,8 @@ class _Writer:
             return f"{base}^{{{self.inner(a[1])}}}"
         if k == "call":
             args = ", ".join(self.write(x) for x in a)
+            if n.text == "sqrt":
+                return rf"\sqrt{{{args}}}"
             return self.paren(_FUNCTIONS[n.text], args)
         if k == "paren":
             return self.paren("", self.write(a[0]))

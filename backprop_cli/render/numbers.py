@@ -104,6 +104,7 @@ def _size(node: Node, value: Callable[[str], float]) -> tuple[float, float]:
             "log": math.log,
             "exp": math.exp,
             "tanh": math.tanh,
+            "sqrt": math.sqrt,
             "max": max,
         }
         v = functions[node.text](*xs)
@@ -132,6 +133,23 @@ def is_residue(step: Step) -> bool:
     return abs(x) < RESIDUE * size
 
 
+def _from_residue(step: Step, residue: set[tuple[str, float]]) -> bool:
+    """Whether the step is 0 once the residue among its terms is taken as the 0 it stands for
+    (out_o1 = net_o1 is residue too when net_o1 is)."""
+    zeroed = {k for k, x in step.terms.items() if (k, x) in residue}
+    trees = _trees(step.template) if zeroed and step.value != 0 else None
+    if trees is None:
+        return False
+
+    def value(symbol: str) -> float:
+        return 0.0 if symbol in zeroed else step.terms[symbol]
+
+    try:
+        return all(_size(tree, value)[0] == 0 for tree in trees)
+    except (KeyError, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return False
+
+
 # --- one formatter for a whole trace ---------------------------------------------------------
 
 
@@ -146,8 +164,11 @@ class Numbers:
 
     @classmethod
     def of(cls, steps: Iterable[Step], precision: int = 9, zeros: bool = False) -> Numbers:
-        found = frozenset((s.id, s.value) for s in steps if is_residue(s))
-        return cls(precision, zeros, found)
+        found: set[tuple[str, float]] = set()
+        for s in steps:
+            if is_residue(s) or _from_residue(s, found):
+                found.add((s.id, s.value))
+        return cls(precision, zeros, frozenset(found))
 
     def __call__(self, x: float) -> str:
         return number(x, self.precision, zeros=self.zeros)
