@@ -125,18 +125,20 @@ class Stacked:
             out.append("\n")
             indent = 0
         for k, part in enumerate(parts):
-            # narrow: continuation lines start at the margin (they start with an operator)
+            # narrow: continuation lines indented by 2 if that costs no cut, else at the margin
+            # (they start with an operator)
+            cont = 2 if Formula(part).minimum <= width - 2 else 0
             if hanging:
                 lines = wrap(part, width - indent - 2)
             else:
-                lines = wrap(part, width, first=width - 2)
+                lines = wrap(part, width - cont, first=width - 2)
             for j, line in enumerate(lines):
                 if hanging:
                     lead = " " * indent + ("= " if j == 0 else "  ")
                     if k == 0 and j == 0:
                         lead = " = "
                 else:
-                    lead = "= " if j == 0 else ""
+                    lead = "= " if j == 0 else " " * cont
                 if k or j:
                     out.append("\n")
                 out.append(lead)
