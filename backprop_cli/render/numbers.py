@@ -123,6 +123,8 @@ def is_residue(step: Step) -> bool:
     x = step.value
     if x == 0 or not math.isfinite(x) or not step.terms:
         return False
+    if " + " not in step.template and " - " not in step.template:
+        return False  # no sum, nothing to cancel
     trees = _trees(step.template)
     if trees is None:
         return False

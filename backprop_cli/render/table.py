@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.jupyter import JupyterMixin
 from rich.measure import Measurement
@@ -15,7 +16,7 @@ from ..engine import iter_phases
 from ..spec import Param
 from ..trace import Step, Trace
 from .numbers import Numbers, written
-from .wrap import Formula, wrap
+from .wrap import Formula, atom_width, wrap
 
 _PHASE_TITLES = {
     "forward": "Forward pass",
@@ -71,11 +72,13 @@ class Fitted:
     """A table where it fits the width (every number and id whole); where it does not, the same
     rows written one after another, which fit any width from 20 columns."""
 
-    def __init__(self, table: Table, narrow: RenderableType) -> None:
-        self.table, self.narrow = table, narrow
+    def __init__(self, table: Table, narrow: RenderableType, need: int | None = None) -> None:
+        self.table, self.narrow, self.need = table, narrow, need
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        need = Measurement.get(console, options.update_width(10**6), self.table).minimum
+        need = self.need
+        if need is None:
+            need = Measurement.get(console, options.update_width(10**6), self.table).minimum
         if need <= options.max_width:
             self.table.min_width = min(self.table.min_width or 0, options.max_width)
             yield self.table
@@ -83,22 +86,97 @@ class Fitted:
             yield self.narrow
 
 
-def step_table(title: str, steps: Sequence[Step], shown: Numbers) -> Fitted:
+def step_table(title: str, steps: Sequence[Step], shown: Numbers) -> StepTable:
     """One table of steps."""
-    table = titled_table(title)
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("formula")
-    table.add_column("with numbers")
-    table.add_column("value", justify="right", style="bold", no_wrap=True)
-    for s in steps:
-        value = Text(shown.value(s))
-        if s.note:
-            value.append(" ⚠", style="yellow")
-        # Text, not str: no markup or emoji parsing (10% faster, and ids are shown as written)
-        table.add_row(Text(s.id), Formula(s.formula), Formula(shown.substituted(s)), value)
-        if s.note:
-            table.add_row("", Text(s.note, style="yellow italic"), "", "")
-    return Fitted(table, Group(Text(title, style="bold"), *(Stacked(s, shown) for s in steps)))
+    return StepTable(title, steps, shown)
+
+
+class StepTable:
+    """One table of steps (id · formula · with numbers · value), laid out for the width it is
+    given: the formula columns get at least their widest unbreakable piece and are broken
+    between terms (render/wrap.py); where even that does not fit, the steps are written one
+    after another (Stacked)."""
+
+    HEADERS = ("id", "formula", "with numbers", "value")
+
+    def __init__(self, title: str, steps: Sequence[Step], shown: Numbers) -> None:
+        self.title, self.steps, self.shown = title, steps, shown
+        self.rows = [(s.id, s.formula, shown.substituted(s), shown.value(s)) for s in steps]
+        # narrowest and widest of each column; the header wraps between its words
+        self.low = [max(cell_len(w) for w in h.split()) for h in self.HEADERS]
+        self.high = [cell_len(h) for h in self.HEADERS]
+        for s, row in zip(steps, self.rows, strict=True):
+            lows = (cell_len(row[0]), atom_width(row[1]), atom_width(row[2]), self._value_len(s))
+            highs = (lows[0], cell_len(row[1]), cell_len(row[2]), lows[3])
+            self.low = [max(a, b) for a, b in zip(self.low, lows, strict=True)]
+            self.high = [max(a, b) for a, b in zip(self.high, highs, strict=True)]
+            if s.note:
+                self.low[1] = max(self.low[1], *(cell_len(w) for w in s.note.split()))
+
+    def _split(self, lowest: int, highest: int, free: int) -> int:
+        """The formula column's width, of a few evenly spaced, that makes the table shortest
+        (each row as tall as its taller cell), then breaks the fewest lines."""
+
+        def lines(text: str, width: int) -> int:
+            return 1 if cell_len(text) <= width else len(wrap(text, width))
+
+        def height(fw: int) -> tuple[int, int, int]:
+            counts = [(lines(r[1], fw), lines(r[2], free - fw)) for r in self.rows]
+            tall = sum(max(c) for c in counts)
+            broken = sum(sum(c) for c in counts)  # then: the fewest broken formulas
+            return tall, broken, abs(fw * (self.high[2]) - (free - fw) * self.high[1])
+
+        proportional = lowest + (highest - lowest) * self.high[1] // (self.high[1] + self.high[2])
+        if len(self.rows) > 200:  # a big table: no time to try; in proportion to the widest
+            return proportional
+        # widths where a whole formula, or a whole line of numbers, just fits
+        natural = {cell_len(r[1]) for r in self.rows} | {free - cell_len(r[2]) for r in self.rows}
+        fitting = sorted(w for w in natural if lowest <= w <= highest)
+        candidates = {proportional, *(lowest + (highest - lowest) * k // 8 for k in range(9))}
+        candidates.update(fitting[:: max(len(fitting) // 16, 1)])
+        return min(candidates, key=height)
+
+    def _value_len(self, s: Step) -> int:
+        return cell_len(self.shown.value(s)) + (2 if s.note else 0)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # between columns: padding, the (blank) rule, padding
+        width, gaps = options.max_width, 3 * (len(self.HEADERS) - 1)
+        if sum(self.low) + gaps > width:
+            yield Group(
+                Text(self.title, style="bold"), *(Stacked(s, self.shown) for s in self.steps)
+            )
+            return
+        fixed = self.low[0] + self.low[3]
+        free = width - gaps - fixed
+        (lo1, lo2), (hi1, hi2) = self.low[1:3], self.high[1:3]
+        if hi1 + hi2 <= free:
+            fw, nw = hi1, hi2
+        else:
+            fw = self._split(lo1, free - lo2, free)
+            nw = free - fw
+        table = titled_table(self.title)
+        table.min_width = min(len(self.title), width)
+        # fixed widths: rich measures no cell, and nothing wraps but what wrap() broke
+        table.add_column("id", style="cyan", no_wrap=True, width=self.low[0])
+        table.add_column("formula", no_wrap=True, width=fw)
+        table.add_column("with numbers", no_wrap=True, width=nw)
+        table.add_column("value", justify="right", style="bold", no_wrap=True, width=self.low[3])
+        for s, (sid, formula, numbers, value) in zip(self.steps, self.rows, strict=True):
+            shown = Text(value)
+            if s.note:
+                shown.append(" ⚠", style="yellow")
+            # Text, not str: no markup or emoji parsing (faster, and ids are shown as written)
+            table.add_row(
+                Text(sid),
+                Text("\n".join(wrap(formula, fw))),
+                Text("\n".join(wrap(numbers, nw))),
+                shown,
+            )
+            if s.note:
+                note = Text(s.note, style="yellow italic", no_wrap=False, overflow="fold")
+                table.add_row("", note, "", "")
+        yield table
 
 
 class Stacked:

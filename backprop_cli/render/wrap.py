@@ -56,6 +56,8 @@ def wrap(text: str, width: int, first: int | None = None) -> list[str]:
     """The formula in lines of at most `width` cells (`first` for the first line), broken at
     the best places: a part that does not fit on a line of its own is broken at its own best
     places, the first piece continuing the line before."""
+    if cell_len(text) <= (width if first is None else min(width, first)):
+        return [text]
     lines: list[str] = []
     current = ""
 
