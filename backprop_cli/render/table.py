@@ -16,7 +16,7 @@ from ..engine import iter_phases
 from ..spec import Param
 from ..trace import Step, Trace
 from .numbers import Numbers, written
-from .wrap import Formula, atom_width, wrap
+from .wrap import atom_width, wrap
 
 _PHASE_TITLES = {
     "forward": "Forward pass",
@@ -72,13 +72,11 @@ class Fitted:
     """A table where it fits the width (every number and id whole); where it does not, the same
     rows written one after another, which fit any width from 20 columns."""
 
-    def __init__(self, table: Table, narrow: RenderableType, need: int | None = None) -> None:
-        self.table, self.narrow, self.need = table, narrow, need
+    def __init__(self, table: Table, narrow: RenderableType) -> None:
+        self.table, self.narrow = table, narrow
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        need = self.need
-        if need is None:
-            need = Measurement.get(console, options.update_width(10**6), self.table).minimum
+        need = Measurement.get(console, options.update_width(10**6), self.table).minimum
         if need <= options.max_width:
             self.table.min_width = min(self.table.min_width or 0, options.max_width)
             yield self.table
@@ -114,8 +112,9 @@ class StepTable:
                 self.low[1] = max(self.low[1], *(cell_len(w) for w in s.note.split()))
 
     def _split(self, lowest: int, highest: int, free: int) -> int:
-        """The formula column's width, of a few evenly spaced, that makes the table shortest
-        (each row as tall as its taller cell), then breaks the fewest lines."""
+        """The formula column's width that makes the table shortest (each row as tall as its
+        taller cell), then breaks the fewest lines; of a few widths: evenly spaced ones and
+        those where a whole formula or line of numbers just fits."""
 
         def lines(text: str, width: int) -> int:
             return 1 if cell_len(text) <= width else len(wrap(text, width))
@@ -190,8 +189,8 @@ class Stacked:
         s, width = self.step, options.max_width
         parts = [s.formula, self.shown.substituted(s), self.shown.value(s)]
         parts = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]
-        idw = len(s.id) + 1
-        hanging = idw + 2 + max(Formula(p).minimum for p in parts) <= width
+        idw = cell_len(s.id) + 1
+        hanging = idw + 2 + max(atom_width(p) for p in parts) <= width
         out = Text()
         if hanging:
             out.append(s.id, style="cyan")
@@ -205,7 +204,7 @@ class Stacked:
         for k, part in enumerate(parts):
             # narrow: continuation lines indented by 2 if that costs no cut, else at the margin
             # (they start with an operator)
-            cont = 2 if Formula(part).minimum <= width - 2 else 0
+            cont = 2 if atom_width(part) <= width - 2 else 0
             if hanging:
                 lines = wrap(part, width - indent - 2)
             else:

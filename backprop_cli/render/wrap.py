@@ -9,8 +9,6 @@ with an ellipsis, never silently.
 from __future__ import annotations
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.measure import Measurement
 from rich.text import Text
 
 _TERM = frozenset({"+", "-", "=", "if", "else"})  # break here first
@@ -88,19 +86,3 @@ def wrap(text: str, width: int, first: int | None = None) -> list[str]:
     place(pieces(text))
     lines.append(current)
     return lines
-
-
-class Formula:
-    """A table cell holding a formula: rich measures it by its widest unbreakable piece and it
-    wraps itself between terms."""
-
-    def __init__(self, text: str, style: str = "") -> None:
-        self.text, self.style = text, style
-        self.minimum = atom_width(text)
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(self.minimum, cell_len(self.text)).clamp(max_width=options.max_width)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        lines = wrap(self.text, options.max_width)
-        yield Text("\n".join(lines), style=self.style, no_wrap=True, overflow="ellipsis")
