@@ -17,20 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .engine import step
-    from .spec import Spec, SpecError, load_spec, loads_spec
+    from .kernels import Trainer
+    from .spec import Spec
     from .trace import Step, Trace
-    from .train import Trainer
+    from .validate import SpecError, load_spec, loads_spec
 
 # Loaded on first use, so that `backprop --version` or `backprop init` start without the engine.
 _API = {
     "step": "engine",
     "Spec": "spec",
-    "SpecError": "spec",
-    "load_spec": "spec",
-    "loads_spec": "spec",
+    "SpecError": "validate",
+    "load_spec": "validate",
+    "loads_spec": "validate",
     "Step": "trace",
     "Trace": "trace",
-    "Trainer": "train",
+    "Trainer": "kernels",
 }
 
 

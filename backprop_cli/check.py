@@ -1,8 +1,10 @@
 """Check a student's hand-computed values against the trace, and name the first mistake.
 
-The tolerance of each answer follows the digits as written: `0.40` claims two decimals, so it is
-right when within half a unit of the second decimal (0.005) of the exact value, and counts as a
-rounding difference within one unit (as when intermediates are rounded by hand, as the post does).
+The tolerance of each answer follows its significant digits: `0.40` gives two, so it is right when
+it agrees with the exact value to two significant digits (within 0.005 of 0.3775), and counts as a
+rounding difference within one unit of its last digit (as when intermediates are rounded by hand,
+as the post does). A whole number claims no more than it gives: `1` for 0.75 gives one digit and
+0.75 to one digit is 0.8, so `1` is wrong; and 0 is right only for a value that is 0.
 For the first wrong answer in computation order, known slips are recomputed with the engine (a
 neighbouring weight taken for another, the wrong bias, the sign of (target − out), a missing
 activation derivative, the output weights already updated, ...) and named when one reproduces it.
@@ -22,13 +24,15 @@ from . import source
 from .engine import CORRECT, Mistake
 from .engine import step as run_step
 from .explain import UnknownId, ancestors, locate, producer
-from .functions import ACTIVATIONS
+from .ops import ACTIVATIONS, LOSSES
 from .source import SourceError
-from .spec import Spec, _kind, load_spec
+from .spec import Spec
 from .trace import Step, Trace, json_number
+from .validate import _kind, load_spec
 
 _NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
 _SLACK = 1e-9  # relative slack on the tolerance, so that 0.35 → 0.4 is within half of 0.1
+RESIDUE = 1e-15  # |value| below this × Σ|terms| is what float64 leaves of an exact 0
 # Digits an answer needs before a slip is named: "0.5" is within a unit of too many values.
 MIN_DIGITS_SLIP = 2
 MIN_DIGITS_OTHER = 3  # ... and before it is matched against every other quantity of the trace
@@ -58,6 +62,7 @@ class Verdict:
     exact: float
     status: str  # right | rounding | wrong
     reason: str = ""
+    unit: float = 0.0  # the unit the answer is judged in (see judging_unit); ± half of it is ✓
 
     @property
     def difference(self) -> float:
@@ -74,6 +79,7 @@ class Verdict:
             "exact": json_number(self.exact),
             "difference": json_number(self.difference),
             "unit": self.answer.unit,
+            "margin": self.unit / 2,
             "verdict": self.status,
             "reason": self.reason,
         }
@@ -217,13 +223,38 @@ def within(x: float, target: float, tolerance: float) -> bool:
     return abs(x - target) <= tolerance * (1 + _SLACK)
 
 
-def judge(answer: Answer, expected: float) -> str:
-    """right (within half a unit of the last digit), rounding (within one unit), or wrong."""
-    if within(answer.value, expected, answer.unit / 2):
-        return "right"
-    if within(answer.value, expected, answer.unit):
-        return "rounding"
-    return "wrong"
+def is_zero(value: float, step: Step) -> bool:
+    """0, or only the floating-point residue of a cancellation among the step's terms."""
+    return abs(value) <= RESIDUE * sum(abs(x) for x in step.terms.values())
+
+
+def judging_unit(answer: Answer, expected: float, step: Step) -> float:
+    """The unit an answer is judged in: one unit of its last significant digit.
+
+    That is the unit of its last written digit, unless the expected value, rounded to as many
+    significant digits as the answer gives, ends in a finer digit: `1` gives one digit, and 0.75
+    to one digit is 0.8, so `1` is judged in tenths. An answer of 0 gives no digit: its unit is 0,
+    right only for a value that is 0.
+    """
+    n = significant_digits(answer.text)
+    if n == 0:
+        return 0.0
+    if is_zero(expected, step):
+        return answer.unit
+    exponent = int(f"{abs(expected):.{n - 1}e}".split("e")[1])
+    return min(answer.unit, 10.0 ** (exponent - n + 1))
+
+
+def judge(answer: Answer, expected: float, step: Step) -> tuple[str, float]:
+    """right (within half a unit), rounding (within one unit), or wrong; and the unit."""
+    unit = judging_unit(answer, expected, step)
+    if unit == 0.0:
+        return ("right" if is_zero(expected, step) else "wrong"), unit
+    if within(answer.value, expected, unit / 2):
+        return "right", unit
+    if within(answer.value, expected, unit):
+        return "rounding", unit
+    return "wrong", unit
 
 
 def _decimals(unit: float) -> int:
@@ -241,7 +272,8 @@ def check(
     for a in answers:
         i = locate(reference, a.key)
         s = reference.steps[i]
-        v = Verdict(a, i, s, s.value, exact.steps[locate(exact, a.key)].value, judge(a, s.value))
+        status, unit = judge(a, s.value, s)
+        v = Verdict(a, i, s, s.value, exact.steps[locate(exact, a.key)].value, status, "", unit)
         if v.status == "rounding":
             v.reason = "within one unit of the last digit"
         elif v.status == "wrong" and round_to is None:
@@ -249,11 +281,17 @@ def check(
             for d in sorted({_decimals(b.unit) for b in answers if b.unit < 1}):
                 if d not in rounded:
                     rounded[d] = run_step(spec, round_to=d)
-                value = rounded[d].steps[locate(rounded[d], a.key)].value
-                if within(a.value, value, a.unit / 2):
+                r = rounded[d].steps[locate(rounded[d], a.key)]
+                if judge(a, r.value, r)[0] == "right":
                     v.status = "rounding"
                     v.reason = f"matches rounding every intermediate to {d} decimals"
                     break
+        if v.status == "wrong" and v.unit == 0.0:
+            v.reason = "0 is right only for a value that is 0"
+        elif v.status == "wrong" and v.unit < a.unit:
+            n = significant_digits(a.text)
+            shown = f"{round(s.value / v.unit) * v.unit:.{_decimals(v.unit)}f}"
+            v.reason = f"to {n} significant digit{'s' * (n > 1)} it is {shown}"
         verdicts.append(v)
     verdicts.sort(key=lambda v: v.index)
     first = next((v for v in verdicts if v.status == "wrong"), None)
@@ -303,14 +341,14 @@ def diagnose_first(
             mistake=variant.mistake,
         )
         value = _variant_value(t, variant, first.step)
-        if value is None or not within(a.value, value, a.unit):
+        if value is None or not within(a.value, value, judging_unit(a, value, first.step)):
             continue
-        if within(value, first.expected, a.unit / 2):
+        if within(value, first.expected, first.unit / 2):
             continue  # this slip does not change the answer at the precision written
         also = []
         for w in others:
             x = _variant_value(t, variant, w.step)
-            if x is not None and within(w.answer.value, x, w.answer.unit):
+            if x is not None and within(w.answer.value, x, judging_unit(w.answer, x, w.step)):
                 also.append(w.answer.key)
         diagnosis.slips.append(Slip(variant.code, variant.description, value, tuple(also)))
     # The slip that also explains most of the later wrong answers first; the post's typo first
@@ -318,7 +356,7 @@ def diagnose_first(
     diagnosis.slips.sort(key=lambda s: (-len(s.also), "post's own typo" not in s.description))
     if significant_digits(a.text) >= MIN_DIGITS_OTHER:
         for s in trace.steps[: first.index]:
-            if s.id != first.step.id and within(a.value, s.value, a.unit):
+            if s.id != first.step.id and within(a.value, s.value, judging_unit(a, s.value, s)):
                 diagnosis.slips.append(
                     Slip("other_quantity", f"the value of {s.id}, not of {first.step.id}", s.value)
                 )
@@ -383,8 +421,22 @@ def variants(spec: Spec, used: set[str]) -> Iterator[Variant]:
         spec,
         mistake=Mistake(error_sign=True),
     )
+    # A constant factor of dE_total/dout forgotten: the 2 of mse's -2 * (target - out)/n.
+    derivative = LOSSES[spec.loss].derivative_formula
+    factor = re.match(r"-?(?P<k>\d+) \* ", derivative)
+    if factor:
+        k = factor["k"]
+        written = _in_words(derivative.replace(f"{k} * ", "", 1))
+        yield Variant(
+            "factor_left_out",
+            f"the factor {k} of the loss's derivative left out: dE_total/dout written as "
+            f"{written}, not {_in_words(derivative)}",
+            spec,
+            mistake=Mistake(error_factor=1 / int(k)),
+        )
     for k, layer in enumerate(spec.layers):
-        if layer.activation in ("softmax", "linear"):
+        act = ACTIVATIONS[layer.activation]
+        if not act.elementwise or act.derivative_formula == "1":  # no factor to leave out
             continue
         yield Variant(
             "missing_derivative",
@@ -453,6 +505,11 @@ def _is_worked_example(spec: Spec) -> bool:
 def _first_output_weight(spec: Spec) -> str:
     k = len(spec.layers) - 1
     return next(p.id for p in spec.parameters() if p.layer == k and p.kind == "weight")
+
+
+def _in_words(formula: str) -> str:
+    """A loss formula template as a person writes it: -(target - out)/n."""
+    return formula.replace("{t}", "target").replace("{", "").replace("}", "")
 
 
 def _derivative_text(activation: str) -> str:

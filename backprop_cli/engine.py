@@ -10,28 +10,17 @@ rest of the computation uses (rounded, when the user asks to calculate as a pers
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from . import optim
-from .functions import (
-    ACTIVATIONS,
-    LOSSES,
-    SOFTMAX,
-    Activation,
-    log_softmax,
-    log_sum_exp,
-    softmax,
-    softmax_bce_delta,
-    softplus,
-)
-from .spec import Spec
+from .ops import ACTIVATIONS, CONSTANTS, FLOATS, LOSSES, Activation, OutputLogs, Vars
+from .ops.activations import SOFTMAX_JACOBIAN_FORMULA, softmax_formula, softmax_jacobian
+from .spec import Names, Spec, batches, initial_values
+from .state import State
 from .trace import Step, Trace
 
-STABLE_NOTE = (
-    "an output rounded to 0 or 1, so the chain is inf·0; out_j/(1 − out_i) is computed from "
-    "the nets as e^(net_j − ln Σ_(m≠i) e^net_m)"
-)
 SATURATED = 1e-6  # |dout/dnet| below this: the neuron passes almost no gradient
 OVERFLOW = "beyond float64 (an output rounded to exactly 0 or 1?); JSON writes it as null"
 NOT_FINITE = "undefined in float64 (inf − inf or 0·inf); JSON writes it as null"
@@ -46,49 +35,14 @@ class Mistake:
 
     error_sign: bool = False  # dE_total/dout = +(target − out): the sign of (target − out) lost
     no_derivative: tuple[int, ...] = ()  # layers whose dout/dnet factor is left out (taken as 1)
+    error_factor: float = 1.0  # dE_total/dout scaled: 0.5 is MSE's factor 2 forgotten
 
     def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
         """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
-        return g if k in self.no_derivative else act.delta(g, net, out, a)
+        return g if k in self.no_derivative else act.delta(FLOATS, g, net, out, a)
 
 
 CORRECT = Mistake()
-
-
-@dataclass(frozen=True)
-class Names:
-    """Parameter ids by position: weight[k][j][i] and bias[k][j] (None when a layer has none)."""
-
-    weight: list[list[list[str]]]
-    bias: list[list[str | None]]
-
-    @classmethod
-    def of(cls, spec: Spec) -> Names:
-        weight: list[list[list[str]]] = [
-            [[""] * len(row) for row in layer.weights] for layer in spec.layers
-        ]
-        bias: list[list[str | None]] = [[None] * layer.size for layer in spec.layers]
-        for p in spec.parameters():
-            if p.kind == "weight":
-                assert p.neuron is not None and p.input is not None
-                weight[p.layer][p.neuron][p.input] = p.id
-            elif p.neuron is None:
-                bias[p.layer] = [p.id] * spec.layers[p.layer].size
-            else:
-                bias[p.layer][p.neuron] = p.id
-        return cls(weight, bias)
-
-
-def batches(spec: Spec) -> list[list[int]]:
-    """Sample indices of each update in one epoch, in order."""
-    n = len(spec.samples)
-    t = spec.training
-    if t.mode == "online":
-        return [[s] for s in range(n)]
-    if t.mode == "batch":
-        return [list(range(n))]
-    size = t.batch_size or n
-    return [list(range(start, min(start + size, n))) for start in range(0, n, size)]
 
 
 class _Recorder:
@@ -109,7 +63,7 @@ class _Recorder:
         terms: dict[str, float],
         value: float,
         note: str | None = None,
-        hyper: Sequence[str] = ("η", "α", "n", "N", "β1", "β2", "ε", "μ", "t"),
+        hyper: frozenset[str] = CONSTANTS,
     ) -> float:
         if self.round_to is not None and math.isfinite(value):
             value = round(value, self.round_to)
@@ -143,7 +97,7 @@ class _Pass:
         params: dict[str, float],
         r: _Recorder,
         mistake: Mistake = CORRECT,
-        state: optim.State | None = None,
+        state: State | None = None,
     ) -> None:
         self.spec, self.names, self.params, self.r = spec, names, params, r
         self.mistake = mistake
@@ -187,23 +141,23 @@ class _Pass:
 
     def _activate(self, k: int, nets: list[float], suffix: str) -> list[float]:
         layer, r = self.spec.layers[k], self.r
-        if layer.activation == SOFTMAX:
-            outs = softmax(nets)
-            denom = " + ".join(f"e^{{net_{m}{suffix}}}" for m in layer.neurons)
+        act = ACTIVATIONS[layer.activation]
+        if not act.elementwise:
+            outs = act.layer(FLOATS, nets, layer.alpha)
             terms = {f"net_{m}{suffix}": v for m, v in zip(layer.neurons, nets, strict=True)}
             return [
-                r.rec(f"out_{n}{suffix}", k, f"e^{{net_{n}{suffix}}}/({denom})", terms, o)
+                r.rec(f"out_{n}{suffix}", k, softmax_formula(n, layer.neurons, suffix), terms, o)
                 for n, o in zip(layer.neurons, outs, strict=True)
             ]
-        act = ACTIVATIONS[layer.activation]
         outs = []
         for n, net in zip(layer.neurons, nets, strict=True):
             template = act.formula.replace("{net}", f"{{net_{n}{suffix}}}")
             terms = {f"net_{n}{suffix}": net}
-            if act.uses_alpha:
-                template = template.replace("α", "{α}")
-                terms["α"] = layer.alpha
-            outs.append(r.rec(f"out_{n}{suffix}", k, template, terms, act.f(net, layer.alpha)))
+            if act.alpha is not None:
+                template = template.replace(act.alpha.symbol, "{" + act.alpha.symbol + "}")
+                terms[act.alpha.symbol] = layer.alpha
+            value = act.value(FLOATS, net, layer.alpha)
+            outs.append(r.rec(f"out_{n}{suffix}", k, template, terms, value))
         return outs
 
     def loss(self, outs: list[float], targets: Sequence[float], suffix: str = "") -> float:
@@ -213,9 +167,7 @@ class _Pass:
         k = len(spec.layers) - 1
         neurons = spec.outputs
         n_out = len(neurons)
-        log_outs = None
-        if spec.layers[k].activation == SOFTMAX:
-            log_outs = log_softmax(self.nets[k])
+        logs = OutputLogs(FLOATS, ACTIVATIONS[spec.layers[k].activation], self.nets[k])
         errors = []
         for j, n in enumerate(neurons):
             o, t = outs[j], targets[j]
@@ -228,7 +180,7 @@ class _Pass:
             terms = {sym_t: t, sym_o: o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
-            value = _loss_term(spec.loss, t, o, self.nets[k][j], n_out, log_outs, j)
+            value = loss.value(FLOATS, t, o, n_out, logs.out(j), logs.one_minus(j))
             errors.append(r.rec(f"E_{n}{suffix}", None, template, terms, value))
         e_ids = [f"E_{n}{suffix}" for n in neurons]
         total = 0.0
@@ -328,9 +280,9 @@ class _Pass:
         """Update layer k now (the order the post's closing figures were computed in)."""
         phase, sample = self.r.phase, self.r.sample
         self.r.phase, self.r.sample = "update", None  # updates belong to no sample, in any order
-        ids = [pid for pid in grads if _layer_of(self.names, pid) == k]
+        ids = [pid for pid in grads if self.names.layer_of(pid) == k]
         updated.update(
-            apply_sgd(self.r, self.spec, self.params, grads, ids, "dE_total", k, self.state)
+            record_updates(self.r, self.spec, self.params, grads, ids, "dE_total", k, self.state)
         )
         self.r.phase, self.r.sample = phase, sample
 
@@ -341,6 +293,7 @@ class _Pass:
         k = len(spec.layers) - 1
         layer = spec.layers[k]
         loss = LOSSES[spec.loss]
+        act = ACTIVATIONS[layer.activation]
         n_out = layer.size
         dE_dout = []
         for j, n in enumerate(layer.neurons):
@@ -351,35 +304,31 @@ class _Pass:
             terms = {f"target_{n}": t, f"out_{n}": o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
-            g = loss.df(t, o, n_out)
+            g = loss.grad(FLOATS, t, o, n_out)
             note = None
+            if loss.in_range is not None and not loss.in_range(FLOATS, o):
+                note = loss.limit_note
             if self.mistake.error_sign:
                 g, note = -g, "slip reproduced: the sign of (target − out) flipped"
+            if self.mistake.error_factor != 1.0:
+                g, note = g * self.mistake.error_factor, "slip reproduced: a factor changed"
             dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, g, note))
-        if layer.activation == SOFTMAX:
-            return self._softmax_deltas(outs, targets, dE_dout), [None] * n_out
-        act = ACTIVATIONS[layer.activation]
+        fused = loss.fused.get(layer.activation)
+        if fused is not None and not (fused.exact_always or self.mistake == CORRECT):
+            fused = None  # a slip is reproduced through the chain it breaks
+        if not act.elementwise:
+            return self._coupled_deltas(outs, targets, dE_dout, fused), [None] * n_out
         deltas: list[float] = []
         chain: list[tuple[tuple[str, float], tuple[str, float]] | None] = []
         for j, n in enumerate(layer.neurons):
-            dout = self._derivative(k, j, n, act.derivative_formula, outs[j])
+            dout = self._derivative(k, j, n, outs[j])
             a, b = f"dE_total/dout_{n}", f"dout_{n}/dnet_{n}"
-            if (
-                spec.loss == "binary_cross_entropy"
-                and layer.activation == "sigmoid"
-                and self.mistake == CORRECT
-            ):
-                # ln and 1/(out(1−out)) cancel: delta = (out − target)/n, finite when out is 0 or 1.
-                value = (outs[j] - targets[j]) / n_out
-                template = f"{{{a}}} * {{{b}}} = ({{out_{n}}} - {{target_{n}}})/{{n}}"
-                terms = {
-                    a: dE_dout[j],
-                    b: dout,
-                    f"out_{n}": outs[j],
-                    f"target_{n}": targets[j],
-                    "n": float(n_out),
-                }
-                deltas.append(r.rec(f"delta_{n}", k, template, terms, value))
+            if fused is not None:
+                rhs, syms = fused.shown(j, layer.neurons)
+                value = fused.value(FLOATS, j, self.nets[k], outs, targets, n_out)
+                terms = {a: dE_dout[j], b: dout}
+                terms.update(self._operands(rhs, syms, outs, targets, n_out))
+                deltas.append(r.rec(f"delta_{n}", k, f"{{{a}}} * {{{b}}} = {rhs}", terms, value))
                 chain.append(None)
                 continue
             value = self.mistake.delta(k, act, dE_dout[j], self.nets[k][j], outs[j], layer.alpha)
@@ -389,13 +338,30 @@ class _Pass:
             chain.append(((a, dE_dout[j]), (b, dout)))
         return deltas, chain
 
-    def _softmax_deltas(
-        self, outs: list[float], targets: Sequence[float], dE_dout: list[float]
+    def _operands(
+        self,
+        rhs: str,
+        syms: list[str],
+        outs: list[float],
+        targets: Sequence[float],
+        n_out: int,
+    ) -> dict[str, float]:
+        """Values of out_x, target_x and n in a fused delta's formula, in the order given (or
+        as they appear)."""
+        values: dict[str, float] = {"n": float(n_out)}
+        for j, n in enumerate(self.spec.outputs):
+            values[f"out_{n}"], values[f"target_{n}"] = outs[j], targets[j]
+        order = syms or list(dict.fromkeys(re.findall(r"\{([^{}]+)\}", rhs)))
+        return {sym: values[sym] for sym in order}
+
+    def _coupled_deltas(
+        self, outs: list[float], targets: Sequence[float], dE_dout: list[float], fused: Any
     ) -> list[float]:
         """Softmax couples all outputs: delta_j = Σ_i dE/dout_i · dout_i/dnet_j (the Jacobian)."""
         spec, r = self.spec, self.r
         k = len(spec.layers) - 1
         neurons = spec.outputs
+        same, other = SOFTMAX_JACOBIAN_FORMULA
         jac: list[list[float]] = []
         for i, ni in enumerate(neurons):
             row = []
@@ -406,80 +372,41 @@ class _Pass:
                     if diagonal < SATURATED:
                         net = self.nets[k][i]
                         note = f"saturated: dout/dnet ≈ 0 (net = {net:.6g}), little gradient flows"
-                    row.append(
-                        r.rec(
-                            f"dout_{ni}/dnet_{nj}",
-                            k,
-                            f"{{out_{ni}}} * (1 - {{out_{ni}}})",
-                            {f"out_{ni}": outs[i]},
-                            diagonal,
-                            note,
-                        )
-                    )
+                    template = same.replace("{out_i}", f"{{out_{ni}}}")
+                    cell = {f"out_{ni}": outs[i]}
                 else:
-                    row.append(
-                        r.rec(
-                            f"dout_{ni}/dnet_{nj}",
-                            k,
-                            f"-{{out_{ni}}} * {{out_{nj}}}",
-                            {f"out_{ni}": outs[i], f"out_{nj}": outs[j]},
-                            -outs[i] * outs[j],
-                        )
-                    )
+                    note = None
+                    template = other.replace("{out_i}", f"{{out_{ni}}}")
+                    template = template.replace("{out_j}", f"{{out_{nj}}}")
+                    cell = {f"out_{ni}": outs[i], f"out_{nj}": outs[j]}
+                value = softmax_jacobian(outs, i, j)
+                row.append(r.rec(f"dout_{ni}/dnet_{nj}", k, template, cell, value, note))
             jac.append(row)
         deltas = []
+        n_out = len(neurons)
         for j, nj in enumerate(neurons):
             syms = [(f"dE_total/dout_{ni}", f"dout_{ni}/dnet_{nj}") for ni in neurons]
             chain = " + ".join(f"{{{a}}} * {{{b}}}" for a, b in syms)
             terms: dict[str, float] = {}
             for i, (a, b) in enumerate(syms):
                 terms[a], terms[b] = dE_dout[i], jac[i][j]
-            if spec.loss == "cross_entropy":
-                # With targets summing to 1 the sum collapses to out − target (exact, and stable).
-                template = f"{chain} = {{out_{nj}}} - {{target_{nj}}}"
-                terms[f"out_{nj}"], terms[f"target_{nj}"] = outs[j], targets[j]
-                value = outs[j] - targets[j]
-                if self.mistake.error_sign:
+            note = None
+            if fused is not None:
+                rhs, order = fused.shown(j, neurons)
+                template = f"{chain} = {rhs}"
+                terms.update(self._operands(rhs, order, outs, targets, n_out))
+                value = fused.value(FLOATS, j, self.nets[k], outs, targets, n_out)
+                if fused.exact_always and self.mistake.error_sign:
                     value = -value
-            elif spec.loss == "binary_cross_entropy" and self.mistake == CORRECT:
-                # The chain loses digits (or is inf·0) as outputs near 0 or 1; its simplified form
-                # does not.
-                template, value = self._softmax_bce_delta(j, outs, targets, chain, terms)
-                rounded = any(o in (0.0, 1.0) for o in outs)
-                deltas.append(
-                    r.rec(
-                        f"delta_{nj}", k, template, terms, value, STABLE_NOTE if rounded else None
-                    )
-                )
-                continue
+                if fused.note and any(o in (0.0, 1.0) for o in outs):
+                    note = fused.note
             else:
                 template = chain
                 value = 0.0
-                for i in range(len(neurons)):
+                for i in range(n_out):
                     value += dE_dout[i] * jac[i][j]
-            deltas.append(r.rec(f"delta_{nj}", k, template, terms, value))
+            deltas.append(r.rec(f"delta_{nj}", k, template, terms, value, note))
         return deltas
-
-    def _softmax_bce_delta(
-        self,
-        j: int,
-        outs: list[float],
-        targets: Sequence[float],
-        chain: str,
-        terms: dict[str, float],
-    ) -> tuple[str, float]:
-        """delta_j of softmax + binary cross-entropy (functions.softmax_bce_delta), shown."""
-        neurons = self.spec.outputs
-        nj = neurons[j]
-        parts = [f"{{out_{nj}}} - {{target_{nj}}}"]
-        for i, ni in enumerate(neurons):
-            if i != j:
-                parts.append(f"({{out_{ni}}} - {{target_{ni}}}) * {{out_{nj}}}/(1 - {{out_{ni}}})")
-                terms[f"out_{ni}"], terms[f"target_{ni}"] = outs[i], targets[i]
-        terms[f"out_{nj}"], terms[f"target_{nj}"] = outs[j], targets[j]
-        terms["n"] = float(len(neurons))
-        value = softmax_bce_delta(j, self.nets[-1], outs, targets)
-        return f"{chain} = ({' - '.join(parts)})/{{n}}", value
 
     def _hidden_deltas(
         self, k: int, outs: list[float], upper: list[float], updated: dict[str, float] | None
@@ -513,65 +440,38 @@ class _Pass:
             a = f"dE_total/dout_{n}"
             total = r.rec(a, k, " + ".join(f"{{{s}}}" for s in parts), parts, total)
             b = f"dout_{n}/dnet_{n}"
-            dout = self._derivative(k, j, n, act.derivative_formula, outs[j])
+            dout = self._derivative(k, j, n, outs[j])
             value = self.mistake.delta(k, act, total, self.nets[k][j], outs[j], layer.alpha)
             deltas.append(r.rec(f"delta_{n}", k, f"{{{a}}} * {{{b}}}", {a: total, b: dout}, value))
             chain.append(((a, total), (b, dout)))
         return deltas, chain
 
-    def _derivative(self, k: int, j: int, n: str, formula: str, out: float) -> float:
+    def _derivative(self, k: int, j: int, n: str, out: float) -> float:
         layer = self.spec.layers[k]
         act = ACTIVATIONS[layer.activation]
         net = self.nets[k][j]
-        template = formula.replace("{out}", f"{{out_{n}}}").replace("{net}", f"{{net_{n}}}")
+        template = act.derivative_formula.replace("{out}", f"{{out_{n}}}")
+        template = template.replace("{net}", f"{{net_{n}}}")
         terms: dict[str, float] = {}
         if "{net_" in template:
             terms[f"net_{n}"] = net
         if "{out_" in template:
             terms[f"out_{n}"] = out
-        if act.uses_alpha:
-            template = template.replace("α", "{α}")
-            terms["α"] = layer.alpha
-        value = act.df(net, out, layer.alpha)
+        if act.alpha is not None:
+            template = template.replace(act.alpha.symbol, "{" + act.alpha.symbol + "}")
+            terms[act.alpha.symbol] = layer.alpha
+        value = act.derivative(FLOATS, net, out, layer.alpha)
         note = None
         if k in self.mistake.no_derivative:
             value, note = 1.0, "slip reproduced: the activation's derivative left out"
-        elif abs(value) < SATURATED and layer.activation in ("sigmoid", "tanh"):
+        elif act.saturates and abs(value) < SATURATED:
             note = f"saturated: dout/dnet ≈ 0 (net = {net:.6g}), so almost no gradient flows back"
         elif value == 0.0:
             note = "inactive: net ≤ 0, so no gradient flows back through this neuron"
         return self.r.rec(f"dout_{n}/dnet_{n}", k, template, terms, value, note)
 
 
-def _loss_term(
-    loss: str, t: float, o: float, net: float, n_out: int, log_outs: list[float] | None, j: int
-) -> float:
-    """E_o, from the nets where out has rounded to 0 or 1 so that a log-loss stays finite."""
-    if loss == "cross_entropy" and log_outs is not None and not o > 0.0:
-        return -t * log_outs[j] if t != 0.0 else 0.0
-    if loss == "binary_cross_entropy" and not 0.0 < o < 1.0:
-        if log_outs is None:  # sigmoid: ln(out) = −softplus(−net), ln(1 − out) = −softplus(net)
-            return (t * softplus(-net) + (1.0 - t) * softplus(net)) / n_out
-        # softmax: ln(1 − out_j) = ln Σ_(m≠j) e^(ln out_m)
-        others = [x for m, x in enumerate(log_outs) if m != j]
-        log_1m = log_sum_exp(others) if others else -math.inf
-        total = 0.0
-        if t != 0.0:
-            total += t * log_outs[j]
-        if t != 1.0:
-            total += (1.0 - t) * log_1m
-        return -total / n_out
-    return LOSSES[loss].f(t, o, n_out)
-
-
-def _layer_of(names: Names, pid: str) -> int:
-    for k, rows in enumerate(names.weight):
-        if any(pid in row for row in rows) or pid in names.bias[k]:
-            return k
-    raise KeyError(pid)
-
-
-def apply_sgd(
+def record_updates(
     r: _Recorder,
     spec: Spec,
     params: dict[str, float],
@@ -579,7 +479,7 @@ def apply_sgd(
     ids: Sequence[str],
     grad_name: str,
     layer: int | None = None,
-    state: optim.State | None = None,
+    state: State | None = None,
 ) -> dict[str, float]:
     """Record the update of each id (the optimizer's own steps, then `w5+`); return the new values.
 
@@ -587,99 +487,36 @@ def apply_sgd(
     count t across updates (a fresh one, on its first update, when not given).
     """
     if state is None:
-        state = optim.State.of(spec.training)
+        state = State.of(spec.training)
         state.t += 1
     new: dict[str, float] = {}
     names = Names.of(spec)
     for pid in ids:
-        k = layer if layer is not None else _layer_of(names, pid)
+        k = layer if layer is not None else names.layer_of(pid)
         new[pid] = _update(r, state, k, pid, params[pid], f"{grad_name}/d{pid}", grads[pid])
     return new
 
 
-def _update(
-    r: _Recorder, st: optim.State, k: int, pid: str, w: float, g_sym: str, g: float
-) -> float:
-    """One parameter's update under the optimizer in `st` (see optim.py for the conventions)."""
-    eta, new = st.lr, f"{pid}+"
-    if st.name == "sgd":
-        return r.rec(
-            new,
-            k,
-            f"{{{pid}}} - {{η}} * {{{g_sym}}}",
-            {pid: w, "η": eta, g_sym: g},
-            optim.sgd(w, g, eta),
-        )
-    if st.name in ("momentum", "nesterov"):
-        mu, v_id = st.momentum, f"v_{pid}"
-        v_old = st.slot("velocity", pid)
-        v = r.rec(
-            v_id,
-            k,
-            f"{{μ}} * {{{v_id}}} + {{{g_sym}}}",
-            {"μ": mu, v_id: v_old, g_sym: g},
-            optim.velocity(v_old, g, mu),
-        )
-        st.slots["velocity"][pid] = v
-        if st.name == "momentum":
-            return r.rec(
-                new,
-                k,
-                f"{{{pid}}} - {{η}} * {{{v_id}}}",
-                {pid: w, "η": eta, v_id: v},
-                optim.momentum_step(w, v, eta),
-            )
-        return r.rec(
-            new,
-            k,
-            f"{{{pid}}} - {{η}} * ({{{g_sym}}} + {{μ}} * {{{v_id}}})",
-            {pid: w, "η": eta, g_sym: g, "μ": mu, v_id: v},
-            optim.nesterov_step(w, g, v, eta, mu),
-        )
-    b1, b2, t = st.beta1, st.beta2, float(st.t)
-    m_id, v_id, mh_id, vh_id = f"m_{pid}", f"v_{pid}", f"m\u0302_{pid}", f"v\u0302_{pid}"
-    m_old, v_old = st.slot("m", pid), st.slot("v", pid)
-    m = r.rec(
-        m_id,
-        k,
-        f"{{β1}} * {{{m_id}}} + (1 - {{β1}}) * {{{g_sym}}}",
-        {"β1": b1, m_id: m_old, g_sym: g},
-        optim.first_moment(m_old, g, b1),
-    )
-    v = r.rec(
-        v_id,
-        k,
-        f"{{β2}} * {{{v_id}}} + (1 - {{β2}}) * ({{{g_sym}}})^2",
-        {"β2": b2, v_id: v_old, g_sym: g},
-        optim.second_moment(v_old, g, b2),
-    )
-    st.slots["m"][pid], st.slots["v"][pid] = m, v
-    m_hat = r.rec(
-        mh_id,
-        k,
-        f"{{{m_id}}} / (1 - {{β1}}^{{t}})",
-        {m_id: m, "β1": b1, "t": t},
-        optim.corrected(m, b1, st.t),
-    )
-    v_hat = r.rec(
-        vh_id,
-        k,
-        f"{{{v_id}}} / (1 - {{β2}}^{{t}})",
-        {v_id: v, "β2": b2, "t": t},
-        optim.corrected(v, b2, st.t),
-    )
-    return r.rec(
-        new,
-        k,
-        f"{{{pid}}} - {{η}} * {{{mh_id}}} / (sqrt({{{vh_id}}}) + {{ε}})",
-        {pid: w, "η": eta, mh_id: m_hat, vh_id: v_hat, "ε": st.eps},
-        optim.adam_step(w, m_hat, v_hat, eta, st.eps),
-    )
-
-
-def initial_values(spec: Spec) -> dict[str, float]:
-    """Parameter values by id."""
-    return {p.id: p.value for p in spec.parameters()}
+def _update(r: _Recorder, st: State, k: int, pid: str, w: float, g_sym: str, g: float) -> float:
+    """One parameter's update: each stage of the optimizer recorded, then `w5+`."""
+    rule = st.rule
+    now: dict[str, float] = {"w": w, "g": g, "t": st.t, **st.constants()}
+    shown = {"w": pid, "g": g_sym}  # symbols of the values stages have set so far
+    for slot in rule.slots:
+        now[slot] = st.slot(slot, pid)
+    last = len(rule.stages) - 1
+    for i, stage in enumerate(rule.stages):
+        step_id, body, words = rule.shown(stage, i == last)
+        symbols = {key: shown.get(key, rule.symbol(key)).replace("{p}", pid) for key in words}
+        for key, sym in symbols.items():
+            body = body.replace("{" + rule.symbol(key) + "}", "{" + sym + "}")
+        step_id = step_id.replace("{p}", pid)
+        terms = {symbols[key]: float(now[key]) for key in words}
+        now[stage.key] = r.rec(step_id, k, body, terms, stage.fn(FLOATS, Vars(now)))
+        shown[stage.key] = step_id
+    for slot in rule.slots:
+        st.slots[slot][pid] = now[slot]
+    return now["w"]
 
 
 def step(
@@ -688,7 +525,7 @@ def step(
     update_order: str | None = None,
     round_to: int | None = None,
     mistake: Mistake = CORRECT,
-    state: optim.State | None = None,
+    state: State | None = None,
 ) -> Trace:
     """One pass over the samples in the configured mode, every quantity recorded.
 
@@ -703,7 +540,7 @@ def step(
     trace = Trace(spec, parameters=spec.parameters())
     trace.loss_before = dataset_loss(spec, params, round_to)
     reduction = spec.training.reduction
-    state = state if state is not None else optim.State.of(spec.training)
+    state = state if state is not None else State.of(spec.training)
     for u, batch in enumerate(batches(spec)):
         r.update = u
         state.t += 1
@@ -731,7 +568,7 @@ def step(
             grads, ids = _aggregate(r, spec, batch, per_sample, reduction)
             grad_name = "dE_batch"
         r.phase = "update"
-        params.update(apply_sgd(r, spec, params, grads, ids, grad_name, state=state))
+        params.update(record_updates(r, spec, params, grads, ids, grad_name, state=state))
     r.update = None
     r.phase = "after"
     pass_ = _Pass(spec, names, params, r)
@@ -799,11 +636,7 @@ def forward_values(spec: Spec, params: dict[str, float], x: Sequence[float]) -> 
             if b_id is not None:
                 total += params[b_id] * 1
             nets.append(total)
-        if layer.activation == SOFTMAX:
-            prev = softmax(nets)
-        else:
-            act = ACTIVATIONS[layer.activation]
-            prev = [act.f(net, layer.alpha) for net in nets]
+        prev = ACTIVATIONS[layer.activation].layer(FLOATS, nets, layer.alpha)
         outs_all.append((nets, prev))
     return [o for _, o in outs_all]
 

@@ -11,20 +11,17 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .engine import forward_values, initial_values
-from .functions import ACTIVATIONS, LOSSES, SOFTMAX
-from .spec import MAX_MAGNITUDE, Spec, closest, loads_spec
+from .engine import forward_values
+from .ops import ACTIVATIONS, LOSSES
+from .spec import MAX_MAGNITUDE, Spec, initial_values
+from .validate import closest, loads_spec
 
 MAX_LAYERS = 10  # entries of --layers, the inputs included
 MAX_SIZE = 32  # neurons in one layer: beyond this nobody computes it by hand
 HIDDEN_NAMES = ("h", "k", "m", "p", "q", "r", "s", "u")  # i is the inputs, o the outputs
 COMMENT_COLUMN = 28
-LOSS_FORMULAS = {
-    "half_sse": "E_total = Σ ½(target − out)²",
-    "mse": "E_total = Σ (target − out)² / n",
-    "binary_cross_entropy": "E_total = −Σ (target·ln(out) + (1 − target)·ln(1 − out)) / n",
-    "cross_entropy": "E_total = −Σ target·ln(out)",
-}
+DEFAULT_ACTIVATION = ACTIVATIONS.names()[0]  # the logistic, as in the post
+DEFAULT_LOSS = LOSSES.names()[0]  # ½ the squared error, as in the post
 
 
 class ExerciseError(ValueError):
@@ -36,9 +33,9 @@ class Options:
     """What `backprop init` was asked for."""
 
     layers: tuple[int, ...]
-    activation: str = "sigmoid"
+    activation: str = DEFAULT_ACTIVATION
     output_activation: str | None = None  # None: follows the loss and the hidden activation
-    loss: str = "half_sse"
+    loss: str = DEFAULT_LOSS
     seed: int = 0
     decimals: int = 2
     samples: int = 1
@@ -48,20 +45,18 @@ class Options:
     def output(self) -> str:
         if self.output_activation is not None:
             return self.output_activation
-        if self.loss == "cross_entropy":
-            return SOFTMAX
-        if self.loss == "binary_cross_entropy":
-            return "sigmoid"
-        return self.activation
+        # The first activation the loss works with (check() refuses an unknown loss).
+        pairs = LOSSES[self.loss].outputs if self.loss in LOSSES else None
+        return self.activation if pairs is None else pairs[0]
 
     def command(self) -> str:
         """The command line that makes this exercise again."""
-        parts = ["backprop init PATH", f"--layers {','.join(map(str, self.layers))}"]
-        if self.activation != "sigmoid":
+        parts = ["backprop init CONFIG", f"--layers {','.join(map(str, self.layers))}"]
+        if self.activation != DEFAULT_ACTIVATION:
             parts.append(f"--activation {self.activation}")
         if self.output_activation is not None:
             parts.append(f"--output-activation {self.output_activation}")
-        if self.loss != "half_sse":
+        if self.loss != DEFAULT_LOSS:
             parts.append(f"--loss {self.loss}")
         parts.append(f"--seed {self.seed}")
         if self.decimals != 2:
@@ -95,18 +90,18 @@ def parse_layers(text: str) -> tuple[int, ...]:
 
 def check(opts: Options) -> None:
     """Raise ExerciseError for options that would not make a valid spec."""
-    hidden = tuple(ACTIVATIONS)
+    hidden = tuple(a.name for a in ACTIVATIONS.values() if a.hidden)
+    last_only = tuple(a.name for a in ACTIVATIONS.values() if not a.hidden)
     if opts.activation not in hidden:
-        hint = closest(opts.activation, (*hidden, SOFTMAX))
+        hint = "" if opts.activation in last_only else closest(opts.activation, ACTIVATIONS.names())
         extra = ""
-        if opts.activation == SOFTMAX:
-            hint = ""
-        if "softmax" in hint or opts.activation == SOFTMAX:
-            extra = "; softmax is only for the output layer (--output-activation softmax)"
+        if opts.activation in last_only or any(f"'{n}'" in hint for n in last_only):
+            names = ", ".join(last_only)
+            extra = f"; {names} is only for the output layer (--output-activation {names})"
         raise ExerciseError(
             f"--activation {opts.activation!r}: unknown{hint}; one of " + ", ".join(hidden) + extra
         )
-    outputs = (*hidden, SOFTMAX)
+    outputs = ACTIVATIONS.names()
     if opts.output not in outputs:
         raise ExerciseError(
             f"--output-activation {opts.output!r}: unknown{closest(opts.output, outputs)}; one of "
@@ -114,17 +109,17 @@ def check(opts: Options) -> None:
         )
     if opts.loss not in LOSSES:
         raise ExerciseError(
-            f"--loss {opts.loss!r}: unknown{closest(opts.loss, tuple(LOSSES))}; one of "
+            f"--loss {opts.loss!r}: unknown{closest(opts.loss, LOSSES.names())}; one of "
             + ", ".join(LOSSES)
         )
-    if opts.loss == "cross_entropy" and opts.output != SOFTMAX:
-        raise ExerciseError("--loss cross_entropy needs --output-activation softmax")
-    if opts.loss == "binary_cross_entropy" and opts.output not in ("sigmoid", SOFTMAX):
+    loss = LOSSES[opts.loss]
+    if loss.outputs is not None and opts.output not in loss.outputs:
+        needs = f"{loss.needs}: " if loss.needs else ""
         raise ExerciseError(
-            "--loss binary_cross_entropy needs outputs in (0, 1): --output-activation sigmoid"
+            f"--loss {opts.loss} needs {needs}--output-activation {loss.outputs[0]}"
         )
-    if opts.output == SOFTMAX and opts.layers[-1] < 2:
-        raise ExerciseError("--output-activation softmax needs at least 2 outputs")
+    if not ACTIVATIONS[opts.output].elementwise and opts.layers[-1] < 2:
+        raise ExerciseError(f"--output-activation {opts.output} needs at least 2 outputs")
     if not 1 <= opts.decimals <= 6:
         raise ExerciseError(f"--decimals {opts.decimals}: must be 1 to 6")
     if opts.samples < 1:
@@ -151,14 +146,11 @@ class _Numbers:
                 return f"{x:.{self.decimals}f}"
 
     def targets(self, activation: str, n: int) -> list[str]:
-        if activation == SOFTMAX:  # a class label: one-hot, a distribution that sums to exactly 1
+        act = ACTIVATIONS[activation]
+        if not act.elementwise:  # a class label: one-hot, a distribution that sums to exactly 1
             hot = self.rng.randrange(n)
             return [f"{float(j == hot):.{self.decimals}f}" for j in range(n)]
-        lo, hi = {
-            "sigmoid": (self.unit, 1 - self.unit),
-            "tanh": (-1 + self.unit, 1 - self.unit),
-            "relu": (self.unit, 1.0),
-        }.get(activation, (-1.0, 1.0))
+        lo, hi = act.targets(self.unit)
         return [self.draw(lo, hi) for _ in range(n)]
 
 
@@ -197,7 +189,7 @@ def _alive(spec: Spec) -> bool:
     params = initial_values(spec)
     outs = [forward_values(spec, params, s.inputs) for s in spec.samples]
     for k, layer in enumerate(spec.layers):
-        if layer.activation != "relu":
+        if not ACTIVATIONS[layer.activation].can_die:
             continue
         for j in range(layer.size):
             if not any(o[k][j] > 0 for o in outs):
@@ -246,7 +238,7 @@ def _draw(opts: Options, nums: _Numbers) -> str:
         shared = f"shared by {', '.join(neurons)}" if len(neurons) > 1 else f"of {neurons[0]}"
         out.append((f"    bias: {nums.draw(-1.0, 1.0)}", f"b{k + 1}, {shared}"))
         prev = neurons
-    out.append((f"loss: {opts.loss}", LOSS_FORMULAS[opts.loss]))
+    out.append((f"loss: {opts.loss}", LOSSES[opts.loss].summary))
     out.append(("training:", ""))
     out.append((f"  learning_rate: {opts.learning_rate!r}", ""))
     biases = ", ".join(f"b{k + 1}" for k in range(len(names)))

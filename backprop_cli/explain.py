@@ -88,6 +88,9 @@ class Explanation:
     given: list[Node]
     depth: int | None
     several: bool = False  # the network has several samples: ids name theirs as id[k]
+    samples: tuple[int, ...] = ()  # the samples (0-based) the root belongs to or updates from
+    n_samples: int = 1
+    first_sample: dict[int, int] = field(default_factory=dict)  # update → its first sample
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -258,4 +261,21 @@ def explain(
         return kinds.index(g.kind), params.index(g.symbol) if g.symbol in params else 0
 
     ordered = sorted(given.values(), key=place)
-    return Explanation(root, ordered, depth, len(trace.spec.samples) > 1)
+    n = len(trace.spec.samples)
+    first: dict[int, int] = {}
+    for s in trace.steps:
+        if s.update is not None and s.sample is not None:
+            first.setdefault(s.update, s.sample)
+    return Explanation(root, ordered, depth, n > 1, samples_of(trace, index), n, first)
+
+
+def samples_of(trace: Trace, index: int) -> tuple[int, ...]:
+    """The samples (0-based) the step at index is computed for: its own, or its update's."""
+    s = trace.steps[index]
+    if s.sample is not None:
+        return (s.sample,)
+    if s.update is None:
+        return ()
+    return tuple(
+        sorted({t.sample for t in trace.steps if t.update == s.update and t.sample is not None})
+    )

@@ -14,9 +14,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import dataset_loss, initial_values
+from .engine import dataset_loss
 from .engine import step as run_step
-from .spec import Spec
+from .spec import Spec, initial_values
 
 EPS = 1e-6
 TOL = 1e-6

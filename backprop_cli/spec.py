@@ -1,47 +1,21 @@
-"""The network spec: YAML in, validated frozen dataclasses out.
-
-Every rule names the field and the place in the file it applies to, so that a mistake anywhere in a
-config comes back as one line: `net.yaml:7:14: layers[1].weights: expected 2 rows ..., got 3`.
-"""
+"""The network spec: the frozen dataclasses a validated config becomes (validate.py reads them from
+YAML), and the layout facts every engine and kernel shares: parameter ids by position, batches."""
 
 from __future__ import annotations
 
-import difflib
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from . import source
-from .functions import ACTIVATION_NAMES, LEAKY_RELU_ALPHA, LOSSES, SOFTMAX
-from .source import NUMBER, Document, Path_, SourceError
-
-SpecError = SourceError
+from .ops import ACTIVATIONS, OPTIMIZERS
 
 MODES = ("online", "batch", "minibatch")
 REDUCTIONS = ("mean", "sum")
 UPDATE_ORDERS = ("simultaneous", "sequential")
 INIT_SCHEMES = ("xavier", "he", "uniform", "normal")
-OPTIMIZERS: dict[str, dict[str, float]] = {
-    # Hyper-parameters and their defaults (PyTorch's conventions; see docs/train-format.md).
-    "sgd": {},
-    "momentum": {"momentum": 0.9},
-    "nesterov": {"momentum": 0.9},
-    "adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-}
-# The state each rule keeps per parameter, by slot name (training.optimizer.state; see optim.py).
-OPTIMIZER_SLOTS: dict[str, tuple[str, ...]] = {
-    "sgd": (),
-    "momentum": ("velocity",),
-    "nesterov": ("velocity",),
-    "adam": ("m", "v"),
-}
 MAX_MAGNITUDE = 1e6  # beyond this, sigmoid and friends only ever see ±inf-like inputs
 MAX_SIZE = 10_000  # inputs or neurons of one layer
 MAX_PARAMETERS = 100_000  # every weight gets several recorded steps; more is not a hand calculation
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 BUNDLED_EXAMPLE = "mazur.yaml"
 
 
@@ -55,7 +29,7 @@ class Layer:
     weights: tuple[tuple[float, ...], ...]
     bias: tuple[float, ...] | None  # one value when shared, one per neuron otherwise
     bias_shared: bool
-    alpha: float = LEAKY_RELU_ALPHA
+    alpha: float = 0.0  # the activation's hyper-parameter α, where it has one
 
     @property
     def size(self) -> int:
@@ -67,10 +41,7 @@ class Optimizer:
     """The update rule and its hyper-parameters, with any state saved by an earlier run."""
 
     name: str = "sgd"
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
+    hyper: Mapping[str, float] = field(default_factory=dict)  # by key; defaults filled in
     # Saved state: step count and per-parameter slots such as {"velocity": {"w1": ...}}.
     step: int = 0
     slots: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -195,7 +166,7 @@ class Spec:
                 "neurons": list(layer.neurons),
                 "activation": layer.activation,
             }
-            if layer.activation == "leaky_relu":
+            if ACTIVATIONS[layer.activation].alpha is not None:
                 d["alpha"] = layer.alpha
             d["weights"] = [list(row) for row in layer.weights]
             if layer.bias is None:
@@ -206,8 +177,8 @@ class Spec:
         t = self.training
         opt = t.optimizer
         optimizer: dict[str, Any] = {"name": opt.name}
-        for key in OPTIMIZERS[opt.name]:
-            optimizer[key] = getattr(opt, key)
+        for h in OPTIMIZERS[opt.name].hyper:
+            optimizer[h.key] = opt.hyper[h.key]
         if opt.step or opt.slots:
             optimizer["state"] = {
                 "step": opt.step,
@@ -239,585 +210,48 @@ class Spec:
         }
 
 
-# --- loading -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Names:
+    """Parameter ids by position: weight[k][j][i] and bias[k][j] (None when a layer has none)."""
+
+    weight: list[list[list[str]]]
+    bias: list[list[str | None]]
+
+    @classmethod
+    def of(cls, spec: Spec) -> Names:
+        weight: list[list[list[str]]] = [
+            [[""] * len(row) for row in layer.weights] for layer in spec.layers
+        ]
+        bias: list[list[str | None]] = [[None] * layer.size for layer in spec.layers]
+        for p in spec.parameters():
+            if p.kind == "weight":
+                assert p.neuron is not None and p.input is not None
+                weight[p.layer][p.neuron][p.input] = p.id
+            elif p.neuron is None:
+                bias[p.layer] = [p.id] * spec.layers[p.layer].size
+            else:
+                bias[p.layer][p.neuron] = p.id
+        return cls(weight, bias)
+
+    def layer_of(self, pid: str) -> int:
+        for k, rows in enumerate(self.weight):
+            if any(pid in row for row in rows) or pid in self.bias[k]:
+                return k
+        raise KeyError(pid)
 
 
-def load_spec(path: str | Path | None = None) -> Spec:
-    """Load and validate a spec from a YAML file; None loads the bundled worked example."""
-    if path is None:
-        return loads_spec(bundled_example_text(), BUNDLED_EXAMPLE)
-    doc = source.load(Path(path))
-    return from_document(doc)
+def batches(spec: Spec) -> list[list[int]]:
+    """Sample indices of each update in one epoch, in order."""
+    n = len(spec.samples)
+    t = spec.training
+    if t.mode == "online":
+        return [[s] for s in range(n)]
+    if t.mode == "batch":
+        return [list(range(n))]
+    size = t.batch_size or n
+    return [list(range(start, min(start + size, n))) for start in range(0, n, size)]
 
 
-def loads_spec(text: str, name: str = "<string>") -> Spec:
-    """Load and validate a spec from YAML text."""
-    return from_document(source.parse(text, name))
-
-
-def bundled_example_text() -> str:
-    """The YAML text of the worked example that ships inside the package."""
-    from importlib import resources  # only here: it takes longer to import than the rest of spec
-
-    return resources.files("backprop_cli.configs").joinpath(BUNDLED_EXAMPLE).read_text("utf-8")
-
-
-def from_document(doc: Document) -> Spec:
-    """Validate parsed YAML into a Spec."""
-    return _Validator(doc).spec()
-
-
-def closest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """' (did you mean X?)' for the nearest choice, or ''."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
-class _Validator:
-    """Walks a Document, checking each rule and building the dataclasses."""
-
-    def __init__(self, doc: Document) -> None:
-        self.doc = doc
-        self.layer_names: set[str] = set()
-        self.n_parameters = 0
-
-    def fail(self, path: Path_, message: str) -> SpecError:
-        return self.doc.error(path, message)
-
-    # small typed getters -------------------------------------------------------------------------
-
-    def mapping(self, value: Any, path: Path_, keys: tuple[str, ...], what: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(path, f"expected {what} (a mapping of keys), got {_kind(value)}")
-        for key in value:
-            if key not in keys:
-                # A close match is the answer; the full list is for when there is none.
-                hint = closest(key, keys) or "; allowed: " + ", ".join(keys)
-                raise self.doc.error((*path, key), f"unknown key {key!r}{hint}", at_key=True)
-        return value
-
-    def number(
-        self,
-        value: Any,
-        path: Path_,
-        *,
-        positive: bool = False,
-        nonnegative: bool = False,
-        limit: float = MAX_MAGNITUDE,
-    ) -> float:
-        if isinstance(value, bool):
-            raise self.fail(path, f"expected a number, got {self.boolean_text(path, value)}")
-        if isinstance(value, str):
-            raise self.fail(path, f"expected a number, got the text {value!r}{_number_hint(value)}")
-        if not isinstance(value, int | float):
-            raise self.fail(path, f"expected a number, got {_kind(value)}")
-        written = self.written(path, value)
-        too_large = f"{written} is too large (|x| must be at most {limit:g})"
-        try:
-            x = float(value)
-        except OverflowError:
-            raise self.fail(path, too_large) from None
-        if math.isnan(x):
-            raise self.fail(path, "must be a finite number, got NaN")
-        if math.isinf(x):
-            # 1e999 is a typo for a big number; .inf is a request for infinity.
-            infinite = "inf" in written.lower()
-            message = "must be a finite number, got infinity" if infinite else too_large
-            raise self.fail(path, message)
-        if abs(x) > limit:
-            raise self.fail(path, too_large)
-        if positive and x <= 0:
-            raise self.fail(path, f"must be greater than 0, got {written}")
-        if nonnegative and x < 0:
-            raise self.fail(path, f"must be 0 or more, got {written}")
-        return x
-
-    def written(self, path: Path_, value: Any) -> str:
-        """A scalar as the user wrote it (shortened), so a message quotes their own text."""
-        text = self.doc.texts.get(tuple(path), str(value))
-        return text if len(text) <= 24 else text[:20] + "..."
-
-    def boolean_text(self, path: Path_, value: bool) -> str:
-        """'a boolean (true)', or 'yes (YAML reads it as true)' when the file says yes/on/y."""
-        word = str(value).lower()
-        text = self.doc.texts.get(tuple(path), word)
-        if text.lower() == word:
-            return f"a boolean ({word})"
-        return f"{text} (YAML reads it as the boolean {word})"
-
-    def integer(
-        self, value: Any, path: Path_, *, minimum: int = 0, maximum: int | None = None
-    ) -> int:
-        if isinstance(value, bool):
-            raise self.fail(path, f"expected a whole number, got {self.boolean_text(path, value)}")
-        if isinstance(value, str):
-            hint = " (remove the quotes)" if NUMBER.fullmatch(value.strip()) else ""
-            raise self.fail(path, f"expected a whole number, got the text {value!r}{hint}")
-        if not isinstance(value, int | float):
-            raise self.fail(path, f"expected a whole number, got {_kind(value)}")
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise self.fail(path, f"expected a whole number, got {self.written(path, value)}")
-            value = int(value)
-        if value < minimum:
-            raise self.fail(path, f"must be at least {minimum}, got {self.written(path, value)}")
-        if maximum is not None and value > maximum:
-            raise self.fail(path, f"must be at most {maximum}, got {self.written(path, value)}")
-        return int(value)
-
-    def boolean(self, value: Any, path: Path_) -> bool:
-        if not isinstance(value, bool):
-            quoted = isinstance(value, str) and value.lower() in ("true", "false", "yes", "no")
-            hint = " (remove the quotes)" if quoted else ""
-            raise self.fail(path, f"expected true or false, got {_kind(value)}{hint}")
-        return value
-
-    def choice(self, value: Any, path: Path_, choices: tuple[str, ...]) -> str:
-        if not isinstance(value, str):
-            raise self.fail(path, f"expected one of {', '.join(choices)}; got {_kind(value)}")
-        if value not in choices:
-            raise self.fail(
-                path,
-                f"unknown value {value!r}{closest(value, choices)}; one of " + ", ".join(choices),
-            )
-        return value
-
-    def name(self, value: Any, path: Path_) -> str:
-        if not isinstance(value, str) or not _NAME.fullmatch(value):
-            raise self.fail(
-                path, f"expected a name (a letter, then letters, digits or _), got {_show(value)}"
-            )
-        return value
-
-    def names(self, value: Any, path: Path_, taken: set[str]) -> tuple[str, ...]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(path, f"expected a non-empty list of names, got {_kind(value)}")
-        out = []
-        for i, item in enumerate(value):
-            n = self.name(item, (*path, i))
-            if n in taken:
-                raise self.fail((*path, i), f"name {n!r} is already used")
-            taken.add(n)
-            out.append(n)
-        return tuple(out)
-
-    def vector(self, value: Any, path: Path_, length: int, what: str) -> tuple[float, ...]:
-        if not isinstance(value, list):
-            raise self.fail(
-                path, f"expected a list of {length} numbers ({what}), got {_kind(value)}"
-            )
-        if len(value) != length:
-            raise self.fail(path, f"expected {length} numbers ({what}), got {len(value)}")
-        return tuple(self.number(x, (*path, i)) for i, x in enumerate(value))
-
-    # the spec ------------------------------------------------------------------------------------
-
-    def spec(self) -> Spec:
-        top = self.mapping(
-            self.doc.value,
-            (),
-            ("name", "inputs", "layers", "loss", "training", "samples"),
-            "a network spec",
-        )
-        name = top.get("name", Path(self.doc.file).stem)
-        if not isinstance(name, str):
-            raise self.fail(("name",), f"expected text, got {_kind(name)}")
-        taken: set[str] = set()
-        inputs = self.inputs(top, taken)
-        if "layers" not in top:
-            raise self.fail((), "missing key 'layers' (a list with one entry per layer)")
-        layers = self.layers(top["layers"], inputs, taken)
-        loss = self.choice(top.get("loss", "half_sse"), ("loss",), tuple(LOSSES))
-        training = self.training(top.get("training", {}))
-        samples = self.samples(top, len(inputs), layers)
-        spec = Spec(name, inputs, layers, loss, training, samples, self.doc.file)
-        self.cross_checks(top, spec)
-        return spec
-
-    def inputs(self, top: dict[str, Any], taken: set[str]) -> tuple[str, ...]:
-        if "inputs" not in top:
-            raise self.fail((), "missing key 'inputs' (a count, or a list of input names)")
-        value = top["inputs"]
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            count = self.integer(value, ("inputs",), minimum=1, maximum=MAX_SIZE)
-            names = tuple(f"i{i + 1}" for i in range(count))
-            taken.update(names)
-            return names
-        return self.names(value, ("inputs",), taken)
-
-    def layers(self, value: Any, inputs: tuple[str, ...], taken: set[str]) -> tuple[Layer, ...]:
-        path: Path_ = ("layers",)
-        if not isinstance(value, list) or not value:
-            raise self.fail(path, f"expected a non-empty list of layers, got {_kind(value)}")
-        out: list[Layer] = []
-        sources = inputs
-        for k, raw in enumerate(value):
-            last = k == len(value) - 1
-            implied = self._outputs_from_targets() if last else None
-            layer = self.layer(raw, (*path, k), k, len(value), sources, last, taken, implied)
-            out.append(layer)
-            sources = layer.neurons
-        return tuple(out)
-
-    def layer(
-        self,
-        raw: Any,
-        path: Path_,
-        k: int,
-        count: int,
-        sources: tuple[str, ...],
-        last: bool,
-        taken: set[str],
-        implied_size: int | None = None,
-    ) -> Layer:
-        keys = ("name", "neurons", "size", "activation", "alpha", "weights", "init", "bias")
-        d = self.mapping(raw, path, keys, f"layer {k + 1}")
-        default_name = "o" if last else ("h" if count == 2 else f"h{k + 1}")
-        name = self.name(d.get("name", default_name), (*path, "name"))
-        if name in self.layer_names:
-            raise self.fail((*path, "name"), f"layer name {name!r} is already used")
-        self.layer_names.add(name)
-        fan_in = len(sources)
-        activation = self.choice(
-            d.get("activation", "sigmoid"), (*path, "activation"), ACTIVATION_NAMES
-        )
-        if activation == SOFTMAX and not last:
-            raise self.fail(
-                (*path, "activation"), "softmax is only allowed on the last (output) layer"
-            )
-        alpha = LEAKY_RELU_ALPHA
-        if "alpha" in d:
-            if activation != "leaky_relu":
-                raise self.fail((*path, "alpha"), "alpha applies only to activation leaky_relu")
-            alpha = self.number(d["alpha"], (*path, "alpha"), nonnegative=True)
-        size: int | None = None
-        if "size" in d:
-            size = self.integer(d["size"], (*path, "size"), minimum=1, maximum=MAX_SIZE)
-        neurons: tuple[str, ...] | None = None
-        if "neurons" in d:
-            neurons = self.names(d["neurons"], (*path, "neurons"), taken)
-            if size is not None and size != len(neurons):
-                raise self.fail(
-                    (*path, "size"), f"size {size} disagrees with {len(neurons)} neuron names"
-                )
-            size = len(neurons)
-        if "weights" in d:
-            if "init" in d:
-                raise self.fail((*path, "init"), "give either weights or init, not both")
-            rows = size if size is not None else implied_size
-            weights = self.matrix(d["weights"], (*path, "weights"), rows, sources, name)
-            size = len(weights)
-        elif size is not None:
-            self.count_parameters(size * fan_in, (*path, "size"))
-            weights = self.init(d.get("init", {}), (*path, "init"), size, fan_in, k)
-        else:
-            raise self.fail(path, f"layer {name!r} needs weights, or a size with an init")
-        if neurons is None:
-            sep = "_" if name[-1].isdigit() else ""
-            neurons = tuple(f"{name}{sep}{j + 1}" for j in range(size))
-            for j, n in enumerate(neurons):
-                if n in taken:
-                    raise self.fail(
-                        (*path, "name"),
-                        f"neuron name {n!r} (neuron {j + 1}) is already used; "
-                        "give the layer another name or list its neurons",
-                    )
-                taken.add(n)
-        bias, shared = self.bias(d.get("bias"), (*path, "bias"), size)
-        return Layer(name, neurons, activation, weights, bias, shared, alpha)
-
-    def count_parameters(self, n: int, path: Path_) -> None:
-        self.n_parameters += n
-        if self.n_parameters > MAX_PARAMETERS:
-            raise self.fail(
-                path,
-                f"this layer brings the network to {self.n_parameters} weights; a trace "
-                f"is limited to {MAX_PARAMETERS}",
-            )
-
-    def _outputs_from_targets(self) -> int | None:
-        """How many outputs the samples' targets imply, so a wrong output matrix is the error.
-
-        Only when every sample agrees on a list of plain numbers: a typo inside the targets
-        (`[0.01 0.99]` is one text item) must be reported at the targets, not at the weights.
-        """
-        top = self.doc.value
-        samples = top.get("samples") if isinstance(top, dict) else None
-        if not isinstance(samples, list) or not samples:
-            return None
-        counts = set()
-        for sample in samples:
-            targets = sample.get("targets") if isinstance(sample, dict) else None
-            if not isinstance(targets, list) or not targets:
-                return None
-            if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in targets):
-                return None
-            counts.add(len(targets))
-        return counts.pop() if len(counts) == 1 else None
-
-    def matrix(
-        self,
-        value: Any,
-        path: Path_,
-        rows: int | None,
-        sources: tuple[str, ...],
-        layer: str,
-    ) -> tuple[tuple[float, ...], ...]:
-        cols = len(sources)
-        feeds = ", ".join(sources) if cols <= 6 else f"{sources[0]}, ..., {sources[-1]}"
-        if not isinstance(value, list) or not value:
-            raise self.fail(
-                path,
-                f"expected a list of rows, one per neuron of layer {layer!r}; got {_kind(value)}",
-            )
-        if rows is not None and len(value) != rows:
-            plural = "s" * (rows != 1)
-            why = f"one per neuron of layer {layer!r}"
-            raise self.fail(path, f"expected {rows} row{plural} ({why}), got {len(value)}")
-        out = []
-        for j, row in enumerate(value):
-            if not isinstance(row, list):
-                raise self.fail(
-                    (*path, j),
-                    f"expected a row of {cols} numbers (one per input of layer {layer!r}), "
-                    f"got {_kind(row)}; weights are a list of rows: [[...], [...]]",
-                )
-            if len(row) != cols:
-                raise self.fail(
-                    (*path, j),
-                    f"expected {cols} numbers (layer {layer!r} has {cols} inputs: {feeds}), "
-                    f"got {len(row)}",
-                )
-            self.count_parameters(cols, (*path, j))
-            out.append(tuple(self.number(x, (*path, j, i)) for i, x in enumerate(row)))
-        return tuple(out)
-
-    def init(
-        self, value: Any, path: Path_, rows: int, cols: int, k: int
-    ) -> tuple[tuple[float, ...], ...]:
-        d = self.mapping(value, path, ("seed", "scheme"), "an init")
-        seed = self.integer(d.get("seed", 0), (*path, "seed"))
-        scheme = self.choice(d.get("scheme", "xavier"), (*path, "scheme"), INIT_SCHEMES)
-        return init_weights(scheme, seed, k, rows, cols)
-
-    def bias(self, value: Any, path: Path_, size: int) -> tuple[tuple[float, ...] | None, bool]:
-        if value is None:
-            return None, False
-        if isinstance(value, list):
-            return self.vector(value, path, size, "one bias per neuron"), False
-        return (self.number(value, path),), True
-
-    def training(self, value: Any) -> Training:
-        path: Path_ = ("training",)
-        keys = (
-            "learning_rate",
-            "update_biases",
-            "mode",
-            "batch_size",
-            "reduction",
-            "update_order",
-            "epochs",
-            "epochs_done",
-            "optimizer",
-        )
-        d = self.mapping(value, path, keys, "training settings")
-        lr = self.number(d.get("learning_rate", 0.5), (*path, "learning_rate"), positive=True)
-        update_biases = self.boolean(d.get("update_biases", True), (*path, "update_biases"))
-        mode = self.choice(d.get("mode", "online"), (*path, "mode"), MODES)
-        batch_size = None
-        if "batch_size" in d:
-            batch_size = self.integer(d["batch_size"], (*path, "batch_size"), minimum=1)
-        elif mode == "minibatch":
-            raise self.fail((*path, "mode"), "mode minibatch needs a batch_size")
-        reduction = self.choice(d.get("reduction", "mean"), (*path, "reduction"), REDUCTIONS)
-        order = self.choice(
-            d.get("update_order", "simultaneous"), (*path, "update_order"), UPDATE_ORDERS
-        )
-        epochs = None
-        if d.get("epochs") is not None:
-            epochs = self.integer(d["epochs"], (*path, "epochs"), minimum=0)
-        done = self.integer(d.get("epochs_done", 0), (*path, "epochs_done"))
-        optimizer = self.optimizer(d.get("optimizer", {"name": "sgd"}), (*path, "optimizer"))
-        return Training(
-            lr, update_biases, mode, batch_size, reduction, order, epochs, done, optimizer
-        )
-
-    def optimizer(self, value: Any, path: Path_) -> Optimizer:
-        if isinstance(value, str):
-            value = {"name": value}
-        if not isinstance(value, dict):
-            raise self.fail(path, f"expected an optimizer mapping, got {_kind(value)}")
-        name = self.choice(value.get("name", "sgd"), (*path, "name"), tuple(OPTIMIZERS))
-        hyper = OPTIMIZERS[name]
-        d = self.mapping(value, path, ("name", *hyper, "state"), f"optimizer {name}")
-        kwargs: dict[str, Any] = {"name": name}
-        for key, default in hyper.items():
-            x = self.number(d.get(key, default), (*path, key), nonnegative=True)
-            if key in ("momentum", "beta1", "beta2") and x >= 1:
-                raise self.fail(
-                    (*path, key), f"must be below 1, got {self.written((*path, key), x)}"
-                )
-            if key == "eps" and x <= 0:
-                raise self.fail(
-                    (*path, key), f"must be greater than 0, got {self.written((*path, key), x)}"
-                )
-            kwargs[key] = x
-        if "state" in d:
-            state = d["state"]
-            spath = (*path, "state")
-            if not isinstance(state, dict):
-                raise self.fail(spath, f"expected a mapping, got {_kind(state)}")
-            slots: dict[str, dict[str, float]] = {}
-            for key, slot in state.items():
-                if key == "step":
-                    kwargs["step"] = self.integer(slot, (*spath, "step"))
-                    continue
-                allowed = ("step", *OPTIMIZER_SLOTS[name])
-                if key not in allowed:
-                    raise self.fail(
-                        (*spath, key),
-                        f"unknown state {key!r}{closest(str(key), allowed)} for optimizer "
-                        f"{name}; allowed: " + ", ".join(allowed),
-                    )
-                if not isinstance(slot, dict):
-                    raise self.fail(
-                        (*spath, key),
-                        f"expected a mapping of parameter ids to numbers, got {_kind(slot)}",
-                    )
-                slots[key] = {
-                    str(pid): self.number(x, (*spath, key, pid), limit=math.inf)
-                    for pid, x in slot.items()
-                }
-            kwargs["slots"] = slots
-        return Optimizer(**kwargs)
-
-    def samples(
-        self, top: dict[str, Any], n_in: int, layers: tuple[Layer, ...]
-    ) -> tuple[Sample, ...]:
-        path: Path_ = ("samples",)
-        if "samples" not in top:
-            raise self.fail((), "missing key 'samples' (a list of {inputs, targets})")
-        value = top["samples"]
-        if not isinstance(value, list) or not value:
-            raise self.fail(path, f"expected a non-empty list of samples, got {_kind(value)}")
-        n_out = layers[-1].size
-        out = []
-        for s, raw in enumerate(value):
-            p = (*path, s)
-            d = self.mapping(raw, p, ("inputs", "targets"), "a sample")
-            for key in ("inputs", "targets"):
-                if key not in d:
-                    raise self.fail(p, f"missing key {key!r}")
-            inputs = self.vector(d["inputs"], (*p, "inputs"), n_in, "one per input")
-            targets = self.vector(d["targets"], (*p, "targets"), n_out, "one per output neuron")
-            out.append(Sample(inputs, targets))
-        return tuple(out)
-
-    def cross_checks(self, top: dict[str, Any], spec: Spec) -> None:
-        """Rules that tie one part of the spec to another."""
-        out_layer = spec.layers[-1]
-        last = ("layers", len(spec.layers) - 1, "activation")
-        if spec.loss == "cross_entropy":
-            if out_layer.activation != SOFTMAX:
-                raise self.fail(
-                    ("loss",),
-                    "cross_entropy needs a softmax output layer; "
-                    f"layer {out_layer.name!r} uses {out_layer.activation}",
-                )
-            for s, sample in enumerate(spec.samples):
-                tp = ("samples", s, "targets")
-                for j, target in enumerate(sample.targets):
-                    if target < 0:
-                        raise self.fail(
-                            (*tp, j), f"cross_entropy targets must be 0 or more, got {target:g}"
-                        )
-                if abs(sum(sample.targets) - 1) > 1e-9:
-                    raise self.fail(
-                        tp,
-                        "cross_entropy targets must be a distribution summing to 1; "
-                        f"these sum to {sum(sample.targets):g}",
-                    )
-        if spec.loss == "binary_cross_entropy":
-            if out_layer.activation not in ("sigmoid", SOFTMAX):
-                raise self.fail(
-                    last,
-                    "binary_cross_entropy needs outputs in (0, 1): use sigmoid (or "
-                    f"softmax) on the output layer, not {out_layer.activation}",
-                )
-            for s, sample in enumerate(spec.samples):
-                for j, target in enumerate(sample.targets):
-                    if not 0 <= target <= 1:
-                        raise self.fail(
-                            ("samples", s, "targets", j),
-                            f"binary_cross_entropy targets must lie in [0, 1], got {target:g}",
-                        )
-        t = spec.training
-        if t.batch_size is not None:
-            bp = ("training", "batch_size")
-            if t.mode != "minibatch":
-                raise self.fail(bp, f"batch_size applies only to mode minibatch, not {t.mode}")
-            if t.batch_size > len(spec.samples):
-                raise self.fail(
-                    bp,
-                    f"batch_size {t.batch_size} is larger than the number of samples "
-                    f"({len(spec.samples)})",
-                )
-        ids = {p.id for p in spec.parameters()}
-        for slot, values in t.optimizer.slots.items():
-            for pid in values:
-                if pid not in ids:
-                    raise self.fail(
-                        ("training", "optimizer", "state", slot, pid),
-                        f"unknown parameter {pid!r}{closest(pid, sorted(ids))}",
-                    )
-
-
-def init_weights(
-    scheme: str, seed: int, layer_index: int, rows: int, cols: int
-) -> tuple[tuple[float, ...], ...]:
-    """Reproducible random weights for one layer (its own stream per layer)."""
-    import random
-
-    rng = random.Random(seed * 1_000_003 + layer_index)
-
-    def draw() -> float:
-        if scheme == "xavier":
-            limit = math.sqrt(6.0 / (cols + rows))
-            return rng.uniform(-limit, limit)
-        if scheme == "he":
-            return rng.gauss(0.0, math.sqrt(2.0 / cols))
-        if scheme == "uniform":
-            return rng.uniform(-0.5, 0.5)
-        return rng.gauss(0.0, 0.1)
-
-    return tuple(tuple(draw() for _ in range(cols)) for _ in range(rows))
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _number_hint(text: str) -> str:
-    """Why a text that looks like a number was not read as one."""
-    t = text.strip()
-    if NUMBER.fullmatch(t):
-        return " (remove the quotes)"
-    if re.fullmatch(r"[-+]?\d+,\d+", t):
-        return f" (write decimals with a point: {t.replace(',', '.')})"
-    return ""
-
-
-def _show(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else _kind(value)
+def initial_values(spec: Spec) -> dict[str, float]:
+    """Parameter values by id."""
+    return {p.id: p.value for p in spec.parameters()}

@@ -86,18 +86,6 @@ class Trace:
     def __iter__(self) -> Iterator[Step]:
         return iter(self.steps)
 
-    # Display hooks. The renderer is imported only when a display asks for it, so the library
-    # itself never needs rich.
-    def __rich__(self) -> Any:
-        """`rich.print(trace)` shows the tables of `backprop step`."""
-        from .render.table import render_trace
-
-        return render_trace(self)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
-        """A trace left at the end of a Jupyter cell shows as tables (text/html)."""
-        return self.__rich__()._repr_mimebundle_(include, exclude, **kwargs)
-
     def __repr__(self) -> str:
         return f"<Trace {self.spec.name!r}: {len(self.steps)} steps, E_total {self.loss_before!r}>"
 

@@ -218,4 +218,7 @@ def test_command_on_a_random_config(tmp_path: Path) -> None:
     per_sample = [trace.find("dE_total/dw1", k) for k in range(3)]
     assert math.isclose(batch.value, sum(s.value for s in per_sample if s) / 3, rel_tol=1e-12)
     assert "dE_total/dw1[3]" in result.stdout
-    assert "(backprop explain dE_total/dout_h1[1])" in result.stdout
+    # the suggested command names this config, quoted for the shell (id[1] is a glob)
+    assert f"(backprop explain 'dE_total/dout_h1[1]' {random_config})" in " ".join(
+        line.strip(" │") for line in result.stdout.splitlines()
+    )

@@ -12,8 +12,9 @@ import pytest
 
 from backprop_cli import gradcheck as gc_module
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.engine import Mistake, dataset_loss, initial_values
+from backprop_cli.engine import Mistake, dataset_loss
 from backprop_cli.gradcheck import analytic_gradient, gradcheck, numeric_gradient
+from backprop_cli.spec import initial_values
 
 from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 

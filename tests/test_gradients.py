@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import Spec, load_spec, loads_spec, step
-from backprop_cli.engine import forward_values, initial_values, sample_loss
+from backprop_cli.engine import forward_values, sample_loss
+from backprop_cli.spec import initial_values
 
 H = 1e-6
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
@@ -56,7 +57,7 @@ def assert_gradients_match(spec: Spec) -> None:
 def away_from_kinks(spec: Spec) -> bool:
     """relu and leaky_relu have no derivative at 0: keep every net input clear of it."""
     values = initial_values(spec)
-    from backprop_cli.engine import Names
+    from backprop_cli.spec import Names
 
     names = Names.of(spec)
     prev = list(spec.samples[0].inputs)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, step
-from backprop_cli.engine import Names
 from backprop_cli.exercise import ExerciseError, Options, make_exercise, parse_layers
-from backprop_cli.spec import loads_spec
+from backprop_cli.spec import Names
+from backprop_cli.validate import loads_spec
 
 from .runcli import cli
 

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.spec import bundled_example_text
+from backprop_cli.validate import bundled_example_text
 
 from .clihelp import assert_input_error, run
 

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from backprop_cli import SpecError, load_spec, loads_spec, step
 from backprop_cli.cli import app
+from backprop_cli.ops import LOSSES
 
 from .clihelp import run
 from .test_fuzz_configs import damaged
@@ -36,7 +37,7 @@ SCHEMA_CANNOT_SEE = {
     "ce_without_softmax", "inputs_wrong_length", "layer_name_duplicate", "neuron_name_clash",
     "optimizer_state_unknown_param", "softmax_hidden", "targets_wrong_length",
     "too_many_weights", "weights_extra_row", "weights_ragged", "weights_vs_neurons",
-    "weights_vs_size", "neurons_vs_size",
+    "weights_vs_size", "neurons_vs_size", "softmax_one_neuron",
 }  # fmt: skip
 
 
@@ -154,3 +155,15 @@ def test_train_output_validates() -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary"
     assert [errors("train", r) for r in lines] == [[] for _ in lines]
+
+
+def test_committed_schemas_are_generated_from_the_catalogue() -> None:
+    # `python -m backprop_cli.schemas.build` writes them; nobody edits the names by hand.
+    from backprop_cli.schemas import build
+
+    for kind in build.KINDS:
+        expected = build.text(kind)
+        assert (build.HERE / f"{kind}.json").read_text("utf-8") == expected, kind
+        assert (build.DOCS / f"{kind}.json").read_text("utf-8") == expected, kind
+    config = json.loads(build.text("config"))
+    assert config["properties"]["loss"]["enum"] == list(LOSSES)

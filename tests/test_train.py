@@ -16,12 +16,13 @@ import pytest
 from typer.testing import CliRunner
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli import optim as optim_mod
-from backprop_cli._compiled import CompiledKernel
 from backprop_cli.cli import app
 from backprop_cli.fileio import dump_spec
-from backprop_cli.spec import SpecError
-from backprop_cli.train import Curve, PyKernel, Trainer
+from backprop_cli.kernels import Curve, Trainer
+from backprop_cli.kernels.compiled import CompiledKernel
+from backprop_cli.kernels.loops import LoopKernel
+from backprop_cli.state import State
+from backprop_cli.validate import SpecError
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
@@ -132,8 +133,10 @@ def test_epochs_equal_engine_steps_bit_for_bit(
         net(optimizer, mode, order=order, acts=acts, shared=shared, reduction=reduction)
     )
     trainer = Trainer(spec, kernel=kernel)
-    assert isinstance(trainer.kernel, PyKernel if kernel == "loops" else (PyKernel, CompiledKernel))
-    state = optim_mod.State.of(spec.training)
+    assert isinstance(
+        trainer.kernel, LoopKernel if kernel == "loops" else (LoopKernel, CompiledKernel)
+    )
+    state = State.of(spec.training)
     current = spec
     for epoch in trainer.run(3):
         trace = step(current, state=state)
@@ -157,7 +160,7 @@ def test_compiled_kernel_covers_the_elementwise_grid() -> None:
         type(Trainer(loads_spec(net(o, m, order=r, acts=a)), kernel="python").kernel).__name__
         for o, m, r, a in GRID
     }
-    assert kinds == {"CompiledKernel", "PyKernel"}
+    assert kinds == {"CompiledKernel", "LoopKernel"}
     assert isinstance(Trainer(load_spec()).kernel, CompiledKernel)
 
 

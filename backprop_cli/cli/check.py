@@ -16,7 +16,7 @@ def check_command(
     answers: Annotated[
         Path,
         typer.Argument(
-            metavar="ANSWERS.yaml",
+            metavar="ANSWERS",
             help="Your values, one `id: value` a line (any subset, any order).",
             show_default=False,
         ),
@@ -28,7 +28,8 @@ def check_command(
 ) -> None:
     """Check your hand calculations: ✓, ≈ rounding or ✗ for each, and a diagnosis.
 
-    The tolerance follows your digits: 0.40 is ✓ within 0.005 of the exact value, ≈ within 0.01.
+    The tolerance follows your significant digits: 0.40 is ✓ within 0.005 of the exact value,
+    ≈ within 0.01; 1 for 0.75 is ✗ (0.75 to one digit is 0.8), and 0 is right only for 0.
 
     With --round N, the values expected are those of rounding every intermediate to N decimals.
 
@@ -36,7 +37,7 @@ def check_command(
 
     [bold]Examples[/]
 
-      backprop check configs/answers-example.yaml   [dim]# against the worked example[/]
+      backprop check answers.yaml                   [dim]# against the worked example[/]
       backprop check answers.yaml net.yaml --round 4
       backprop check answers.yaml --format json | jq .summary
     """

@@ -6,8 +6,13 @@ go to stderr.
 
 from __future__ import annotations
 
+import difflib
+import inspect
+import re
 import signal
 import sys
+import textwrap
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -15,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.console import Console, RenderableType
 from rich.text import Text
+from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import ExitCode
@@ -22,13 +28,109 @@ from ..errors import ExitCode
 if TYPE_CHECKING:
     from ..spec import Spec
 
+# typer 0.28 carries its own click; its ClickException is reached through the public BadParameter.
+_ClickException: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+class _Group(TyperGroup):
+    """The root command: a usage error is the one `error: ...` line the README promises."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in [self, *self.commands.values()]:
+            tidy_help(command)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        run = (args, prog_name, complete_var, False, windows_expand_args)
+        if not standalone_mode:
+            return super().main(*run, **extra)
+        try:
+            # Not standalone: exceptions come back to us; typer.Exit comes back as its code.
+            code = super().main(*run, **extra)
+        except _ClickException as exc:
+            if type(exc).__name__ != "NoArgsIsHelpError":  # bare `backprop`: help shown already
+                line = Text.assemble(("error:", "bold red"), " ", usage_error(exc))
+                stderr.print(line, soft_wrap=True)
+            sys.exit(getattr(exc, "exit_code", int(ExitCode.USAGE)))
+        except typer.Abort:
+            stderr.print("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def tidy_help(command: Any) -> None:
+    """Help that wraps to any width: paragraphs without hard line breaks, choices as words.
+
+    Rich keeps the line breaks of a docstring's later paragraphs, and folds a long choice list
+    such as [table|json|markdown|latex] mid-word; a choice option shows a short name instead
+    (FORMAT) and its help lists the choices, where they wrap between words. Example lines (an
+    indented paragraph) keep their breaks; they are flush left in every command, as typer's
+    dedent leaves them in some.
+    """
+    if command.help:
+        paragraphs = inspect.cleandoc(command.help).split("\n\n")
+        command.help = "\n\n".join(
+            textwrap.dedent(p) if p.startswith("  ") else " ".join(p.split()) for p in paragraphs
+        )
+    for param in command.params:
+        choices = getattr(param.type, "choices", None)
+        if not choices or param.param_type_name != "option" or param.metavar:
+            continue
+        param.metavar = max(param.opts, key=len).lstrip("-").upper()
+        names = [str(getattr(c, "value", c)) for c in choices]
+        text = param.help or ""
+        if not all(re.search(rf"\b{re.escape(n)}\b", text) for n in names):
+            param.help = f"{text} One of: {', '.join(names)}.".strip()
+
+
+def usage_error(exc: Exception) -> str:
+    """A parser error in one line: `--phase: 'backwards' is not one of forward, loss, ...`."""
+    param = getattr(exc, "param", None)
+    message = str(getattr(exc, "message", "")).strip().rstrip(".")
+    if isinstance(exc, typer.BadParameter) and param is not None and message:
+        opts = getattr(param, "opts", [])
+        name = getattr(param, "metavar", None) or str(param.name).upper()
+        hint = max(opts, key=len) if param.param_type_name == "option" else name
+        choices = getattr(param.type, "choices", None)
+        typed = re.match(r"'(?P<v>.*?)' is not one of", message)
+        if choices and typed:
+            names = [str(getattr(c, "value", c)) for c in choices]
+            near = difflib.get_close_matches(typed["v"], names, n=1, cutoff=0.5)
+            message = f"{typed['v']!r} is not one of {', '.join(names)}"
+            message += f" (did you mean {near[0]!r}?)" if near else ""
+        return f"{hint}: {message}"
+    format_message = getattr(exc, "format_message", lambda: str(exc))
+    message = " ".join(format_message().split()).rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    return f"{message}; see {ctx.command_path if ctx else 'backprop'} --help"
+
+
 app = typer.Typer(
     name="backprop",
+    cls=_Group,
     help="Backpropagation step by step, with real numbers.\n\n"
     "With no CONFIG, commands run the worked example of 'A Step by Step Backpropagation "
-    "Example'.",
+    "Example'; a CONFIG of - is read from stdin.\n\n"
+    "[bold]Examples[/]\n\n"
+    "  backprop step                                [dim]# the worked example[/]\n"
+    "  backprop train --epochs 10000                [dim]# the post's 10,000 rounds[/]\n"
+    "  backprop explain dE_total/dw1                [dim]# where one number comes from[/]\n"
+    "  backprop init - -l 2,3,2 | backprop step -   [dim]# a new exercise, solved[/]\n"
+    "  backprop step --help                         [dim]# the options of one command[/]",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -137,15 +239,31 @@ def write_output(path: Path, text: str, what: str) -> None:
     info(f"wrote {path}{what}")
 
 
+STDIN = "<stdin>"  # the file name errors give a config read from `-`
+
+
 def load(config: Path | None) -> Spec:
-    """Load a spec, or the worked example; a bad file exits 2 with one line."""
+    """Load a spec from CONFIG, from stdin for `-`, or the worked example; a bad one exits 2."""
     from ..source import SourceError
-    from ..spec import load_spec
+    from ..validate import load_spec, loads_spec
 
     try:
+        if config is not None and str(config) == "-":
+            return loads_spec(_read_stdin(), STDIN)
         return load_spec(config)
     except SourceError as exc:
         fail(str(exc))
+
+
+def _read_stdin() -> str:
+    """All of stdin as text (`backprop init - ... | backprop step -`)."""
+    raw = sys.stdin.buffer.read()
+    if b"\x00" in raw:
+        fail(f"{STDIN}: looks like binary data, not YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail(f"{STDIN}: not valid UTF-8 text")
 
 
 def _version(value: bool) -> None:
@@ -171,7 +289,8 @@ def _root(
 ConfigArg = Annotated[
     Path | None,
     typer.Argument(
-        help="Network spec (YAML). Default: the worked example.",
+        metavar="CONFIG",
+        help="Network spec (YAML); - reads it from stdin. Default: the worked example.",
         show_default=False,
         dir_okay=True,
         exists=False,

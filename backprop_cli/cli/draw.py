@@ -36,7 +36,7 @@ def draw(
     [bold]Examples[/]
 
       backprop draw -o net.svg                        [dim]# the worked example[/]
-      backprop draw ex1.yaml --after-step -o ex1.svg  [dim]# edges coloured by their gradient[/]
+      backprop draw ex1.yaml --after-step -o ex1.svg  [dim]# edges coloured by gradient[/]
       backprop draw | rsvg-convert -o net.png         [dim]# a PNG, with librsvg[/]
     """
     from ..engine import step as run_step

@@ -43,9 +43,10 @@ def explain_command(
 
     [bold]Examples[/]
 
-      backprop explain dE_total/dw1                 [dim]# the post's hidden-layer gradient[/]
+      backprop explain dE_total/dw1                 [dim]# a hidden-layer gradient[/]
       backprop explain w5+ --depth 1
-      backprop explain E_total+ configs/mazur.yaml --format json
+      backprop explain E_total+ --format json
+      backprop explain delta_h1 net.yaml --sample 2
     """
     from ..engine import step as run_step
     from ..explain import UnknownId, explain
@@ -65,4 +66,4 @@ def explain_command(
     if format is Output.json:
         emit(jsonfmt.dumps(ex.to_dict()))
     else:
-        emit(render_explanation(ex, precision))
+        emit(render_explanation(ex, precision, None if config is None else str(config)))

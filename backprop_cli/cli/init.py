@@ -8,14 +8,17 @@ from typing import Annotated
 
 import typer
 
-from ..functions import ACTIVATION_NAMES, LOSSES
+from ..ops import ACTIVATIONS, LOSSES
 from .common import app, check_output, emit, fail, write_output
 
 
 @app.command("init")
 def init(
     path: Annotated[
-        Path, typer.Argument(help="Where to write the new config ('-' writes it to stdout).")
+        Path,
+        typer.Argument(
+            metavar="CONFIG", help="Where to write the new config ('-' writes it to stdout)."
+        ),
     ],
     layers: Annotated[
         str,
@@ -24,12 +27,17 @@ def init(
         ),
     ],
     activation: Annotated[
-        str, typer.Option(help="Hidden layers: " + ", ".join(ACTIVATION_NAMES[:-1]) + ".")
+        str,
+        typer.Option(
+            help="Hidden layers: "
+            + ", ".join(a.name for a in ACTIVATIONS.values() if a.hidden)
+            + "."
+        ),
     ] = "sigmoid",
     output_activation: Annotated[
         str | None,
         typer.Option(
-            help="Output layer: " + ", ".join(ACTIVATION_NAMES) + ". Default: softmax for "
+            help="Output layer: " + ", ".join(ACTIVATIONS) + ". Default: softmax for "
             "cross_entropy, sigmoid for binary_cross_entropy, else --activation.",
             show_default=False,
         ),
@@ -48,15 +56,16 @@ def init(
     learning_rate: Annotated[
         float, typer.Option(help="η, the learning rate (greater than 0).")
     ] = 0.5,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite CONFIG if it exists.")] = False,
 ) -> None:
     """Write a new exercise: a commented config with random weights, inputs and targets.
 
     [bold]Examples[/]
 
-      backprop init ex1.yaml --layers 2,2,2 --seed 7     [dim]# the post's shape, new numbers[/]
+      backprop init ex1.yaml --layers 2,2,2 --seed 7     [dim]# the post's shape[/]
       backprop step ex1.yaml -f markdown > solution.md   [dim]# its worked solution[/]
       backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
+      backprop init - -l 2,2,2 | backprop step -         [dim]# straight to its solution[/]
     """
     from ..exercise import ExerciseError, Options, make_exercise, parse_layers
 

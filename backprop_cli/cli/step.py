@@ -58,9 +58,10 @@ def step(
     [bold]Examples[/]
 
       backprop step                                 [dim]# the worked example[/]
-      backprop step configs/mazur.yaml --only 'dE_total/dw*'
-      backprop step net.yaml --format json | jq '.steps[] | select(.id=="dE_total/dw5") | .value'
-      backprop step --round 4                       [dim]# by hand, 4 decimals; see the drift[/]
+      backprop step --only 'dE_total/dw*'           [dim]# the gradients only[/]
+      backprop step net.yaml -f json | jq '.steps[] | select(.id=="w5+") | .value'
+      backprop step --round 4                       [dim]# 4 decimals, as by hand[/]
+      backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]
     """
     from ..engine import step as run_step
     from ..render import jsonfmt

@@ -28,8 +28,8 @@ from .common import (
 from .common import quiet as global_quiet
 
 if TYPE_CHECKING:
+    from ..kernels import Curve, Trainer
     from ..spec import Spec
-    from ..train import Curve, Trainer
 
 PLOT_HINT = "pip install 'backprop-cli[plot]'"
 
@@ -140,7 +140,7 @@ def train(
     [bold]Examples[/]
 
       backprop train --epochs 10000                [dim]# the post's 10,000 rounds[/]
-      backprop train --epochs 4000 --save run.yaml && backprop train run.yaml --epochs 6000
+      backprop train -n 4000 --save run.yaml && backprop train run.yaml -n 6000
       backprop train -n 10000 --format jsonl | tail -n 1 | jq .E_total
     """
     try:
@@ -177,8 +177,8 @@ def _train(
     precision: int,
     kernel: Kernel,
 ) -> None:
+    from ..kernels import Curve, Trainer
     from ..render import jsonfmt
-    from ..train import Curve, Trainer
 
     spec = load(config)
     configured = spec.training.epochs
@@ -186,7 +186,12 @@ def _train(
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
     order = update_order.value if update_order else None
     try:
-        trainer = Trainer(spec, update_order=order, kernel=kernel.value, round_to=round_to)
+        if round_to is not None:
+            from ..rounding import RoundKernel
+
+            trainer = Trainer(spec, update_order=order, kernel=RoundKernel.factory(round_to))
+        else:
+            trainer = Trainer(spec, update_order=order, kernel=kernel.value)
     except ImportError:
         fail("--kernel numpy needs numpy: pip install 'backprop-cli[fast]'")
     exact = Trainer(spec, update_order=order) if round_to is not None else None
@@ -229,7 +234,18 @@ def _train(
     if format is TrainFormat.table:
         from ..render.training import render_summary
 
-        emit(render_summary(spec, summary, curve.all(), table_rows, drift, precision, round_to))
+        emit(
+            render_summary(
+                spec,
+                summary,
+                curve.all(),
+                table_rows,
+                drift,
+                precision,
+                trainer.order,
+                decimals=round_to,
+            )
+        )
     else:
         emit(jsonfmt.dumps(summary, indent=None if stream else 2))
     _finish(spec, trainer, save, plot, curve, status)

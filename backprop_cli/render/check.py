@@ -34,18 +34,17 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     table.add_column("expected", justify="right", no_wrap=True)
     if report.round_to is not None:
         table.add_column(f"drift from exact (rounding to {report.round_to})", justify="right")
-    table.add_column("verdict", no_wrap=True)
+    table.add_column("allowed", justify="right", no_wrap=True)
+    table.add_column("verdict")
     for v in report.verdicts:
         mark, style = _MARKS[v.status]
         verdict = Text(mark, style=style)
-        if v.status != "right":
-            verdict.append(f"  (±{v.answer.unit / 2:g} allowed)", style="dim")
         if v.reason and v.reason != "within one unit of the last digit":
             verdict.append(f"  ({v.reason})", style="dim")
         row = [v.answer.key, v.answer.text, fmt(v.expected)]
         if report.round_to is not None:
             row.append(_signed(v.expected - v.exact, precision))
-        table.add_row(*row, verdict)
+        table.add_row(*row, margin(v.unit / 2), verdict)
     tally = Text()
     tally.append(f"{report.count('right')} ✓", style="green")
     tally.append(" · ")
@@ -56,6 +55,11 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     if report.diagnosis is not None:
         parts.extend([Text(""), render_diagnosis(report.diagnosis, fmt)])
     return Group(*parts)
+
+
+def margin(x: float) -> str:
+    """The ± a ✓ allows: ±0.005, ±5e-05; ±0 for an answer of 0 (right only for 0)."""
+    return f"±{x:g}"
 
 
 def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
@@ -91,6 +95,8 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
             if slip.also:
                 text.append(f"; also explains your {', '.join(slip.also)}", style="dim")
             line(text, 4)
+    elif v.answer.value == 0:
+        line("0 is right only for a value that is 0; work this step out and give its digits.")
     elif d.too_few_digits:
         line(f"{v.answer.text} has too few digits to tell which slip it was; give more digits.")
     else:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..engine import batches, iter_phases
-from ..functions import LOSSES
-from ..spec import Spec
+from ..engine import iter_phases
+from ..ops import ACTIVATIONS, LOSSES
+from ..spec import Spec, batches
 from ..trace import Step, Trace
 from .mathtex import Equation, equation, name, render, symbol, tex_number, width
 from .numbers import Numbers, written
@@ -53,14 +53,6 @@ _PHASES = {
     "backward": "Backward pass",
     "update": "Update",
     "after": "After the update",
-}
-_SQUASH = {
-    "sigmoid": "the logistic function",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-    "linear": "the identity (a linear neuron)",
-    "softmax": "softmax over the layer",
 }
 
 
@@ -114,7 +106,7 @@ def _lead(spec: Spec, phase: str, layer: int | None) -> Prose | None:
     """One sentence saying what the section computes, in the post's words."""
     last = len(spec.layers) - 1
     if phase == "forward" and layer is not None:
-        squash = _SQUASH.get(spec.layers[layer].activation, spec.layers[layer].activation)
+        squash = ACTIVATIONS[spec.layers[layer].activation].prose
         return text(f"The total net input of each neuron, squashed by {squash}.")
     if phase == "loss":
         return text(
@@ -162,7 +154,7 @@ def _setup(spec: Spec, shown: Numbers) -> list[Block]:
     parts += _names([name(i) for i in spec.inputs])
     for k, layer in enumerate(spec.layers):
         kind = "output layer" if k == len(spec.layers) - 1 else "hidden layer"
-        squash = _SQUASH.get(layer.activation, layer.activation)
+        squash = ACTIVATIONS[layer.activation].prose
         parts.append(("text", f"; {kind} {layer.name}: "))
         parts += _names([name(n) for n in layer.neurons])
         parts.append(("text", f" ({squash})"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 
 from rich.console import Group, RenderableType
@@ -30,8 +31,13 @@ _STAGE_LABELS = {
 }
 
 
-def render_explanation(ex: Explanation, precision: int = 9) -> RenderableType:
-    """The chain for ex.root, factor by factor, ending at the product."""
+def render_explanation(
+    ex: Explanation, precision: int = 9, config: str | None = None
+) -> RenderableType:
+    """The chain for ex.root, factor by factor, ending at the product.
+
+    config: the CONFIG argument as given, repeated in the commands suggested for deeper factors.
+    """
     root = ex.root
     assert root.step is not None
 
@@ -44,7 +50,7 @@ def render_explanation(ex: Explanation, precision: int = 9) -> RenderableType:
     head.append(root.step.formula, style="bold")
     tree = Tree(head, guide_style="dim")
     for child in root.children:
-        _add(tree, child, fmt, ex.several)
+        _add(tree, child, fmt, ex, config)
     result = Text()
     result.append(root.step.id, style="bold cyan")
     result.append(" = ")
@@ -54,6 +60,9 @@ def render_explanation(ex: Explanation, precision: int = 9) -> RenderableType:
         result.append(" = ")
     result.append(fmt(root.value), style="bold")
     parts: list[RenderableType] = [tree, Text(""), result]
+    which = sample_line(ex)
+    if which:
+        parts[:0] = [Text(which, style="dim"), Text("")]
     if root.step.note:
         parts.append(Text(root.step.note, style="yellow italic"))
     if ex.given:
@@ -61,7 +70,34 @@ def render_explanation(ex: Explanation, precision: int = 9) -> RenderableType:
     return Group(*parts)
 
 
-def node_label(node: Node, fmt: Fmt, several: bool = False) -> Text:
+def sample_line(ex: Explanation) -> str:
+    """Which sample a network of several shows: 'Sample 1 of 2; dE_total/dw1[2] is sample 2'."""
+    step = ex.root.step
+    if not ex.several or not ex.samples or step is None:
+        return ""
+    n, first, last = ex.n_samples, ex.samples[0] + 1, ex.samples[-1] + 1
+    other = last % n + 1
+    if step.sample is not None:
+        return f"Sample {first} of {n}; {step.id}[{other}] explains sample {other}"
+    which = f"sample {first}" if first == last else f"samples {first}–{last}"
+    line = f"The update from {which} of {n}"
+    if len(ex.samples) < n:
+        line += f"; {step.id}[{other}] explains the update from sample {other}"
+    return line
+
+
+def reference(ex: Explanation, node: Node) -> str:
+    """The id that names node's step on the command line: `id[k]` when the network has several
+    samples (an update by the first sample it comes from)."""
+    s = node.step
+    assert s is not None
+    k = s.sample if s.sample is not None else ex.first_sample.get(s.update or 0)
+    return s.id if k is None or not ex.several else f"{s.id}[{k + 1}]"
+
+
+def node_label(
+    node: Node, fmt: Fmt, several: bool = False, config: str | None = None, ref: str = ""
+) -> Text:
     """`delta_o1 = dE_total/dout_o1 * dout_o1/dnet_o1 = 0.74 * 0.19 = 0.14` and its state."""
     assert node.step is not None
     s = node.step
@@ -80,17 +116,19 @@ def node_label(node: Node, fmt: Fmt, several: bool = False) -> Text:
     if node.state == "seen":
         text.append("  (worked out above)", style="dim")
     elif node.state == "depth":
-        ref = s.id if s.sample is None or not several else f"{s.id}[{s.sample + 1}]"
-        text.append(f"  (backprop explain {ref})", style="dim")
+        ref = ref or (s.id if s.sample is None or not several else f"{s.id}[{s.sample + 1}]")
+        # Quoted for the shell (id[2] is a glob), with the config, so pasting it explains this.
+        words = [ref] if config is None else [ref, config]
+        text.append(f"  (backprop explain {shlex.join(words)})", style="dim")
     if s.note:
         text.append(f"  ⚠ {s.note}", style="yellow")
     return text
 
 
-def _add(tree: Tree, node: Node, fmt: Fmt, several: bool) -> None:
-    branch = tree.add(node_label(node, fmt, several))
+def _add(tree: Tree, node: Node, fmt: Fmt, ex: Explanation, config: str | None) -> None:
+    branch = tree.add(node_label(node, fmt, ex.several, config, reference(ex, node)))
     for child in node.children:
-        _add(branch, child, fmt, several)
+        _add(branch, child, fmt, ex, config)
 
 
 def given_table(ex: Explanation, fmt: Fmt) -> Table:

@@ -12,9 +12,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..trace import Step
-from .numbers import Numbers
+
+
+class Shown(Protocol):
+    """How numbers are written (render/numbers.py's Numbers; a protocol, so that module may
+    read this one's parser without an import loop)."""
+
+    def __call__(self, x: float) -> str: ...
+    def term(self, symbol: str, x: float) -> str: ...
+    def value(self, step: Step) -> str: ...
+
 
 GREEK = {
     "η": r"\eta",
@@ -348,7 +358,7 @@ class Equation:
     value: str
 
 
-def equation(step: Step, shown: Numbers) -> Equation:
+def equation(step: Step, shown: Shown) -> Equation:
     """The step's display math, its numbers written by `shown`."""
     value = tex_number(shown.value(step))
     formula = terms(step.template)

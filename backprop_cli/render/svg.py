@@ -13,8 +13,7 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from ..engine import Names
-from ..spec import Spec
+from ..spec import Names, Spec
 from ..trace import Trace
 from . import number
 
@@ -23,6 +22,7 @@ MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 LABEL_SIZE = 11.0
 CHAR = 0.62 * LABEL_SIZE  # advance of one monospace character (DejaVu Sans Mono: 0.602 em)
 PAD = 2.5
+CAPTION_CHAR = 0.62 * 12  # a generous advance of one character of a 12px column heading
 POSITIVE = "#c0392b"  # gradient > 0: gradient descent lowers the weight
 NEGATIVE = "#1f5fa8"  # gradient < 0: gradient descent raises the weight
 NEUTRAL = "#555555"
@@ -312,7 +312,10 @@ def _captions(spec: Spec, lay: Layout) -> list[str]:
         f"{layer.activation}"
         for k, layer in enumerate(spec.layers)
     ]
-    for x, caption in zip(xs, words, strict=True):
+    for k, (x, caption) in enumerate(zip(xs, words, strict=True)):
+        if k == 0:
+            # Centred on a narrow first column, a long heading would start left of the picture.
+            x = max(x, len(caption) * CAPTION_CHAR / 2 + 4)
         lines.append(
             f'<text x="{_f(x)}" y="58" font-size="12" fill="#444" text-anchor="middle">'
             f"{escape(caption)}</text>"

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine import iter_phases
+from ..ops import OPTIMIZERS
 from ..spec import Param
 from ..trace import Step, Trace
 from .numbers import Numbers, written
@@ -48,9 +49,10 @@ def group_title(
     if phase == "update":
         parts.append(f"η = {written(spec.training.learning_rate, 9)}")
         opt = spec.training.optimizer  # its hyper-parameters show in the formulas' numbers
-        if opt.name == "adam":
-            parts.append(f"adam, t = {opt.step + (update or 0) + 1}")
-        elif opt.name != "sgd":
+        rule = OPTIMIZERS[opt.name]
+        if rule.counts_updates:
+            parts.append(f"{opt.name}, t = {opt.step + (update or 0) + 1}")
+        elif not rule.plain:
             parts.append(opt.name)
     return " · ".join(parts)
 

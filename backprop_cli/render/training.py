@@ -14,11 +14,12 @@ from .numbers import Numbers, written
 from .table import Fitted, parameter_table, titled_table
 
 
-def describe(spec: Spec) -> str:
-    """'sgd, η = 0.5, online' and so on: how the network was trained."""
+def describe(spec: Spec, update_order: str | None = None) -> str:
+    """'sgd, η = 0.5, online' and so on: how the network was trained (update_order overrides)."""
     t = spec.training
     mode = f"minibatch of {t.batch_size}" if t.mode == "minibatch" else t.mode
-    return f"{t.optimizer.name}, η = {written(t.learning_rate, 9)}, {mode}, {t.update_order}"
+    order = update_order or t.update_order
+    return f"{t.optimizer.name}, η = {written(t.learning_rate, 9)}, {mode}, {order}"
 
 
 def render_summary(
@@ -28,16 +29,20 @@ def render_summary(
     every: Sequence[tuple[int, float]] | None = None,
     drift: Mapping[str, Any] | None = None,
     precision: int = 9,
+    update_order: str | None = None,
     decimals: int | None = None,
 ) -> RenderableType:
-    """E_total before → after, outputs next to targets, parameters old → new, the curve;
-    `decimals`: a run rounded to that many decimals, its results shown with trailing zeros."""
+    """E_total before → after, outputs next to targets, parameters old → new, the curve.
+
+    update_order: the order the run used, when a flag overrode the config's; decimals: a run
+    rounded to that many decimals, its results shown with trailing zeros.
+    """
     fmt = Numbers(precision)
     result = fmt if decimals is None else Numbers(decimals, zeros=True)
 
     start = summary["epochs_done"] - summary["epochs"]
     head = Text(spec.name, style="bold underline")
-    head.append(f"  ({describe(spec)})", style="")
+    head.append(f"  ({describe(spec, update_order)})", style="")
     parts: list[RenderableType] = [head, Text("")]
     loss = Text(f"E_total after epoch {start}: {result(summary['E_total_before'])}\n")
     loss.append(f"E_total after epoch {summary['epochs_done']}: ")

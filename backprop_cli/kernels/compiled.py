@@ -1,68 +1,39 @@
-"""The fastest plain-Python kernel: the network's arithmetic written out as straight-line code.
+"""The compiled kernel: the network's arithmetic written out as straight-line Python.
 
-For a small network with elementwise activations, `compile_network` writes three functions (a
-forward pass, a sample's loss, a sample's gradient) in which every sum is spelled out left to
-right from 0.0, exactly in engine.py's order (`0.0 + w1*i1 + w2*i2 + b1`, then
-`dE/dout * out * (1 - out)` for the logistic), so the floats are the engine's, bit for bit, with
-no loops, lists or calls per neuron. Updates go through optim.py like every other kernel.
-Networks it does not cover (softmax, the sequential order) use train.PyKernel.
+For a network with elementwise activations, `source` writes three functions (a forward pass, a
+sample's loss, a sample's gradient) from the catalogue's entries read with the SOURCE vocabulary:
+every sum is spelled out left to right from 0.0, exactly in engine.py's order (`0.0 + w1*i1 +
+w2*i2 + b1`, then `dE/dout * out * (1 - out)` for the logistic), so the floats are the engine's,
+bit for bit, with no loops, lists or calls per neuron. Networks it does not cover (softmax, the
+sequential order) use the loop kernel.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from itertools import repeat
 from typing import Any
 
-from . import optim
-from .engine import _loss_term, batches
-from .spec import Spec
-from .train import Kernel
-
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-LOSSES = ("half_sse", "mse", "binary_cross_entropy")
+from ..ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs
+from ..ops.vocab import compile_function
+from ..spec import Spec, batches
+from ..state import State
+from .base import optimizer_update
 
 
 def supports(spec: Spec, order: str) -> bool:
     """Whether straight-line code covers this network and update order."""
-    if any(layer.activation not in ELEMENTWISE for layer in spec.layers):
-        return False
-    if spec.loss not in LOSSES:
+    if not all(ACTIVATIONS[layer.activation].elementwise for layer in spec.layers):
         return False
     # The sequential order updates a layer in the middle of the backward pass.
     return not (order == "sequential" and any(len(b) == 1 for b in batches(spec)))
 
 
-def _activation(act: str, n: str, alpha: float) -> str:
-    return {
-        "sigmoid": f"(1.0 / (1.0 + exp(-{n})) if {n} >= 0 else (z := exp({n})) / (1.0 + z))",
-        "tanh": f"tanh({n})",
-        "relu": f"({n} if {n} > 0 else 0.0)",
-        "leaky_relu": f"({n} if {n} > 0 else {alpha!r} * {n})",
-        "linear": n,
-    }[act]
-
-
-def _chain(act: str, g: str, n: str, o: str, alpha: float) -> str:
-    """dE/dnet from g = dE/dout, as the engine's Activation.delta writes it."""
-    if act == "sigmoid":
-        return f"({g}) * {o} * (1.0 - {o})"
-    df = {
-        "tanh": f"(1.0 - {o} * {o})",
-        "relu": f"(1.0 if {n} > 0 else 0.0)",
-        "leaky_relu": f"(1.0 if {n} > 0 else {alpha!r})",
-        "linear": "1.0",
-    }[act]
-    return f"({g}) * {df}"
-
-
 def _sum(terms: Sequence[str]) -> str:
-    return " + ".join(["0.0", *terms])
+    return "(" + " + ".join(["0.0", *terms]) + ")"
 
 
-def source(spec: Spec, trainable: Sequence[int]) -> str:
-    """Python source of fwd(p, x), loss(f, tg) and grad(p, x, f, tg) for this network."""
+def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], list[str]]]:
+    """(parameters, body lines) of fwd(p, x), loss(f, tg) and grad(p, x, f, tg)."""
     params = spec.parameters()
     index = {(p.layer, p.neuron, p.input, p.kind): k for k, p in enumerate(params)}
 
@@ -82,8 +53,9 @@ def source(spec: Spec, trainable: Sequence[int]) -> str:
     xs = ", ".join(f"i{i}" for i in range(n_in)) + ","
     ts = ", ".join(f"t{j}" for j in range(n_out)) + ","
     names: list[str] = []
-    fwd = [f"def fwd(p, x):\n    {qs} = p\n    {xs} = x"]
+    fwd = [f"{qs} = p", f"{xs} = x"]
     for k, layer in enumerate(spec.layers):
+        act = ACTIVATIONS[layer.activation]
         inputs = (
             [f"i{i}" for i in range(n_in)]
             if k == 0
@@ -94,38 +66,40 @@ def source(spec: Spec, trainable: Sequence[int]) -> str:
             b = bias(k, j)
             if b is not None:
                 terms.append(b)
-            fwd.append(f"    n{k}_{j} = {_sum(terms)}")
-            fwd.append(f"    o{k}_{j} = {_activation(layer.activation, f'n{k}_{j}', layer.alpha)}")
+            fwd.append(f"n{k}_{j} = {_sum(terms)}")
+            fwd.append(f"o{k}_{j} = {act.value(SOURCE, Expr(f'n{k}_{j}'), layer.alpha)}")
         names += [f"n{k}_{j}" for j in range(layer.size)] + [f"o{k}_{j}" for j in range(layer.size)]
     unpack = ", ".join(names) + ","
-    fwd.append(f"    return ({unpack})")
+    fwd.append(f"return ({unpack})")
 
-    if spec.loss == "half_sse":
-        errors = [f"0.5 * (t{j} - o{L}_{j}) ** 2" for j in range(n_out)]
-    elif spec.loss == "mse":
-        errors = [f"(t{j} - o{L}_{j}) ** 2 / {n_out}" for j in range(n_out)]
-    else:
-        errors = [
-            f"LT({spec.loss!r}, t{j}, o{L}_{j}, n{L}_{j}, {n_out}, None, {j})" for j in range(n_out)
-        ]
-    loss = [f"def loss(f, tg):\n    {unpack} = f\n    {ts} = tg", f"    return {_sum(errors)}"]
-
-    grad = [f"def grad(p, x, f, tg):\n    {qs} = p\n    {xs} = x\n    {unpack} = f\n    {ts} = tg"]
     out = spec.layers[L]
+    out_act, loss = ACTIVATIONS[out.activation], LOSSES[spec.loss]
+    nets = [Expr(f"n{L}_{j}") for j in range(n_out)]
+    outs = [Expr(f"o{L}_{j}") for j in range(n_out)]
+    targets = [Expr(f"t{j}") for j in range(n_out)]
+    logs = OutputLogs(SOURCE, out_act, nets)
+    errors = [
+        str(loss.value(SOURCE, targets[j], outs[j], n_out, logs.out(j), logs.one_minus(j)))
+        for j in range(n_out)
+    ]
+    loss_body = [f"{unpack} = f", f"{ts} = tg", f"return {_sum(errors)}"]
+
+    grad = [f"{qs} = p", f"{xs} = x", f"{unpack} = f", f"{ts} = tg"]
+    fused = loss.fused.get(out.activation)
     for j in range(n_out):
-        t, o, n = f"t{j}", f"o{L}_{j}", f"n{L}_{j}"
-        if spec.loss == "binary_cross_entropy" and out.activation == "sigmoid":
-            delta = f"({o} - {t}) / {n_out}"
-        else:  # the engine's loss.df, then Activation.delta
-            g = f"-({t} - {o})" if spec.loss == "half_sse" else f"-2.0 * ({t} - {o}) / {n_out}"
-            delta = _chain(out.activation, g, n, o, out.alpha)
-        grad.append(f"    d{L}_{j} = {delta}")
+        if fused is not None:
+            delta = fused.value(SOURCE, j, nets, outs, targets, n_out)
+        else:  # the engine's loss gradient, then the activation's delta
+            g = loss.grad(SOURCE, targets[j], outs[j], n_out)
+            delta = out_act.delta(SOURCE, g, nets[j], outs[j], out.alpha)
+        grad.append(f"d{L}_{j} = {delta}")
     for k in range(L - 1, -1, -1):
         layer, above = spec.layers[k], spec.layers[k + 1]
+        act = ACTIVATIONS[layer.activation]
         for j in range(layer.size):
-            total = _sum([f"d{k + 1}_{m} * {weight(k + 1, m, j)}" for m in range(above.size)])
-            delta = _chain(layer.activation, total, f"n{k}_{j}", f"o{k}_{j}", layer.alpha)
-            grad.append(f"    d{k}_{j} = {delta}")
+            total = Expr(_sum([f"d{k + 1}_{m} * {weight(k + 1, m, j)}" for m in range(above.size)]))
+            n, o = Expr(f"n{k}_{j}"), Expr(f"o{k}_{j}")
+            grad.append(f"d{k}_{j} = {act.delta(SOURCE, total, n, o, layer.alpha)}")
     grads = []
     for idx in trainable:
         p = params[idx]
@@ -136,22 +110,27 @@ def source(spec: Spec, trainable: Sequence[int]) -> str:
         elif p.neuron is not None:
             grads.append(f"d{p.layer}_{p.neuron}")
         else:
-            grads.append(f"({_sum([f'd{p.layer}_{j}' for j in range(spec.layers[p.layer].size)])})")
-    grad.append(f"    return ({', '.join(grads)},)")
-    return "\n".join(fwd) + "\n\n" + "\n".join(loss) + "\n\n" + "\n".join(grad) + "\n"
+            grads.append(_sum([f"d{p.layer}_{j}" for j in range(spec.layers[p.layer].size)]))
+    grad.append(f"return ({', '.join(grads)},)")
+    return {
+        "fwd": (["p", "x"], fwd),
+        "loss": (["f", "tg"], loss_body),
+        "grad": (["p", "x", "f", "tg"], grad),
+    }
 
 
 def compile_network(spec: Spec, trainable: Sequence[int]) -> dict[str, Callable[..., Any]]:
     """fwd, loss and grad for this network, compiled."""
-    namespace: dict[str, Any] = {"exp": math.exp, "tanh": math.tanh, "LT": _loss_term}
-    exec(compile(source(spec, trainable), f"<backprop kernel for {spec.name}>", "exec"), namespace)
-    return {name: namespace[name] for name in ("fwd", "loss", "grad")}
+    return {
+        name: compile_function(name, params, lines)
+        for name, (params, lines) in source(spec, trainable).items()
+    }
 
 
-class CompiledKernel(Kernel):
+class CompiledKernel:
     """Training on flat lists with the compiled functions; the engine's floats, bit for bit."""
 
-    def __init__(self, spec: Spec, order: str, state: optim.State) -> None:
+    def __init__(self, spec: Spec, order: str, state: State) -> None:
         self.spec, self.state = spec, state
         params = spec.parameters()
         self.ids = [p.id for p in params]
@@ -161,12 +140,14 @@ class CompiledKernel(Kernel):
         assert self.trainable == list(range(len(self.trainable)))
         fns = compile_network(spec, self.trainable)
         self.fwd, self.loss_of, self.grad = fns["fwd"], fns["loss"], fns["grad"]
+        self.update = optimizer_update(state)
         self.samples = [(tuple(s.inputs), tuple(s.targets)) for s in spec.samples]
         self.batches = batches(spec)
         self.mean = spec.training.reduction == "mean"
         self.n_out = spec.layers[-1].size
         self.S = {
-            name: [state.slot(name, self.ids[i]) for i in self.trainable] for name in state.slots
+            name: [state.slot(name, self.ids[i]) for i in self.trainable]
+            for name in state.rule.slots
         }
         self.cache: list[tuple[float, ...]] | None = None
 
@@ -224,27 +205,14 @@ class CompiledKernel(Kernel):
         return self.evaluate()
 
     def apply(self, grads: Sequence[float]) -> None:
-        """The optimizer of optim.py on every trainable parameter (into new lists)."""
-        st, lr = self.state, self.state.lr
+        """The optimizer's stages on every trainable parameter (into new lists)."""
+        update, t = self.update, self.state.t
         p = self.p = self.p[:]
-        if st.name == "sgd":
-            # The trainable parameters are a prefix: the weights, then the biases if trained.
-            n = len(grads)
-            p[:n] = map(optim.sgd, p[:n], grads, repeat(lr, n))
-            return
-        self.S = {name: values[:] for name, values in self.S.items()}
-        if st.name in ("momentum", "nesterov"):
-            vs, mu = self.S["velocity"], st.momentum
-            for k, (i, g) in enumerate(zip(self.trainable, grads, strict=True)):
-                v = vs[k] = optim.velocity(vs[k], g, mu)
-                if st.name == "momentum":
-                    p[i] = optim.momentum_step(p[i], v, lr)
-                else:
-                    p[i] = optim.nesterov_step(p[i], g, v, lr, mu)
-        else:
-            ms, vs, b1, b2, t = self.S["m"], self.S["v"], st.beta1, st.beta2, st.t
-            for k, (i, g) in enumerate(zip(self.trainable, grads, strict=True)):
-                m = ms[k] = optim.first_moment(ms[k], g, b1)
-                v = vs[k] = optim.second_moment(vs[k], g, b2)
-                m_hat, v_hat = optim.corrected(m, b1, t), optim.corrected(v, b2, t)
-                p[i] = optim.adam_step(p[i], m_hat, v_hat, lr, st.eps)
+        names = list(self.S)
+        slots = [self.S[name][:] for name in names]
+        for k, (i, g) in enumerate(zip(self.trainable, grads, strict=True)):
+            new = update(p[i], g, t, *(s[k] for s in slots))
+            p[i] = new[0]
+            for s, v in zip(slots, new[1:], strict=True):
+                s[k] = v
+        self.S = dict(zip(names, slots, strict=True))

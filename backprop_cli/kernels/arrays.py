@@ -1,8 +1,10 @@
-"""The numpy training kernel for large networks (the `fast` extra; imported only when chosen).
+"""The numpy kernel for large networks (the `fast` extra; imported only when chosen).
 
-Same training as train.PyKernel, a batch at a time as matrices: net = X·Wᵀ + b. The optimizer
-runs the functions of optim.py on whole arrays. Sums over samples and inputs run in numpy's
-order, so results agree with the engine to rounding, not bit for bit.
+Same training as the loop kernel, a batch at a time as matrices: net = X·Wᵀ + b, with the
+catalogue's entries read by the ARRAYS vocabulary. A layer that couples its neurons (softmax), the
+loss and the output deltas are computed column by column, one output neuron at a time. Sums over
+samples and inputs run in numpy's order, so results agree with the engine to rounding, not bit for
+bit.
 """
 
 from __future__ import annotations
@@ -12,18 +14,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import optim
-from .engine import batches
-from .spec import Spec
-from .train import LayerKernel, parameter_values
+from ..ops import OutputLogs, arrays, run_stages
+from ..ops.activations import softmax_jacobian
+from ..spec import Spec, batches
+from ..state import State
+from .base import LayerKernel, parameter_values
 
 Array = NDArray[np.float64]
 
 
-class NpKernel(LayerKernel):
+class ArrayKernel(LayerKernel):
     """Matrix training: one layer is W (neurons × inputs) and b (neurons, or 1 when shared)."""
 
-    def __init__(self, spec: Spec, order: str, state: optim.State) -> None:
+    def __init__(self, spec: Spec, order: str, state: State) -> None:
         super().__init__(spec, order, state)
         t = spec.training
         self.W = [np.array(layer.weights, dtype=np.float64) for layer in spec.layers]
@@ -35,11 +38,10 @@ class NpKernel(LayerKernel):
         self.batches = [np.array(b) for b in batches(spec)]
         self.X = np.array([s.inputs for s in spec.samples], dtype=np.float64)
         self.T = np.array([s.targets for s in spec.samples], dtype=np.float64)
-        self.loss = spec.loss
-        self.n_out = float(spec.layers[-1].size)
+        self.m = arrays()
         # S[slot][k] = (slot of W, slot of b or None)
         self.S: dict[str, list[tuple[Array, Array | None]]] = {}
-        for slot in state.slots:
+        for slot in state.rule.slots:
             layers = []
             for k in range(self.L + 1):
                 w = np.array(
@@ -95,7 +97,7 @@ class NpKernel(LayerKernel):
             b = self.B[k]
             if b is not None:
                 net = net + b
-            out = _activate(self.acts[k], net, self.alphas[k])
+            out = self._activate(k, net)
             nets.append(net)
             outs.append(out)
             prev = out
@@ -112,45 +114,40 @@ class NpKernel(LayerKernel):
         out: list[list[float]] = self.forward(self.X)[1][-1].tolist()
         return out
 
+    def _activate(self, k: int, net: Array) -> Array:
+        act = self.acts[k]
+        if act.elementwise:
+            out: Array = act.value(self.m, net, self.alphas[k])
+            return out
+        return np.column_stack(act.layer(self.m, _columns(net), self.alphas[k]))
+
     def _loss(self, net: Array, o: Array, t: Array) -> Array:
-        n = self.n_out
-        if self.loss == "half_sse":
-            return 0.5 * (t - o) ** 2
-        if self.loss == "mse":
-            return (t - o) ** 2 / n
-        if self.loss == "binary_cross_entropy":
-            plain = (
-                -(
-                    np.where(t != 0, t * np.log(o), 0.0)
-                    + np.where(t != 1, (1 - t) * np.log(1 - o), 0.0)
-                )
-                / n
-            )
-            stable = (t * np.logaddexp(0, -net) + (1 - t) * np.logaddexp(0, net)) / n
-            return np.where((o > 0) & (o < 1), plain, stable)
-        top = net.max(axis=1, keepdims=True)
-        log_out = net - top - np.log(np.exp(net - top).sum(axis=1, keepdims=True))
-        return np.where(t != 0, -t * np.where(o > 0, np.log(o), log_out), 0.0)
+        """E_o of every sample (rows) and output (columns)."""
+        m, n = self.m, self.n_out
+        logs = OutputLogs(m, self.acts[self.L], _columns(net))
+        value = self.loss.value
+        return np.column_stack(
+            [value(m, t[:, j], o[:, j], n, logs.out(j), logs.one_minus(j)) for j in range(n)]
+        )
 
     def _output_deltas(self, net: Array, o: Array, t: Array) -> Array:
-        loss, act, n = self.loss, self.acts[self.L], self.n_out
-        if act == "softmax" and loss == "cross_entropy":
-            return o - t
-        if act == "sigmoid" and loss == "binary_cross_entropy":
-            return (o - t) / n
+        m, act, n = self.m, self.acts[self.L], self.n_out
+        nets, outs, ts = _columns(net), _columns(o), _columns(t)
+        if self.fused is not None:
+            return np.column_stack([self.fused.value(m, j, nets, outs, ts, n) for j in range(n)])
         with np.errstate(all="ignore"):
-            if loss == "half_sse":
-                g = -(t - o)
-            elif loss == "mse":
-                g = -2.0 * (t - o) / n
-            elif loss == "binary_cross_entropy":
-                g = (o - t) / (o * (1.0 - o)) / n
-            else:
-                g = np.where(t != 0, -t / o, 0.0)
-        if act == "softmax":
-            soft: Array = o * (g - (g * o).sum(axis=1, keepdims=True))
-            return soft
-        return _chain(act, g, net, o, self.alphas[self.L])
+            g = self.loss.grad(m, t, o, n)
+        if not act.elementwise:
+            gs = _columns(g)
+            cols = []
+            for j in range(n):
+                value: Any = 0.0
+                for i in range(n):
+                    value = value + gs[i] * softmax_jacobian(outs, i, j)
+                cols.append(value)
+            return np.column_stack(cols)
+        delta: Array = act.delta(m, g, net, o, self.alphas[self.L])
+        return delta
 
     def epoch(self) -> float:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -165,7 +162,8 @@ class NpKernel(LayerKernel):
                 for k in range(self.L, -1, -1):
                     if k < self.L:
                         upper = delta @ self.W[k + 1]
-                        delta = _chain(self.acts[k], upper, nets[k], outs[k], self.alphas[k])
+                        act, alpha = self.acts[k], self.alphas[k]
+                        delta = act.delta(self.m, upper, nets[k], outs[k], alpha)
                     xs = X if k == 0 else outs[k - 1]
                     gw = (delta.T @ xs) / n if n > 1 else delta.T @ xs
                     gb = None
@@ -190,26 +188,15 @@ class NpKernel(LayerKernel):
             self.B[k] = self._apply(b, gb, k, 1)
 
     def _apply(self, w: Array, g: Array, k: int, part: int) -> Array:
-        """The optimizer of optim.py on whole arrays; slot arrays are replaced, not mutated."""
+        """The optimizer's stages on whole arrays; slot arrays are replaced, not mutated."""
         st = self.state
-        if st.name == "sgd":
-            new: Array = optim.sgd(w, g, st.lr)
-            return new
-        if st.name in ("momentum", "nesterov"):
-            v = optim.velocity(self._slot("velocity", k, part), g, st.momentum)
-            self._set("velocity", k, part, v)
-            if st.name == "momentum":
-                new = optim.momentum_step(w, v, st.lr)
-            else:
-                new = optim.nesterov_step(w, g, v, st.lr, st.momentum)
-            return new
-        m = optim.first_moment(self._slot("m", k, part), g, st.beta1)
-        v = optim.second_moment(self._slot("v", k, part), g, st.beta2)
-        self._set("m", k, part, m)
-        self._set("v", k, part, v)
-        m_hat = optim.corrected(m, st.beta1, st.t)
-        v_hat = optim.corrected(v, st.beta2, st.t)
-        new = optim.adam_step(w, m_hat, v_hat, st.lr, st.eps, np.sqrt)
+        values: dict[str, Any] = {"w": w, "g": g, "t": st.t, **st.constants()}
+        for slot in st.rule.slots:
+            values[slot] = self._slot(slot, k, part)
+        now = run_stages(st.rule, self.m, values)
+        for slot in st.rule.slots:
+            self._set(slot, k, part, now[slot])
+        new: Array = now["w"]
         return new
 
     def _slot(self, slot: str, k: int, part: int) -> Array:
@@ -222,33 +209,5 @@ class NpKernel(LayerKernel):
         self.S[slot][k] = (value, b) if part == 0 else (w, value)
 
 
-def _activate(act: str, net: Array, alpha: float) -> Array:
-    if act == "sigmoid":
-        z = np.exp(-np.abs(net))
-        out: Array = np.where(net >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
-        return out
-    if act == "tanh":
-        return np.tanh(net)
-    if act == "relu":
-        return np.where(net > 0, net, 0.0)
-    if act == "leaky_relu":
-        return np.where(net > 0, net, alpha * net)
-    if act == "linear":
-        return net
-    top = net.max(axis=1, keepdims=True)
-    e = np.exp(net - top)
-    soft: Array = e / e.sum(axis=1, keepdims=True)
-    return soft
-
-
-def _chain(act: str, g: Array, net: Array, o: Array, alpha: float) -> Array:
-    """g·dout/dnet, elementwise."""
-    if act == "sigmoid":
-        return g * o * (1.0 - o)
-    if act == "tanh":
-        return g * (1.0 - o * o)
-    if act == "relu":
-        return g * np.where(net > 0, 1.0, 0.0)
-    if act == "leaky_relu":
-        return g * np.where(net > 0, 1.0, alpha)
-    return g
+def _columns(a: Array) -> list[Array]:
+    return [a[:, j] for j in range(a.shape[1])]

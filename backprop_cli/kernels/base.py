@@ -1,0 +1,74 @@
+"""What every training kernel provides, and the layout they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from ..ops import ACTIVATIONS, LOSSES, update_source
+from ..ops.vocab import compile_function
+from ..spec import Names, Spec
+from ..state import State
+
+
+class Kernel(Protocol):
+    """Trains a spec: an epoch at a time, with snapshots to go back to."""
+
+    def evaluate(self) -> float: ...
+
+    def epoch(self) -> float: ...
+
+    def snapshot(self) -> Any: ...
+
+    def restore(self, snap: Any) -> None: ...
+
+    def parameters(self) -> dict[str, float]: ...
+
+    def slots(self) -> dict[str, dict[str, float]]: ...
+
+    def outputs(self) -> list[list[float]]: ...
+
+
+# A kernel factory: (spec, update order, optimizer state) -> kernel.
+Factory = Callable[[Spec, str, State], Kernel]
+
+
+def optimizer_update(state: State) -> Callable[..., tuple[float, ...]]:
+    """`update(w, g, t, *slots) -> (w+, *slots)`: the optimizer's stages compiled, with η and
+    the hyper-parameters written in (the engine's floats, bit for bit)."""
+    params, lines = update_source(state.rule, state.constants())
+    return compile_function("update", params, lines)
+
+
+class LayerKernel:
+    """A kernel that trains layer by layer: what it knows of the network, from the spec."""
+
+    def __init__(self, spec: Spec, order: str, state: State) -> None:
+        self.spec, self.state = spec, state
+        self.names = Names.of(spec)
+        self.L = len(spec.layers) - 1
+        self.acts = [ACTIVATIONS[layer.activation] for layer in spec.layers]
+        self.loss = LOSSES[spec.loss]
+        self.alphas = [layer.alpha for layer in spec.layers]
+        self.shared = [layer.bias_shared for layer in spec.layers]
+        self.mean = spec.training.reduction == "mean"
+        self.sequential = order == "sequential"
+        self.n_out = spec.layers[-1].size
+        self.fused = self.loss.fused.get(spec.layers[-1].activation)
+
+
+def parameter_values(
+    spec: Spec, names: Names, W: Sequence[Any], B: Sequence[Any]
+) -> dict[str, float]:
+    """Parameters by id from weights W[k][j][i] and biases B[k] (one value when shared)."""
+    values: dict[str, float] = {}
+    for k, layer in enumerate(spec.layers):
+        for j, row in enumerate(names.weight[k]):
+            for i, pid in enumerate(row):
+                values[pid] = float(W[k][j][i])
+        b = B[k]
+        if b is not None:
+            for j, bid in enumerate(names.bias[k]):
+                assert bid is not None
+                values[bid] = float(b[0] if layer.bias_shared else b[j])
+    return {p.id: values[p.id] for p in spec.parameters()}

@@ -1,0 +1,47 @@
+"""The catalogue: every activation, loss and optimizer, each defined once.
+
+The recording engine, the training kernels, the validator, the renderers and the JSON Schemas all
+read their knowledge of an operation from here; nothing outside compares an operation's name with
+a string, and an unknown name raises `UnknownOperation` at once. This package imports nothing
+else of the project.
+"""
+
+from .activations import ACTIVATIONS, Activation, log_softmax, log_sum_exp, softmax
+from .base import Hyper, UnknownOperation
+from .losses import LOSSES, Fused, Loss, OutputLogs
+from .optimizers import OPTIMIZERS, Optimizer, Stage, Vars, run_stages, update_source
+from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
+
+# Symbols that name a constant of the computation rather than a value computed before it: the
+# hyper-parameters of every entry, η, the output count n, the batch size N and the update count t.
+CONSTANTS: frozenset[str] = frozenset(
+    {"η", "n", "N", "t"}
+    | {h.symbol for a in ACTIVATIONS.values() for h in a.hyper}
+    | {h.symbol for o in OPTIMIZERS.values() for h in o.hyper}
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "CONSTANTS",
+    "FLOATS",
+    "LOSSES",
+    "NAMESPACE",
+    "OPTIMIZERS",
+    "SOURCE",
+    "Activation",
+    "Expr",
+    "Fused",
+    "Hyper",
+    "Loss",
+    "Optimizer",
+    "OutputLogs",
+    "Stage",
+    "UnknownOperation",
+    "Vars",
+    "arrays",
+    "log_softmax",
+    "log_sum_exp",
+    "run_stages",
+    "softmax",
+    "update_source",
+]

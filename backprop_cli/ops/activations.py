@@ -1,0 +1,204 @@
+"""Activations: out = f(net), its derivative, and how each is written.
+
+Each entry is written once against the vocabulary `m` (vocab.py), so the engine, the loop
+kernel, the numpy kernel and the compiled kernel all compute it from here. Formulas are
+templates: `{net}` and `{out}` are replaced by one neuron's symbols (net_h1, out_h1), α by the
+layer's hyper-parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import Hyper, Table
+
+X = Any  # a float, a numpy array or an Expr, as the vocabulary reads it
+
+
+def _default_targets(unit: float) -> tuple[float, float]:
+    return (-1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation and everything the project knows of it."""
+
+    name: str
+    prose: str  # as a sentence names it: "the logistic function"
+    formula: str  # out in {net} (and α)
+    derivative_formula: str  # dout/dnet in {net}, {out} (and α)
+    value: Callable[[Any, X, float], X]  # (m, net, alpha) -> out
+    derivative: Callable[[Any, X, X, float], X]  # (m, net, out, alpha) -> dout/dnet
+    # g · dout/dnet in the order a person writes it (g·out·(1 − out) for the logistic), so the
+    # floats agree with a hand-written implementation to the last bit; default g · derivative.
+    chain: Callable[[Any, X, X, X, float], X] | None = None
+    hyper: tuple[Hyper, ...] = ()
+    # A derivative below SATURATED means the neuron has saturated (sigmoid, tanh); for the others
+    # a zero derivative means it is inactive (ReLU, net ≤ 0).
+    saturates: bool = False
+    # ln(out) and ln(1 − out) from net, finite where out rounds to 0 or 1 (for log-losses).
+    log_out: Callable[[Any, X], X] | None = None
+    log_one_minus_out: Callable[[Any, X], X] | None = None
+    # The range `backprop init` draws targets from, given the smallest step of its decimals.
+    targets: Callable[[float], tuple[float, float]] = _default_targets
+    # No gradient at all flows back through a neuron whose net is ≤ 0 (a dead ReLU).
+    can_die: bool = False
+    elementwise: bool = True
+    hidden: bool = True  # allowed on a hidden layer
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def alpha(self) -> Hyper | None:
+        """The layer hyper-parameter α, when this activation has one."""
+        return self.hyper[0] if self.hyper else None
+
+    def layer(self, m: Any, nets: Sequence[X], alpha: float) -> list[X]:
+        """out of every neuron of a layer (a list of floats, or of numpy columns)."""
+        if self.elementwise:
+            return [self.value(m, net, alpha) for net in nets]
+        return list(self.value(m, nets, alpha))
+
+    def delta(self, m: Any, g: X, net: X, out: X, alpha: float) -> X:
+        """dE/dnet from g = dE/dout."""
+        if self.chain is not None:
+            return self.chain(m, g, net, out, alpha)
+        return g * self.derivative(m, net, out, alpha)
+
+
+def _sigmoid(m: Any, net: X, _a: float) -> X:
+    # Two forms, so that e^x never overflows.
+    return m.where(net >= 0, lambda: 1.0 / (1.0 + m.exp(-net)), lambda: _below(m, net))
+
+
+def _below(m: Any, net: X) -> X:
+    z = m.exp(net)
+    return z / (1.0 + z)
+
+
+SIGMOID = Activation(
+    "sigmoid",
+    "the logistic function",
+    "1/(1 + e^(-{net}))",
+    "{out} * (1 - {out})",
+    _sigmoid,
+    lambda m, _n, out, _a: out * (1.0 - out),
+    chain=lambda m, g, _n, out, _a: g * out * (1.0 - out),
+    saturates=True,
+    log_out=lambda m, net: -m.softplus(-net),
+    log_one_minus_out=lambda m, net: -m.softplus(net),
+    targets=lambda unit: (unit, 1 - unit),
+)
+
+TANH = Activation(
+    "tanh",
+    "tanh",
+    "tanh({net})",
+    "1 - {out}^2",
+    lambda m, net, _a: m.tanh(net),
+    lambda m, _n, out, _a: 1.0 - out * out,
+    saturates=True,
+    targets=lambda unit: (-1 + unit, 1 - unit),
+)
+
+RELU = Activation(
+    "relu",
+    "ReLU",
+    "max(0, {net})",
+    "(1 if {net} > 0 else 0)",
+    lambda m, net, _a: m.where(net > 0, lambda: net, lambda: 0.0),
+    lambda m, net, _o, _a: m.where(net > 0, lambda: 1.0, lambda: 0.0),
+    targets=lambda unit: (unit, 1.0),
+    can_die=True,
+)
+
+LEAKY_RELU = Activation(
+    "leaky_relu",
+    "leaky ReLU",
+    "({net} if {net} > 0 else α * {net})",
+    "(1 if {net} > 0 else α)",
+    lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * net),
+    lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a),
+    hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0"),),
+)
+
+LINEAR = Activation(
+    "linear",
+    "the identity (a linear neuron)",
+    "{net}",
+    "1",
+    lambda m, net, _a: net,
+    lambda m, _n, _o, _a: 1.0,
+)
+
+
+# Softmax couples a layer's neurons, so it is written on the list of a layer's values: floats, or
+# numpy columns (one entry per sample). Shifted by the largest net, e^x never overflows.
+def _top(m: Any, xs: Sequence[X]) -> X:
+    top = xs[0]
+    for x in xs[1:]:
+        top = m.max2(top, x)
+    return top
+
+
+def _total(xs: Sequence[X]) -> X:
+    total: X = 0.0
+    for x in xs:
+        total = total + x
+    return total
+
+
+def softmax(m: Any, nets: Sequence[X]) -> list[X]:
+    top = _top(m, nets)
+    exps = [m.exp(x - top) for x in nets]
+    total = _total(exps)
+    return [e / total for e in exps]
+
+
+def log_sum_exp(m: Any, xs: Sequence[X]) -> X:
+    """ln Σ e^x, without overflow."""
+    top = _top(m, xs)
+    return top + m.log(_total([m.exp(x - top) for x in xs]))
+
+
+def log_softmax(m: Any, nets: Sequence[X]) -> list[X]:
+    """ln(softmax(nets)), finite even where softmax underflows to 0."""
+    top = _top(m, nets)
+    log_total = m.log(_total([m.exp(x - top) for x in nets]))
+    return [x - top - log_total for x in nets]
+
+
+def softmax_jacobian(outs: Sequence[X], i: int, j: int) -> X:
+    """dout_i/dnet_j."""
+    return outs[i] * (1.0 - outs[i]) if i == j else -outs[i] * outs[j]
+
+
+# dout_i/dnet_j written out, for i = j and i ≠ j.
+SOFTMAX_JACOBIAN_FORMULA = ("{out_i} * (1 - {out_i})", "-{out_i} * {out_j}")
+
+
+def softmax_formula(neuron: str, layer: Sequence[str], suffix: str = "") -> str:
+    denom = " + ".join(f"e^{{net_{m}{suffix}}}" for m in layer)
+    return f"e^{{net_{neuron}{suffix}}}/({denom})"
+
+
+SOFTMAX = Activation(
+    "softmax",
+    "softmax over the layer",
+    "e^{net}/Σ e^net",
+    "out_i(δ_ij − out_j)",
+    lambda m, net, _a: softmax(m, net),
+    lambda m, _n, _o, _a: _no_elementwise_derivative(),
+    elementwise=False,
+    hidden=False,
+)
+
+
+def _no_elementwise_derivative() -> Any:
+    raise TypeError("softmax has a Jacobian, not an elementwise derivative")
+
+
+ACTIVATIONS: Table[Activation] = Table(
+    "activation", {a.name: a for a in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTMAX)}
+)

@@ -1,0 +1,274 @@
+"""Losses: E_total of one sample is Σ over the outputs of a term E_o; its gradient dE_total/dout_o.
+
+Each entry is written once against the vocabulary `m` (vocab.py). Log-losses also carry their
+stable form, from ln(out) and ln(1 − out) as the output activation computes them from the nets
+(softplus for the logistic, log-softmax for softmax), used where out has rounded to 0 or 1; and
+the fused deltas where loss and activation simplify together (out − target).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .activations import Activation, log_softmax, log_sum_exp
+from .base import Table
+
+X = Any
+
+
+@dataclass(frozen=True)
+class Fused:
+    """delta_j = dE_total/dnet_j of an (output activation, loss) pair, simplified.
+
+    `value(m, j, nets, outs, targets, n)` reads a layer's lists (floats, or numpy columns);
+    `shown(j, neurons)` gives the right-hand side as a template and its symbols in the order
+    they are listed (the chain it replaces stands on the left).
+    """
+
+    value: Callable[[Any, int, Sequence[X], Sequence[X], Sequence[X], int], X]
+    shown: Callable[[int, Sequence[str]], tuple[str, list[str]]]
+    note: str | None = None  # why the simplified form is used where outputs round to 0 or 1
+    exact_always: bool = False  # the form holds for every input (no slip reproduced inside it)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss and everything the project knows of it."""
+
+    name: str
+    prose: str
+    summary: str  # the whole loss as a sentence's formula, for documents and exercises
+    formula: str  # E_o in {t}, {out}, {n}
+    derivative_formula: str  # dE_total/dout_o
+    term: Callable[[Any, X, X, int], X]  # (m, target, out, n_outputs) -> E_o
+    grad: Callable[[Any, X, X, int], X]  # (m, target, out, n_outputs) -> dE_total/dout_o
+    # Where `in_range(m, out)` fails, E_o from ln(out), ln(1 − out), given as callables:
+    # (m, t, log_out, log_1m, n).
+    stable: Callable[[Any, X, Callable[[], X], Callable[[], X], int], X] | None = None
+    in_range: Callable[[Any, X], X] | None = None
+    # Said of dE_total/dout where out is out of range: the value is the formula's limit.
+    limit_note: str | None = None
+    outputs: tuple[str, ...] | None = None  # output activations it works with (None: any)
+    # When the output activation is not among them: the field blamed ("loss" or "activation")
+    # and the message, with {layer} and {activation} to fill in.
+    outputs_rule: tuple[str, str] = ("loss", "")
+    needs: str = ""  # what the outputs must be, in words ("outputs in (0, 1)")
+    fused: Mapping[str, Fused] = field(default_factory=dict)  # by output activation
+    # Why a sample's targets don't suit this loss, or None.
+    check_targets: Callable[[Sequence[float]], tuple[int | None, str] | None] = lambda _t: None
+
+    def value(self, m: Any, t: X, o: X, n: int, log_out: Any = None, log_1m: Any = None) -> X:
+        """E_o; the stable form where the output has rounded out of range (when logs are given:
+        callables, so that they cost nothing where the plain form serves)."""
+        if self.stable is None or self.in_range is None or log_out is None:
+            return self.term(m, t, o, n)
+        stable = self.stable
+        return m.where(
+            self.in_range(m, o),
+            lambda: self.term(m, t, o, n),
+            lambda: stable(m, t, log_out, log_1m, n),
+        )
+
+
+def _unless_zero(m: Any, factor: X, f: Callable[[], X]) -> X:
+    # 0·ln(0) is 0 by the limit: leave the term out, so that a hard target never gives nan.
+    return m.where(factor != 0, f, lambda: 0.0)
+
+
+def _bce_from_logs(m: Any, t: X, log_o: Callable[[], X], log_1m: Callable[[], X], n: int) -> X:
+    a = _unless_zero(m, t, lambda: t * log_o())
+    b = _unless_zero(m, 1.0 - t, lambda: (1.0 - t) * log_1m())
+    return -(0.0 + a + b) / n
+
+
+def _bce_stable(m: Any, t: X, log_o: Callable[[], X], log_1m: Callable[[], X], n: int) -> X:
+    # The same sum with −ln(out), −ln(1 − out) (softplus of ∓net for the logistic): a met target
+    # gives +0, not −0.
+    a = _unless_zero(m, t, lambda: t * -log_o())
+    b = _unless_zero(m, 1.0 - t, lambda: (1.0 - t) * -log_1m())
+    return (0.0 + a + b) / n
+
+
+def _bce_grad(m: Any, t: X, o: X, n: int) -> X:
+    # Out rounded to 0 or 1: −t/out + (1 − t)/(1 − out) with a zero factor's term dropped (as in
+    # the loss), so a hard target that is met gives ∓1/n rather than inf.
+    return m.where(
+        m.both(o > 0.0, o < 1.0),
+        lambda: (o - t) / (o * (1.0 - o)) / n,
+        lambda: m.where(
+            o >= 1.0,
+            lambda: m.where(t == 1.0, lambda: -t / n, lambda: float("inf")),
+            lambda: m.where(t == 0.0, lambda: (1.0 - t) / n, lambda: float("-inf")),
+        ),
+    )
+
+
+def _softmax_bce_delta(
+    m: Any, j: int, nets: Sequence[X], outs: Sequence[X], targets: Sequence[X], n: int
+) -> X:
+    """Σ_i dE/dout_i · dout_i/dnet_j simplifies to ((out_j − t_j) − Σ_{i≠j} (out_i − t_i) ·
+    out_j/(1 − out_i))/n, and out_j/(1 − out_i) = e^(net_j − ln Σ_{k≠i} e^net_k) stays finite."""
+    total = outs[j] - targets[j]
+    for i in range(len(outs)):
+        if i != j:
+            others = [x for k, x in enumerate(nets) if k != i]
+            total = total - (outs[i] - targets[i]) * m.exp(nets[j] - log_sum_exp(m, others))
+    return total / n
+
+
+def _softmax_bce_shown(j: int, neurons: Sequence[str]) -> tuple[str, list[str]]:
+    nj = neurons[j]
+    parts, syms = [f"{{out_{nj}}} - {{target_{nj}}}"], []
+    for i, ni in enumerate(neurons):
+        if i != j:
+            parts.append(f"({{out_{ni}}} - {{target_{ni}}}) * {{out_{nj}}}/(1 - {{out_{ni}}})")
+            syms += [f"out_{ni}", f"target_{ni}"]
+    return f"({' - '.join(parts)})/{{n}}", [*syms, f"out_{nj}", f"target_{nj}", "n"]
+
+
+def _distribution(targets: Sequence[float]) -> tuple[int | None, str] | None:
+    for j, t in enumerate(targets):
+        if t < 0:
+            return j, f"cross_entropy targets must be 0 or more, got {t:g}"
+    if abs(sum(targets) - 1) > 1e-9:
+        return None, (
+            "cross_entropy targets must be a distribution summing to 1; "
+            f"these sum to {sum(targets):g}"
+        )
+    return None
+
+
+def _unit_interval(targets: Sequence[float]) -> tuple[int | None, str] | None:
+    for j, t in enumerate(targets):
+        if not 0 <= t <= 1:
+            return j, f"binary_cross_entropy targets must lie in [0, 1], got {t:g}"
+    return None
+
+
+HALF_SSE = Loss(
+    "half_sse",
+    "half the squared error",
+    "E_total = Σ ½(target − out)²",
+    "½({t} - {out})^2",
+    "-({t} - {out})",
+    lambda m, t, o, _n: 0.5 * (t - o) ** 2,
+    lambda m, t, o, _n: -(t - o),
+)
+
+MSE = Loss(
+    "mse",
+    "the mean squared error",
+    "E_total = Σ (target − out)² / n",
+    "({t} - {out})^2/{n}",
+    "-2 * ({t} - {out})/{n}",
+    lambda m, t, o, n: (t - o) ** 2 / n,
+    lambda m, t, o, n: -2.0 * (t - o) / n,
+)
+
+BINARY_CROSS_ENTROPY = Loss(
+    "binary_cross_entropy",
+    "binary cross-entropy",
+    "E_total = −Σ (target·ln(out) + (1 − target)·ln(1 − out)) / n",
+    "-({t} * ln({out}) + (1 - {t}) * ln(1 - {out}))/{n}",
+    "({out} - {t})/({out}*(1 - {out}))/{n}",
+    lambda m, t, o, n: _bce_from_logs(m, t, lambda: m.log(o), lambda: m.log(1.0 - o), n),
+    _bce_grad,
+    stable=_bce_stable,
+    in_range=lambda m, o: m.both(o > 0.0, o < 1.0),
+    limit_note=(
+        "out rounded to 0 or 1: the formula is 0/0 or x/0, so its limit is used, with the term "
+        "whose factor (target or 1 − target) is 0 left out"
+    ),
+    outputs=("sigmoid", "softmax"),
+    needs="outputs in (0, 1)",
+    outputs_rule=(
+        "activation",
+        "binary_cross_entropy needs outputs in (0, 1): use sigmoid (or softmax) on the output "
+        "layer, not {activation}",
+    ),
+    fused={
+        # ln and 1/(out(1−out)) cancel: delta = (out − target)/n, finite when out is 0 or 1.
+        "sigmoid": Fused(
+            lambda m, j, nets, outs, ts, n: (outs[j] - ts[j]) / n,
+            lambda j, ns: (f"({{out_{ns[j]}}} - {{target_{ns[j]}}})/{{n}}", []),
+        ),
+        "softmax": Fused(
+            _softmax_bce_delta,
+            _softmax_bce_shown,
+            note=(
+                "an output rounded to 0 or 1, so the chain is inf·0; out_j/(1 − out_i) is "
+                "computed from the nets as e^(net_j − ln Σ_(m≠i) e^net_m)"
+            ),
+        ),
+    },
+    check_targets=_unit_interval,
+)
+
+CROSS_ENTROPY = Loss(
+    "cross_entropy",
+    "cross-entropy",
+    "E_total = −Σ target·ln(out)",
+    "-{t} * ln({out})",
+    "-{t}/{out}",
+    lambda m, t, o, _n: _unless_zero(m, t, lambda: -t * m.log(o)),
+    lambda m, t, o, _n: _unless_zero(
+        m, t, lambda: m.where(o > 0.0, lambda: -t / o, lambda: float("-inf"))
+    ),
+    stable=lambda m, t, log_o, _l1, _n: _unless_zero(m, t, lambda: -t * log_o()),
+    in_range=lambda m, o: o > 0.0,
+    outputs=("softmax",),
+    outputs_rule=(
+        "loss",
+        "cross_entropy needs a softmax output layer; layer {layer!r} uses {activation}",
+    ),
+    fused={
+        # With targets summing to 1 the sum collapses to out − target (exact, and stable).
+        "softmax": Fused(
+            lambda m, j, nets, outs, ts, n: outs[j] - ts[j],
+            lambda j, ns: (f"{{out_{ns[j]}}} - {{target_{ns[j]}}}", []),
+            exact_always=True,
+        ),
+    },
+    check_targets=_distribution,
+)
+
+LOSSES: Table[Loss] = Table(
+    "loss", {x.name: x for x in (HALF_SSE, MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)}
+)
+
+
+class OutputLogs:
+    """ln(out_j) and ln(1 − out_j) of an output layer, from its nets (finite where out has
+    rounded to 0 or 1), for the stable form of a log-loss; computed only when asked. The nets are
+    a list of floats, or of numpy columns."""
+
+    def __init__(self, m: Any, act: Activation, nets: Sequence[X]) -> None:
+        self.m, self.act, self.nets = m, act, nets
+        self._log: list[X] | None = None
+
+    def _log_outs(self) -> list[X]:
+        if self._log is None:
+            self._log = log_softmax(self.m, self.nets)
+        return self._log
+
+    def out(self, j: int) -> Callable[[], X] | None:
+        m, act = self.m, self.act
+        if act.elementwise:
+            f = act.log_out
+            return None if f is None else (lambda: f(m, self.nets[j]))
+        return lambda: self._log_outs()[j]
+
+    def one_minus(self, j: int) -> Callable[[], X] | None:
+        m, act = self.m, self.act
+        if act.elementwise:
+            f = act.log_one_minus_out
+            return None if f is None else (lambda: f(m, self.nets[j]))
+
+        def others() -> X:  # ln(1 − out_j) = ln Σ_(k≠j) e^(ln out_k)
+            rest = [x for k, x in enumerate(self._log_outs()) if k != j]
+            return log_sum_exp(m, rest) if rest else -math.inf
+
+        return others

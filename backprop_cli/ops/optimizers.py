@@ -1,0 +1,201 @@
+"""Update rules in PyTorch's conventions, each a list of stages.
+
+A stage sets one variable from the others, written once as a formula (for the tables) and once as
+a function of the vocabulary (for every engine and kernel). With g = dE/dθ, η the learning rate
+and t the update count (1 on the first update):
+
+  sgd       θ+ = θ − η·g
+  momentum  v = μ·v + g;            θ+ = θ − η·v              (torch.optim.SGD, dampening 0)
+  nesterov  v = μ·v + g;            θ+ = θ − η·(g + μ·v)      (torch.optim.SGD, nesterov=True)
+  adam      m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²
+            m̂ = m/(1 − β1^t);      v̂ = v/(1 − β2^t);      θ+ = θ − η·m̂/(√v̂ + ε)
+
+Slots (the state kept per parameter) start at 0 (PyTorch starts the velocity at g, the same
+number: μ·0 + g = g).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .base import Hyper, Table
+
+X = Any
+
+# How each variable a stage may read or set is written in formulas and step ids: {p} is the
+# parameter's id (w5), {g} its gradient's symbol (dE_total/dw5).
+SYMBOLS: dict[str, str] = {
+    "w": "{p}",
+    "g": "{g}",
+    "lr": "η",
+    "t": "t",
+    "velocity": "v_{p}",
+    "m": "m_{p}",
+    "v": "v_{p}",
+    "m_hat": "m\u0302_{p}",
+    "v_hat": "v\u0302_{p}",
+}
+UPDATED = "{p}+"  # the last stage's result: w5+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Vars:
+    """A stage's variables as attributes: s.w, s.g, s.momentum, s.m_hat."""
+
+    def __init__(self, values: Mapping[str, X]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> X:  # only for names not set: an unknown variable
+        raise AttributeError(f"no variable {name!r} at this stage")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """`key` = formula, in the variables' keys; `fn(m, s)` computes it."""
+
+    key: str
+    formula: str
+    fn: Callable[[Any, Vars], X]
+
+    def words(self) -> list[str]:
+        """The variables the formula reads, in the order they appear."""
+        return list(dict.fromkeys(w for w in _WORD.findall(self.formula) if w in _KNOWN))
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An update rule and everything the project knows of it."""
+
+    name: str
+    prose: str
+    hyper: tuple[Hyper, ...]
+    slots: tuple[str, ...]  # state kept per parameter, saved with --save
+    stages: tuple[Stage, ...]  # the last one sets w: the updated parameter
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {h.key: h.default for h in self.hyper}
+
+    @property
+    def counts_updates(self) -> bool:
+        """Whether a stage reads t, the update count (a table then shows it)."""
+        return any("t" in s.words() for s in self.stages)
+
+    @property
+    def plain(self) -> bool:
+        """θ+ = θ − η·g and nothing else."""
+        return len(self.stages) == 1 and not self.slots
+
+    def symbol(self, key: str) -> str:
+        for h in self.hyper:
+            if h.key == key:
+                return h.symbol
+        return SYMBOLS[key]
+
+    def shown(self, stage: Stage, last: bool) -> tuple[str, str, list[str]]:
+        """(step id, formula with {symbols}, variable keys in order) of a stage, {p} and {g}
+        still to fill in."""
+        step_id = UPDATED if last else self.symbol(stage.key)
+        body = _WORD.sub(
+            lambda w: "{" + self.symbol(w[0]) + "}" if w[0] in _KNOWN else w[0], stage.formula
+        )
+        return step_id, body, stage.words()
+
+
+_HYPER = {
+    "momentum": Hyper("momentum", "μ", 0.9, "the momentum factor", maximum=1.0, below_maximum=True),
+    "beta1": Hyper(
+        "beta1", "β1", 0.9, "decay of the first moment", maximum=1.0, below_maximum=True
+    ),
+    "beta2": Hyper(
+        "beta2", "β2", 0.999, "decay of the second moment", maximum=1.0, below_maximum=True
+    ),
+    "eps": Hyper("eps", "ε", 1e-8, "added to √v̂ so that it is never 0", above_minimum=True),
+}
+_KNOWN = {*SYMBOLS, *_HYPER}
+
+VELOCITY = Stage("velocity", "momentum * velocity + g", lambda m, s: s.momentum * s.velocity + s.g)
+
+SGD = Optimizer(
+    "sgd",
+    "plain gradient descent",
+    (),
+    (),
+    (Stage("w", "w - lr * g", lambda m, s: s.w - s.lr * s.g),),
+)
+MOMENTUM = Optimizer(
+    "momentum",
+    "gradient descent with momentum (torch.optim.SGD, dampening 0)",
+    (_HYPER["momentum"],),
+    ("velocity",),
+    (VELOCITY, Stage("w", "w - lr * velocity", lambda m, s: s.w - s.lr * s.velocity)),
+)
+NESTEROV = Optimizer(
+    "nesterov",
+    "Nesterov momentum (torch.optim.SGD, nesterov=True)",
+    (_HYPER["momentum"],),
+    ("velocity",),
+    (
+        VELOCITY,
+        Stage(
+            "w",
+            "w - lr * (g + momentum * velocity)",
+            lambda m, s: s.w - s.lr * (s.g + s.momentum * s.velocity),
+        ),
+    ),
+)
+ADAM = Optimizer(
+    "adam",
+    "Adam (torch.optim.Adam)",
+    (_HYPER["beta1"], _HYPER["beta2"], _HYPER["eps"]),
+    ("m", "v"),
+    (
+        Stage(
+            "m", "beta1 * m + (1 - beta1) * g", lambda m, s: s.beta1 * s.m + (1.0 - s.beta1) * s.g
+        ),
+        Stage(
+            "v",
+            "beta2 * v + (1 - beta2) * (g)^2",
+            lambda m, s: s.beta2 * s.v + (1.0 - s.beta2) * (s.g * s.g),
+        ),
+        Stage("m_hat", "m / (1 - beta1^t)", lambda m, s: s.m / (1.0 - s.beta1**s.t)),
+        Stage("v_hat", "v / (1 - beta2^t)", lambda m, s: s.v / (1.0 - s.beta2**s.t)),
+        Stage(
+            "w",
+            "w - lr * m_hat / (sqrt(v_hat) + eps)",
+            lambda m, s: s.w - s.lr * s.m_hat / (m.sqrt(s.v_hat) + s.eps),
+        ),
+    ),
+)
+
+OPTIMIZERS: Table[Optimizer] = Table(
+    "optimizer", {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM)}
+)
+
+
+def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]:
+    """Every stage in turn on w, g, t, the slots and the constants; the variables after them
+    (w is the updated parameter). For the kernels: floats or numpy arrays."""
+    now = dict(values)
+    for stage in rule.stages:
+        now[stage.key] = stage.fn(m, Vars(now))
+    return now
+
+
+def update_source(rule: Optimizer, constants: Mapping[str, float]) -> tuple[list[str], list[str]]:
+    """(parameters, body lines) of `update(w, g, t, *slots) -> (w+, *slots)` with the constants
+    written in: the stages as straight-line code, the same floats as run_stages."""
+    from .vocab import SOURCE, Expr
+
+    params = ["w", "g", "t", *rule.slots]
+    now: dict[str, Any] = {key: Expr(key) for key in params}
+    now.update(constants)
+    lines = []
+    for stage in rule.stages:
+        lines.append(f"{stage.key} = {stage.fn(SOURCE, Vars(now))}")
+        now[stage.key] = Expr(stage.key)
+    lines.append(f"return ({', '.join(['w', *rule.slots])},)")
+    return params, lines
