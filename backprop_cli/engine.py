@@ -306,8 +306,8 @@ class _Pass:
                 terms["n"] = float(n_out)
             g = loss.grad(FLOATS, t, o, n_out)
             note = None
-            if loss.in_range is not None and not loss.in_range(FLOATS, o):
-                note = loss.limit_note
+            if loss.in_range is not None and not loss.in_range(FLOATS, o) and math.isfinite(g):
+                note = loss.limit_note  # an infinite one gets the note on overflow instead
             if self.mistake.error_sign:
                 g, note = -g, "slip reproduced: the sign of (target − out) flipped"
             if self.mistake.error_factor != 1.0:

@@ -17,17 +17,15 @@ from hypothesis import strategies as st
 
 from backprop_cli import Spec, load_spec, loads_spec, step
 from backprop_cli.engine import forward_values, sample_loss
+from backprop_cli.ops import ACTIVATIONS, LOSSES
 from backprop_cli.spec import initial_values
 
 H = 1e-6
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
-OUTPUTS_FOR_LOSS = {
-    "half_sse": ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"],
-    "mse": ["sigmoid", "tanh", "linear", "softmax"],
-    "binary_cross_entropy": ["sigmoid", "softmax"],
-    "cross_entropy": ["softmax"],
-}
-CASES = [(loss, act) for loss, acts in OUTPUTS_FOR_LOSS.items() for act in acts]
+# Every entry of the catalogue: hidden activations, and each loss with the outputs it takes.
+HIDDEN = [a.name for a in ACTIVATIONS.values() if a.hidden]
+CASES = [
+    (loss.name, act) for loss in LOSSES.values() for act in loss.outputs or ACTIVATIONS.names()
+]
 
 
 def numeric_gradient(spec: Spec, pid: str) -> float:
@@ -55,7 +53,7 @@ def assert_gradients_match(spec: Spec) -> None:
 
 
 def away_from_kinks(spec: Spec) -> bool:
-    """relu and leaky_relu have no derivative at 0: keep every net input clear of it."""
+    """An activation with a kink (relu) has no derivative at 0: keep every net input clear of it."""
     values = initial_values(spec)
     from backprop_cli.spec import Names
 
@@ -63,7 +61,7 @@ def away_from_kinks(spec: Spec) -> bool:
     prev = list(spec.samples[0].inputs)
     outs = forward_values(spec, values, prev)
     for k, layer in enumerate(spec.layers):
-        if layer.activation not in ("relu", "leaky_relu"):
+        if ACTIVATIONS[layer.activation].smooth:
             continue
         xs = prev if k == 0 else outs[k - 1]
         for j in range(layer.size):
@@ -79,7 +77,7 @@ def away_from_kinks(spec: Spec) -> bool:
 def networks(draw: Any, loss: str, output: str) -> dict[str, Any]:
     n_in = draw(st.integers(1, 3))
     hidden = draw(st.lists(st.integers(1, 3), min_size=1, max_size=2))
-    n_out = draw(st.integers(2 if output == "softmax" else 1, 3))
+    n_out = draw(st.integers(1 if ACTIVATIONS[output].elementwise else 2, 3))
     sizes = [n_in, *hidden, n_out]
     num = st.floats(-1.5, 1.5, allow_nan=False).map(lambda x: round(x, 3))
     layers = []
@@ -94,17 +92,19 @@ def networks(draw: Any, loss: str, output: str) -> dict[str, Any]:
             layer["bias"] = draw(num)
         elif bias_kind == "per_neuron":
             layer["bias"] = [draw(num) for _ in range(sizes[k])]
-        if act == "leaky_relu":
-            layer["alpha"] = draw(st.sampled_from([0.01, 0.2]))
+        alpha = ACTIVATIONS[act].alpha
+        if alpha is not None:
+            layer["alpha"] = draw(st.sampled_from([alpha.default, 0.2]))
         layers.append(layer)
     if loss == "cross_entropy":
         raw = [draw(st.integers(0, 3)) for _ in range(n_out)]
         assume(sum(raw) > 0)
         targets = [r / sum(raw) for r in raw]
-    elif loss == "binary_cross_entropy" or output in ("sigmoid", "softmax"):
-        targets = [draw(st.floats(0, 1).map(lambda x: round(x, 2))) for _ in range(n_out)]
-    else:
-        targets = [draw(num) for _ in range(n_out)]
+    else:  # within the range the output activation reaches (and [0, 1] for a log-loss)
+        lo, hi = ACTIVATIONS[output].targets(0.01)
+        if LOSSES[loss].outputs is not None:
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
+        targets = [draw(st.floats(lo, hi).map(lambda x: round(x, 2))) for _ in range(n_out)]
     return {
         "inputs": n_in,
         "layers": layers,

@@ -45,6 +45,7 @@ class Activation:
     targets: Callable[[float], tuple[float, float]] = _default_targets
     # No gradient at all flows back through a neuron whose net is ≤ 0 (a dead ReLU).
     can_die: bool = False
+    smooth: bool = True  # False: no derivative at net = 0 (a kink)
     elementwise: bool = True
     hidden: bool = True  # allowed on a hidden layer
     extra: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +112,7 @@ RELU = Activation(
     lambda m, net, _o, _a: m.where(net > 0, lambda: 1.0, lambda: 0.0),
     targets=lambda unit: (unit, 1.0),
     can_die=True,
+    smooth=False,
 )
 
 LEAKY_RELU = Activation(
@@ -121,6 +123,7 @@ LEAKY_RELU = Activation(
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * net),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a),
     hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0"),),
+    smooth=False,
 )
 
 LINEAR = Activation(
