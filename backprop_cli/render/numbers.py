@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .mathtex import Node, parse
-
 if TYPE_CHECKING:
     from ..trace import Step
+    from .mathtex import Node
 
 BIG_DIGITS = 6  # integer digits always written out: --precision 2 still shows 1234.5
 RESIDUE = 1e-15  # about 4.5 float64 epsilons of the terms' size: rounding noise, not a value
@@ -61,6 +60,8 @@ def written(x: float, precision: int) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _trees(template: str) -> tuple[Node, ...] | None:
+    from .mathtex import parse  # here: the command line imports this module at start-up
+
     try:
         return tuple(parse(side) for side in template.split(" = "))
     except (ValueError, IndexError):
