@@ -259,3 +259,10 @@ def test_train_round_shows_outputs_to_its_decimals() -> None:
     assert "E_total after epoch 100: 0.0200 " in out
     assert re.search(r"1 +o1 +0\.1758 +0\.01 *$", out, re.M)
     assert re.search(r"1 +o2 +0\.8777 +0\.99 *$", out, re.M)
+
+
+def test_explain_and_check_write_numbers_the_same_way() -> None:
+    out = run("explain", "out_g1", CONFIGS[1], "--depth", "0").stdout
+    assert "out_g1 = tanh(-0.1) = -0.099667995" in out
+    low = run("explain", "w5+", "--depth", "0", "--precision", "0").stdout
+    assert "- 0.5 * " in low and "η = 0.5" in low
