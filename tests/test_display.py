@@ -266,3 +266,29 @@ def test_explain_and_check_write_numbers_the_same_way() -> None:
     assert "out_g1 = tanh(-0.1) = -0.099667995" in out
     low = run("explain", "w5+", "--depth", "0", "--precision", "0").stdout
     assert "- 0.5 * " in low and "η = 0.5" in low
+
+
+@pytest.mark.parametrize("columns", [20, 40, 80, 120])
+def test_train_summary_splits_no_number(columns: int) -> None:
+    result = run("train", "-n", "200", env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(cell_len(line) for line in lines) <= columns
+    summary = json.loads(run("train", "-n", "200", "--format", "json").stdout)
+    spec = load_spec(None)
+    values = [summary["E_total_before"], summary["E_total"], *summary["outputs"][0]]
+    for p in spec.parameters():
+        new = summary["parameters"][p.id]
+        values += [p.value, new, new - p.value]
+    values += spec.samples[0].targets
+    allowed = {number(v) for v in values} | {number(v, 6) for v in values} | {"0.5"}
+    for line in lines:
+        for m in NUMBER.finditer(line):
+            assert "." not in m.group(0) or m.group(0) in allowed, (m.group(0), line)
+            assert not m.group(1), line  # nothing cut
+    # The curve is as wide as the terminal allows: no row of it wraps onto a line of its own.
+    curve = lines[lines.index("Loss curve") + 1 :]
+    row = re.compile(r"( *[\d.e+-]* \|[ *]*| +\+-+| +epoch \d+( +epoch \d+)?| +\(E_total.*)")
+    assert all(row.fullmatch(line.rstrip()) for line in curve), curve
+    axis = next(line for line in curve if line.lstrip().startswith("+--"))
+    assert axis.count("-") == min(60, columns - len("0.008319 |"))

@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from ..spec import Spec
-from .curve import text_curve
+from .curve import TextCurve, text_curve
 from .numbers import Numbers, written
 from .table import Fitted, parameter_table, titled_table
 
@@ -82,7 +82,6 @@ def render_summary(
             table.add_row(str(e), result(v))
         parts += [table, Text("")]
 
-    chart = text_curve(curve)
-    if chart:
-        parts += [Text("Loss curve", style="bold"), Text(chart)]
+    if text_curve(curve):
+        parts += [Text("Loss curve", style="bold"), TextCurve(curve)]
     return Group(*parts)
