@@ -242,6 +242,9 @@ def test_no_doubled_brackets() -> None:
     assert "max(0, -0.152491533)" in out
     assert "((" not in out
     assert "0.1 * 1 + (-0.2) * 0.5" in out  # a negative term keeps its brackets
+    batch = run("step", CONFIGS[2], "--precision", "2", env={"COLUMNS": "120"}).stdout
+    assert "(-0.2 + 0.73)/2" in batch  # leading a bracket: none needed
+    assert "((" not in batch
 
 
 # --- --round keeps trailing zeros -----------------------------------------------------------

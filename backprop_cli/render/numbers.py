@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 BIG_DIGITS = 6  # integer digits always written out: --precision 2 still shows 1234.5
 RESIDUE = 1e-15  # about 4.5 float64 epsilons of the terms' size: rounding noise, not a value
-HYPER = frozenset({"η", "α", "β1", "β2", "ε", "μ"})  # written in the config, shown as written
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 
@@ -53,6 +52,15 @@ def written(x: float, precision: int) -> str:
     text = repr(float(x))
     decimals = len(text.partition(".")[2]) if "e" not in text else precision
     return number(x, max(precision, decimals))
+
+
+@functools.cache
+def constants() -> frozenset[str]:
+    """Symbols of values written in the config (η, α, β1, ...), from the catalogue; read when
+    first needed, so that start-up does not load the catalogue."""
+    from ..ops import CONSTANTS
+
+    return CONSTANTS
 
 
 # --- floating-point residue ------------------------------------------------------------------
@@ -179,7 +187,7 @@ class Numbers:
         """A number standing for `symbol` in a formula."""
         if (symbol, x) in self.residue:
             return self(0.0)
-        if symbol in HYPER:
+        if symbol in constants():
             return written(x, self.precision)
         return self(x)
 
@@ -188,15 +196,17 @@ class Numbers:
 
     def substituted(self, step: Step) -> str:
         """The formula with its numbers; a negative number is bracketed unless it leads the
-        formula or already fills a bracket of its own (`tanh(-0.1)`, not `tanh((-0.1))`)."""
+        formula, a bracket or an argument (`tanh(-0.1)`, not `tanh((-0.1))`), and always
+        before a power (`(-0.5)^2`)."""
         template = step.template
 
         def slot(m: re.Match[str]) -> str:
             text = self.term(m.group(1), step.terms[m.group(1)])
-            if not text.startswith("-") or m.start() == 0:
+            if not text.startswith("-"):
                 return text
-            before, after = template[: m.start()], template[m.end() :]
-            own = (before.endswith("(") or before.endswith(", ")) and after[:1] in (")", ",")
-            return text if own else f"({text})"
+            before = template[: m.start()]
+            leads = not before or before.endswith("(") or before.endswith(", ")
+            power = template[m.end() :].startswith("^")
+            return text if leads and not power else f"({text})"
 
         return _SLOT.sub(slot, template)
