@@ -15,6 +15,7 @@ from typer.main import get_command
 
 from backprop_cli import load_spec, loads_spec, step
 from backprop_cli.cli import app
+from backprop_cli.ops import ACTIVATIONS
 
 from .clihelp import run
 
@@ -122,7 +123,7 @@ def test_a_bad_config_on_stdin_is_named_stdin() -> None:
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
         "error: <stdin>:7:17: layers[0].activation: unknown value 'sigmod' (did you mean "
-        "'sigmoid'?); one of sigmoid, tanh, relu, leaky_relu, linear, softmax\n"
+        f"'sigmoid'?); one of {', '.join(ACTIVATIONS)}\n"
     )
     binary = backprop("step", "-", stdin="\x00\x01")
     assert binary.stderr == "error: <stdin>: looks like binary data, not YAML text\n"

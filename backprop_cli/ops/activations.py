@@ -136,6 +136,18 @@ LINEAR = Activation(
 )
 
 
+SOFTPLUS = Activation(
+    "softplus",
+    "softplus, a smooth ReLU",
+    "ln(1 + e^{net})",
+    "1/(1 + e^(-{net}))",
+    lambda m, net, _a: m.softplus(net),
+    lambda m, net, _o, _a: _sigmoid(m, net, 0.0),  # the derivative is the logistic of net
+    saturates=True,
+    targets=lambda unit: (unit, 1.0),
+)
+
+
 # Softmax couples a layer's neurons, so it is written on the list of a layer's values: floats, or
 # numpy columns (one entry per sample). Shifted by the largest net, e^x never overflows.
 def _top(m: Any, xs: Sequence[X]) -> X:
@@ -203,5 +215,6 @@ def _no_elementwise_derivative() -> Any:
 
 
 ACTIVATIONS: Table[Activation] = Table(
-    "activation", {a.name: a for a in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTMAX)}
+    "activation",
+    {a.name: a for a in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTPLUS, SOFTMAX)},
 )
