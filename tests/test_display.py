@@ -295,3 +295,12 @@ def test_train_summary_splits_no_number(columns: int) -> None:
     assert all(row.fullmatch(line.rstrip()) for line in curve), curve
     axis = next(line for line in curve if line.lstrip().startswith("+--"))
     assert axis.count("-") == min(60, columns - len("0.008319 |"))
+
+
+@pytest.mark.parametrize("columns", [20, 40])
+def test_drift_table_cuts_no_number_when_narrow(columns: int) -> None:
+    out = run("step", "--round", "4", env={"COLUMNS": str(columns)}).stdout
+    assert "…" not in out
+    flat = " ".join(out.split())
+    assert "w1+ 0.1498, exact 0.149780716 (drift +0.000019284)" in flat
+    assert "E_total: 0.2984 → 0.2910 (-0.0074)" in flat
