@@ -159,10 +159,16 @@ class StepTable:
         table = titled_table(self.title)
         table.min_width = min(len(self.title), width)
         # fixed widths: rich measures no cell, and nothing wraps but what wrap() broke
-        table.add_column("id", style="cyan", no_wrap=True, width=self.low[0])
-        table.add_column("formula", no_wrap=True, width=fw)
-        table.add_column("with numbers", no_wrap=True, width=nw)
-        table.add_column("value", justify="right", style="bold", no_wrap=True, width=self.low[3])
+        widths = (self.low[0], fw, nw, self.low[3])
+        # a header too long for its column goes a word a line (the columns do not wrap)
+        heads = [
+            h if cell_len(h) <= w else h.replace(" ", "\n")
+            for h, w in zip(self.HEADERS, widths, strict=True)
+        ]
+        table.add_column(heads[0], style="cyan", no_wrap=True, width=widths[0])
+        table.add_column(heads[1], no_wrap=True, width=fw)
+        table.add_column(heads[2], no_wrap=True, width=nw)
+        table.add_column(heads[3], justify="right", style="bold", no_wrap=True, width=widths[3])
         for s, (sid, formula, numbers, value) in zip(self.steps, self.rows, strict=True):
             shown = Text(value)
             if s.note:
