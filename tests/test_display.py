@@ -128,6 +128,8 @@ def test_wrap_breaks_between_terms_before_factors() -> None:
         "(e^0.139755448",
         "+ e^0.055902179)",
     ]
+    # Last of all, an operator ends a line and its operand starts the next.
+    assert wrap("0.1 + e^(-(-1.501022743))", 19) == ["0.1 +", "e^(-(-1.501022743))"]
     assert wrap("0.123456789 * 2", 8) == ["0.12345…", "* 2"]
 
 

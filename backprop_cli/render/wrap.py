@@ -2,8 +2,8 @@
 
 A formula may break before `+`, `-`, `=` (between terms: preferred), before `*`, `/`, `>` or
 after a comma (between factors), outside brackets before inside them, and, when nothing else
-fits, after a `/` that opens a bracketed denominator. A piece still wider than the line is cut
-with an ellipsis, never silently.
+fits, after a `/` that opens a bracketed denominator, and last between an operator and its
+operand. A piece still wider than the line is cut with an ellipsis, never silently.
 """
 
 from __future__ import annotations
@@ -42,12 +42,28 @@ def pieces(text: str) -> list[tuple[int, str]]:
         fine.append((strength, parts[0] + ("/" if len(parts) > 1 else "")))
         for k, part in enumerate(parts[1:], 1):
             fine.append((FINEST, "(" + part + ("/" if k < len(parts) - 1 else "")))
-    return fine
+    # last of all, an operator may end a line and leave its operand to the next
+    last: list[tuple[int, str]] = []
+    for strength, piece in fine:
+        op, space, operand = piece.lstrip(" ").partition(" ")
+        if space and (op in _TERM or op in _FACTOR) and operand:
+            last += [
+                (strength, piece[: len(piece) - len(operand) - 1]),
+                (FINEST + 1, " " + operand),
+            ]
+        else:
+            last.append((strength, piece))
+    return last
 
 
 def atom_width(text: str) -> int:
-    """The widest piece that can never be broken."""
-    return max(cell_len(p.lstrip(" ")) for _, p in pieces(text))
+    """The widest piece that is never broken but as a last resort (an operator and its operand
+    count as one)."""
+    widest, current = 0, ""
+    for strength, piece in pieces(text):
+        current = current + piece if strength > FINEST else piece.lstrip(" ")
+        widest = max(widest, cell_len(current))
+    return widest
 
 
 def wrap(text: str, width: int, first: int | None = None) -> list[str]:
