@@ -398,8 +398,7 @@ class _Pass:
                 value = fused.value(FLOATS, j, self.nets[k], outs, targets, n_out)
                 if fused.exact_always and self.mistake.error_sign:
                     value = -value
-                if fused.note and any(o in (0.0, 1.0) for o in outs):
-                    note = fused.note
+                note = fused.note_for(outs)
             else:
                 template = chain
                 value = 0.0

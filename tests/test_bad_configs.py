@@ -18,6 +18,7 @@ NAMES = {
     "<activations>": ", ".join(ACTIVATIONS),
     "<losses>": ", ".join(LOSSES),
     "<optimizers>": ", ".join(OPTIMIZERS),
+    "<with_alpha>": " or ".join(a.name for a in ACTIVATIONS.values() if a.alpha is not None),
 }
 
 

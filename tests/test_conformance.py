@@ -106,7 +106,7 @@ def test_every_kernel_equals_the_engine(case: tuple[str, str, str, str, int]) ->
     for pid, value in loops[0].items():
         scale = max(abs(value), abs(before[pid]))
         assert arrays[0][pid] == pytest.approx(value, rel=1e-12, abs=slack + rel * scale), pid
-    assert arrays[1] == pytest.approx(loops[1], rel=1e-12, abs=1e-14)
+    assert arrays[1] == pytest.approx(loops[1], rel=rel, abs=1e-14)
 
 
 def evaluate(node: Node, terms: dict[str, float]) -> float:

@@ -31,7 +31,20 @@ class Fused:
     value: Callable[[Any, int, Sequence[X], Sequence[X], Sequence[X], int], X]
     shown: Callable[[int, Sequence[str]], tuple[str, list[str]]]
     note: str | None = None  # why the simplified form is used where outputs round to 0 or 1
+    near_note: str | None = None  # ... and where one is so near 0 or 1 that the chain loses digits
     exact_always: bool = False  # the form holds for every input (no slip reproduced inside it)
+
+    def note_for(self, outs: Sequence[float]) -> str | None:
+        """What the step says of how its value was found, for these outputs."""
+        if any(o in (0.0, 1.0) for o in outs):
+            return self.note
+        if any(min(o, 1.0 - o) < NEAR for o in outs):
+            return self.near_note
+        return None
+
+
+# Within this of 0 or 1, 1 − out keeps fewer than 11 of its 16 digits.
+NEAR = 1e-5
 
 
 @dataclass(frozen=True)
@@ -201,6 +214,10 @@ BINARY_CROSS_ENTROPY = Loss(
             note=(
                 "an output rounded to 0 or 1, so the chain is inf·0; out_j/(1 − out_i) is "
                 "computed from the nets as e^(net_j − ln Σ_(m≠i) e^net_m)"
+            ),
+            near_note=(
+                "an output within 1e-5 of 0 or 1, where 1 − out loses digits; out_j/(1 − out_i) "
+                "is computed from the nets as e^(net_j − ln Σ_(m≠i) e^net_m)"
             ),
         ),
     },
