@@ -128,7 +128,7 @@ class StepTable:
             return tall, broken, abs(fw * (self.high[2]) - (free - fw) * self.high[1])
 
         proportional = lowest + (highest - lowest) * self.high[1] // (self.high[1] + self.high[2])
-        if len(self.rows) > 200:  # a big table: no time to try; in proportion to the widest
+        if len(self.rows) > 60:  # a big table: no time to try; in proportion to the widest
             return proportional
         # widths where a whole formula, or a whole line of numbers, just fits
         natural = {cell_len(r[1]) for r in self.rows} | {free - cell_len(r[2]) for r in self.rows}
