@@ -128,8 +128,8 @@ class StepTable:
             return tall, broken, abs(fw * (self.high[2]) - (free - fw) * self.high[1])
 
         proportional = lowest + (highest - lowest) * self.high[1] // (self.high[1] + self.high[2])
-        if len(self.rows) > 60:  # a big table: no time to try; in proportion to the widest
-            return proportional
+        if sum(len(r[1]) + len(r[2]) for r in self.rows) > 5000:
+            return proportional  # a big table: no time to try; in proportion to the widest
         # widths where a whole formula, or a whole line of numbers, just fits
         natural = {cell_len(r[1]) for r in self.rows} | {free - cell_len(r[2]) for r in self.rows}
         fitting = sorted(w for w in natural if lowest <= w <= highest)
