@@ -118,8 +118,14 @@ class StepTable:
         taller cell), then breaks the fewest lines; of a few widths: evenly spaced ones and
         those where a whole formula or line of numbers just fits."""
 
+        counted: dict[tuple[str, int], int] = {}
+
         def lines(text: str, width: int) -> int:
-            return 1 if cell_len(text) <= width else len(wrap(text, width))
+            if cell_len(text) <= width:
+                return 1
+            if (text, width) not in counted:
+                counted[text, width] = len(wrap(text, width))
+            return counted[text, width]
 
         def height(fw: int) -> tuple[int, int, int]:
             counts = [(lines(r[1], fw), lines(r[2], free - fw)) for r in self.rows]
@@ -134,7 +140,7 @@ class StepTable:
         natural = {cell_len(r[1]) for r in self.rows} | {free - cell_len(r[2]) for r in self.rows}
         fitting = sorted(w for w in natural if lowest <= w <= highest)
         candidates = {proportional, *(lowest + (highest - lowest) * k // 8 for k in range(9))}
-        candidates.update(fitting[:: max(len(fitting) // 16, 1)])
+        candidates.update(fitting[:: max(len(fitting) // 8, 1)])
         return min(candidates, key=height)
 
     def _value_len(self, s: Step) -> int:

@@ -8,6 +8,8 @@ operand. A piece still wider than the line is cut with an ellipsis, never silent
 
 from __future__ import annotations
 
+import functools
+
 from rich.cells import cell_len
 from rich.text import Text
 
@@ -16,7 +18,8 @@ _FACTOR = frozenset({"*", "/", ">"})
 FINEST = 1000  # after `/(`: only when nothing else fits
 
 
-def pieces(text: str) -> list[tuple[int, str]]:
+@functools.lru_cache(maxsize=4096)
+def pieces(text: str) -> tuple[tuple[int, str], ...]:
     """(strength, piece): the formula cut at every place it may break; a piece carries the space
     before it, and strength says how poor a break is: between terms before between factors,
     outside brackets before inside them (two levels per bracket)."""
@@ -53,7 +56,7 @@ def pieces(text: str) -> list[tuple[int, str]]:
             ]
         else:
             last.append((strength, piece))
-    return last
+    return tuple(last)
 
 
 def atom_width(text: str) -> int:
@@ -99,6 +102,6 @@ def wrap(text: str, width: int, first: int | None = None) -> list[str]:
                 cut.truncate(room(), overflow="ellipsis")
                 current = cut.plain
 
-    place(pieces(text))
+    place(list(pieces(text)))
     lines.append(current)
     return lines
