@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .choices import UPDATE_ORDERS as UPDATE_ORDERS
 from .ops import ACTIVATIONS, OPTIMIZERS
 
 MODES = ("online", "batch", "minibatch")
 REDUCTIONS = ("mean", "sum")
-UPDATE_ORDERS = ("simultaneous", "sequential")
 INIT_SCHEMES = ("xavier", "he", "uniform", "normal")
 MAX_MAGNITUDE = 1e6  # beyond this, sigmoid and friends only ever see ±inf-like inputs
 MAX_SIZE = 10_000  # inputs or neurons of one layer

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .choices import PHASES as PHASES
 from .spec import Param, Spec
 
 SCHEMA_VERSION = 1
-PHASES = ("forward", "loss", "backward", "update", "after")
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, emit, fail, load
-from .options import Output, OutputOpt, PrecisionOpt, RoundOpt
+from .options import PRECISION, Output, OutputOpt, PrecisionOpt, RoundOpt
 
 
 @app.command("check")
@@ -23,7 +23,7 @@ def check_command(
     ],
     config: ConfigArg = None,
     format: OutputOpt = Output.table,
-    precision: PrecisionOpt = 9,
+    precision: PrecisionOpt = PRECISION,
     round_to: RoundOpt = None,
 ) -> None:
     """Check your hand calculations: ✓, ≈ rounding or ✗ for each, and a diagnosis.

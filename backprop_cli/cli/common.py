@@ -13,7 +13,6 @@ import signal
 import sys
 import textwrap
 from collections.abc import Sequence
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -22,7 +21,6 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 from typer.core import TyperGroup
 
-from .. import __version__
 from ..errors import ExitCode
 
 if TYPE_CHECKING:
@@ -140,28 +138,6 @@ stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
 
 
-class Format(str, Enum):
-    """Output formats of `backprop step`."""
-
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-    latex = "latex"
-
-
-class UpdateOrder(str, Enum):
-    simultaneous = "simultaneous"
-    sequential = "sequential"
-
-
-class Phase(str, Enum):
-    forward = "forward"
-    loss = "loss"
-    backward = "backward"
-    update = "update"
-    after = "after"
-
-
 # --- output and errors -------------------------------------------------------------------------
 
 
@@ -201,9 +177,9 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
 _settings = {"quiet": False}
 
 
-def set_quiet() -> None:
-    """From here on, no notes or progress on stderr (as `backprop --quiet`)."""
-    _settings["quiet"] = True
+def set_quiet(value: bool = True) -> None:
+    """From here on, notes and progress on stderr are off (or, with False, on again)."""
+    _settings["quiet"] = value
 
 
 def quiet() -> bool:
@@ -264,26 +240,6 @@ def _read_stdin() -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         fail(f"{STDIN}: not valid UTF-8 text")
-
-
-def _version(value: bool) -> None:
-    if value:
-        emit(f"backprop {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-    quiet_: Annotated[
-        bool,
-        typer.Option("--quiet", "-q", help="No notes or progress on stderr (errors still show)."),
-    ] = False,
-) -> None:
-    """Backpropagation step by step, with real numbers."""
-    _settings["quiet"] = quiet_
 
 
 ConfigArg = Annotated[

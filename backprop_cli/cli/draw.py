@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, check_output, emit, load, write_output
+from .options import DRAW_PRECISION, DrawPrecisionOpt, ForceOpt, QuietOpt
 
 
 @app.command()
@@ -26,10 +27,9 @@ def draw(
             help="Colour each edge by its gradient in one step: red > 0, blue < 0, width ∝ √size.",
         ),
     ] = False,
-    precision: Annotated[
-        int, typer.Option(min=0, max=12, help="Decimals of the values on the edges.")
-    ] = 4,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite OUTPUT if it exists.")] = False,
+    precision: DrawPrecisionOpt = DRAW_PRECISION,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Draw the network: neurons in layers, each edge labelled with its weight, biases shown.
 

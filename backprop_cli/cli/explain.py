@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, emit, fail, load
-from .options import Output, OutputOpt, PrecisionOpt
+from .options import PRECISION, Output, OutputOpt, PrecisionOpt, SampleOpt, sample_index
 
 
 @app.command("explain")
@@ -23,7 +23,7 @@ def explain_command(
     ],
     config: ConfigArg = None,
     format: OutputOpt = Output.table,
-    precision: PrecisionOpt = 9,
+    precision: PrecisionOpt = PRECISION,
     depth: Annotated[
         int | None,
         typer.Option(min=0, help="Expand factors this many levels deep (default: all)."),
@@ -35,9 +35,7 @@ def explain_command(
             help="Also expand values from earlier stages (the forward pass under a gradient).",
         ),
     ] = False,
-    sample: Annotated[
-        int | None, typer.Option("--sample", min=1, help="Sample K (1 = the first).")
-    ] = None,
+    sample: SampleOpt = None,
 ) -> None:
     """Explain one quantity: the chain rule, each factor with its formula, numbers and value.
 
@@ -54,13 +52,10 @@ def explain_command(
     from ..render.explain import render_explanation
 
     spec = load(config)
-    if sample is not None and sample > len(spec.samples):
-        fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
+    index = sample_index(spec, sample)
     trace = run_step(spec)
     try:
-        ex = explain(
-            trace, step_id, sample=None if sample is None else sample - 1, depth=depth, full=full
-        )
+        ex = explain(trace, step_id, sample=index, depth=depth, full=full)
     except UnknownId as exc:
         fail(str(exc).replace("[", r"\["))
     if format is Output.json:

@@ -10,6 +10,7 @@ import typer
 
 from ..ops import ACTIVATIONS, LOSSES
 from .common import app, check_output, emit, fail, write_output
+from .options import ForceOpt, QuietOpt
 
 
 @app.command("init")
@@ -56,7 +57,8 @@ def init(
     learning_rate: Annotated[
         float, typer.Option(help="η, the learning rate (greater than 0).")
     ] = 0.5,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite CONFIG if it exists.")] = False,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write a new exercise: a commented config with random weights, inputs and targets.
 

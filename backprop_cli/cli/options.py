@@ -1,11 +1,24 @@
-"""Options the tutor commands share (explain, check, gradcheck, and --round of step)."""
+"""Each option more than one command takes, and each set of choices (an Enum), declared once.
+
+A command takes an option by annotating a parameter: `precision: PrecisionOpt = PRECISION`.
+Typer wants an Annotated option's default in the signature, so the defaults other than "off"
+and "not given" are named here too. `common.tidy_help` writes each choice into the help.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from ..choices import KERNELS, PHASES, UPDATE_ORDERS
+from .common import fail, set_quiet
+
+if TYPE_CHECKING:
+    from ..spec import Spec
+
+# --- choices -----------------------------------------------------------------------------------
 
 
 class Output(str, Enum):
@@ -15,9 +28,91 @@ class Output(str, Enum):
     json = "json"
 
 
+class Format(str, Enum):
+    """Output formats of `backprop step`."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
+class TrainFormat(str, Enum):
+    """Output formats of `backprop train`."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class Kind(str, Enum):
+    """The formats with a schema (`backprop schema KIND`)."""
+
+    config = "config"
+    trace = "trace"
+    train = "train"
+
+
+# The library's own names, read from a module that imports nothing, so start-up stays light.
+# mypy only knows the members of an Enum spelled out literally; these are not, on purpose.
+UpdateOrder = Enum("UpdateOrder", [(o, o) for o in UPDATE_ORDERS], type=str)  # type: ignore[misc]
+Phase = Enum("Phase", [(p, p) for p in PHASES], type=str)  # type: ignore[misc]
+Kernel = Enum("Kernel", [(k, k) for k in KERNELS], type=str)  # type: ignore[misc]
+
+# --- options -----------------------------------------------------------------------------------
+
+PRECISION = 9  # decimals of a table
+DRAW_PRECISION = 4  # decimals on a drawing's edges, where space is short
+KERNEL = Kernel("auto")  # chosen by network size
+
+
+def _quiet(ctx: typer.Context, value: bool) -> bool:
+    # `backprop -q step` and `backprop step -q` both silence the notes. The root's option runs
+    # first and starts each run afresh (tests run many in one process); a command's only adds.
+    if value or ctx.parent is None:
+        set_quiet(value)
+    return value
+
+
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        callback=_quiet,
+        help="No notes or progress on stderr (errors still show).",
+    ),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace an output file that exists, instead of refusing.")
+]
 OutputOpt = Annotated[Output, typer.Option("--format", "-f", help="table, or json.")]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table; json (the full trace); markdown or latex (a worked example document).",
+    ),
+]
+TrainFormatOpt = Annotated[
+    TrainFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (a summary), json (the summary record), or jsonl (one record per epoch as "
+        "training goes, then the summary).",
+    ),
+]
 PrecisionOpt = Annotated[
-    int, typer.Option(min=0, max=17, help="Decimals shown (JSON is always full precision).")
+    int,
+    typer.Option(
+        "--precision", min=0, max=17, help="Decimals shown (JSON is always full precision)."
+    ),
+]
+DrawPrecisionOpt = Annotated[
+    int,
+    typer.Option("--precision", min=0, max=12, help="Decimals of the values on the edges."),
 ]
 RoundOpt = Annotated[
     int | None,
@@ -29,3 +124,33 @@ RoundOpt = Annotated[
         "and show the drift from the exact run.",
     ),
 ]
+SampleOpt = Annotated[
+    int | None, typer.Option("--sample", min=1, help="Only sample K (1 = the first).")
+]
+UpdateOrderOpt = Annotated[
+    UpdateOrder | None,
+    typer.Option(
+        "--update-order",
+        help="Override training.update_order. simultaneous: every gradient from the weights "
+        "before the update (the post's text); sequential: hidden deltas use the already "
+        "updated output weights (the post's closing figures).",
+    ),
+]
+PhaseOpt = Annotated[
+    list[Phase] | None, typer.Option("--phase", help="Show only this phase (repeatable).")
+]
+KernelOpt = Annotated[
+    Kernel,
+    typer.Option(
+        "--kernel", help="auto picks by network size: python (exact), numpy (large nets)."
+    ),
+]
+
+
+def sample_index(spec: Spec, sample: int | None) -> int | None:
+    """--sample K as an index into the spec's samples; a K beyond them exits 2."""
+    if sample is None:
+        return None
+    if sample > len(spec.samples):
+        fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
+    return sample - 1

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from importlib import resources
 from typing import Annotated
 
 import typer
 
 from .common import app, emit
-
-
-class Kind(str, Enum):
-    """The formats with a schema."""
-
-    config = "config"
-    trace = "trace"
-    train = "train"
+from .options import Kind
 
 
 @app.command()

@@ -8,8 +8,19 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.text import Text
 
-from .common import ConfigArg, Format, Phase, UpdateOrder, app, emit, fail, info, load
-from .options import RoundOpt
+from .common import ConfigArg, app, emit, fail, info, load
+from .options import (
+    PRECISION,
+    Format,
+    FormatOpt,
+    PhaseOpt,
+    PrecisionOpt,
+    QuietOpt,
+    RoundOpt,
+    SampleOpt,
+    UpdateOrderOpt,
+    sample_index,
+)
 
 if TYPE_CHECKING:
     from ..trace import Trace
@@ -22,36 +33,17 @@ BIG_TABLE = 2000  # steps; rich lays out about a thousand table rows a second
 @app.command()
 def step(
     config: ConfigArg = None,
-    format: Annotated[
-        Format,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table; json (the full trace); markdown or latex (a worked example document).",
-        ),
-    ] = Format.table,
-    precision: Annotated[
-        int, typer.Option(min=0, max=17, help="Decimals shown in tables (JSON is always full).")
-    ] = 9,
+    format: FormatOpt = Format.table,
+    precision: PrecisionOpt = PRECISION,
     only: Annotated[
         list[str] | None,
         typer.Option("--only", help="Show only steps whose id matches (glob; repeatable)."),
     ] = None,
-    phase: Annotated[
-        list[Phase] | None, typer.Option("--phase", help="Show only this phase (repeatable).")
-    ] = None,
-    sample: Annotated[
-        int | None, typer.Option("--sample", min=1, help="Show only sample K (1 = the first).")
-    ] = None,
-    update_order: Annotated[
-        UpdateOrder | None,
-        typer.Option(
-            "--update-order",
-            help="simultaneous: every gradient from the weights before the update (the post's "
-            "text); sequential: hidden deltas use the already updated output weights.",
-        ),
-    ] = None,
+    phase: PhaseOpt = None,
+    sample: SampleOpt = None,
+    update_order: UpdateOrderOpt = None,
     round_to: RoundOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """One update, every quantity computed, in the post's notation.
 
@@ -72,9 +64,8 @@ def step(
     from ..rounding import drift
 
     spec = load(config)
-    if sample is not None and sample > len(spec.samples):
-        fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
-    order = update_order.value if update_order else spec.training.update_order
+    index = sample_index(spec, sample)
+    order = str(update_order.value) if update_order else spec.training.update_order
     if order == "sequential" and spec.training.mode != "online" and len(spec.samples) > 1:
         info(
             f"note: the sequential update order applies to one-sample updates; mode "
@@ -82,8 +73,8 @@ def step(
         )
     trace = run_step(spec, update_order=order, round_to=round_to)
     drifts = None if round_to is None else drift(trace, run_step(spec, update_order=order))
-    phases = [p.value for p in phase] if phase else None
-    steps = trace.select(only, phases, None if sample is None else sample - 1)
+    phases = [str(p.value) for p in phase] if phase else None
+    steps = trace.select(only, phases, index)
     if only and not steps:
         _no_match(trace, only)
     filtered = bool(only or phases or sample is not None)

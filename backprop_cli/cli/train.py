@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,7 +13,6 @@ import typer
 from ..render import number
 from .common import (
     ConfigArg,
-    UpdateOrder,
     _quiet_broken_pipe,
     app,
     check_output,
@@ -22,32 +20,29 @@ from .common import (
     fail,
     info,
     load,
-    set_quiet,
     stderr,
 )
 from .common import quiet as global_quiet
+from .options import (
+    KERNEL,
+    PRECISION,
+    ForceOpt,
+    Kernel,
+    KernelOpt,
+    PrecisionOpt,
+    QuietOpt,
+    RoundOpt,
+    TrainFormat,
+    TrainFormatOpt,
+    UpdateOrder,
+    UpdateOrderOpt,
+)
 
 if TYPE_CHECKING:
     from ..kernels import Curve, Trainer
     from ..spec import Spec
 
 PLOT_HINT = "pip install 'backprop-cli[plot]'"
-
-
-class TrainFormat(str, Enum):
-    """Output formats of `backprop train`."""
-
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-
-
-class Kernel(str, Enum):
-    """Which training kernel runs (auto: by network size)."""
-
-    auto = "auto"
-    python = "python"
-    numpy = "numpy"
 
 
 @app.command()
@@ -64,15 +59,7 @@ def train(
             "else 1.",
         ),
     ] = None,
-    format: Annotated[
-        TrainFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="table (a summary), json (the summary record), or jsonl (one record per epoch "
-            "as training goes, then the summary).",
-        ),
-    ] = TrainFormat.table,
+    format: TrainFormatOpt = TrainFormat.table,
     every: Annotated[
         int | None,
         typer.Option(
@@ -90,14 +77,8 @@ def train(
             dir_okay=False,
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Let --save overwrite a file.")] = False,
-    update_order: Annotated[
-        UpdateOrder | None,
-        typer.Option(
-            "--update-order",
-            help="Override training.update_order (sequential: the post's closing figures).",
-        ),
-    ] = None,
+    force: ForceOpt = False,
+    update_order: UpdateOrderOpt = None,
     plot: Annotated[
         Path | None,
         typer.Option(
@@ -109,33 +90,18 @@ def train(
             dir_okay=False,
         ),
     ] = None,
-    round_to: Annotated[
-        int | None,
-        typer.Option(
-            "--round",
-            min=0,
-            max=15,
-            help="Round every intermediate to N decimals, as with a calculator (slow), and show "
-            "the drift from the exact run.",
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar or notes on stderr.")
-    ] = False,
-    precision: Annotated[
-        int, typer.Option(min=0, max=17, help="Decimals shown in tables (JSON is always full).")
-    ] = 9,
-    kernel: Annotated[
-        Kernel,
-        typer.Option(help="auto picks by network size: python (exact), numpy (large nets)."),
-    ] = Kernel.auto,
+    round_to: RoundOpt = None,
+    quiet: QuietOpt = False,
+    precision: PrecisionOpt = PRECISION,
+    kernel: KernelOpt = KERNEL,
 ) -> None:
     """Train for many epochs, then summarise: E_total, outputs, parameters, the loss curve.
 
     An epoch is one pass over all samples in the configured mode; its E_total is the loss
     after the epoch's updates, as the post reports it. Ctrl-C stops after the current epoch,
     prints the summary so far (and saves with --save), exit 130. A loss that is no longer a
-    number stops training with exit 1, keeping the last finite parameters.
+    number stops training with exit 1, keeping the last finite parameters. With --round,
+    training runs slowly, each number rounded as it is computed.
 
     [bold]Examples[/]
 
@@ -154,7 +120,6 @@ def train(
             update_order,
             plot,
             round_to,
-            quiet,
             precision,
             kernel,
         )
@@ -173,7 +138,6 @@ def _train(
     update_order: UpdateOrder | None,
     plot: Path | None,
     round_to: int | None,
-    quiet: bool,
     precision: int,
     kernel: Kernel,
 ) -> None:
@@ -184,14 +148,14 @@ def _train(
     configured = spec.training.epochs
     n = epochs if epochs is not None else (configured if configured is not None else 1)
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
-    order = update_order.value if update_order else None
+    order = str(update_order.value) if update_order else None
     try:
         if round_to is not None:
             from ..rounding import RoundKernel
 
             trainer = Trainer(spec, update_order=order, kernel=RoundKernel.factory(round_to))
         else:
-            trainer = Trainer(spec, update_order=order, kernel=kernel.value)
+            trainer = Trainer(spec, update_order=order, kernel=str(kernel.value))
     except ImportError:
         fail("--kernel numpy needs numpy: pip install 'backprop-cli[fast]'")
     exact = Trainer(spec, update_order=order) if round_to is not None else None
@@ -200,8 +164,6 @@ def _train(
     table_rows: list[tuple[int, float]] = []
     stream = format is TrainFormat.jsonl
     status, ran = "completed", 0
-    if quiet:
-        set_quiet()
     progress = _progress(n, global_quiet())
     try:
         exact_epochs = exact.run(n) if exact is not None else None

@@ -19,13 +19,13 @@ import math
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from ..choices import KERNELS as KERNELS
 from ..spec import Spec
 from ..state import State, with_state
 from .base import Factory, Kernel
 
 # Above this many multiply-adds per epoch (parameters × samples) numpy beats plain floats.
 NUMPY_THRESHOLD = 20_000
-KERNELS = ("auto", "python", "numpy")  # python: compiled straight-line code when it applies
 
 
 class Epoch(NamedTuple):

@@ -148,6 +148,20 @@ SOFTPLUS = Activation(
 )
 
 
+ELU = Activation(
+    "elu",
+    "the exponential linear unit (ELU)",
+    "({net} if {net} > 0 else α * (e^{net} - 1))",
+    "(1 if {net} > 0 else α * e^{net})",
+    lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * (m.exp(net) - 1.0)),
+    lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a * m.exp(net)),
+    hyper=(Hyper("alpha", "α", 1.0, "the value approached as net → −∞ is −α"),),
+    saturates=True,
+    smooth=False,  # a kink at 0 unless α = 1
+    targets=lambda unit: (-1 + unit, 1.0),
+)
+
+
 # Softmax couples a layer's neurons, so it is written on the list of a layer's values: floats, or
 # numpy columns (one entry per sample). Shifted by the largest net, e^x never overflows.
 def _top(m: Any, xs: Sequence[X]) -> X:
@@ -216,5 +230,5 @@ def _no_elementwise_derivative() -> Any:
 
 ACTIVATIONS: Table[Activation] = Table(
     "activation",
-    {a.name: a for a in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTPLUS, SOFTMAX)},
+    {a.name: a for a in (SIGMOID, TANH, RELU, LEAKY_RELU, LINEAR, SOFTPLUS, ELU, SOFTMAX)},
 )

@@ -1,0 +1,11 @@
+"""The named choices of a run: update orders, trace phases, training kernels.
+
+They live here, in a module that imports nothing, so that the command line can offer them as its
+choices without loading the engine; spec, trace and kernels take theirs from here.
+"""
+
+from __future__ import annotations
+
+UPDATE_ORDERS = ("simultaneous", "sequential")
+PHASES = ("forward", "loss", "backward", "update", "after")
+KERNELS = ("auto", "python", "numpy")  # python: compiled straight-line code when it applies
