@@ -46,14 +46,14 @@ A step by step backpropagation example
 Backward pass · output layer o
 id             formula                                    with numbers                         value
 ────────────────────────────────────────────────────────────────────────────────────────────────────
-dE_total/dw5   dE_total/dout_o1 * dout_o1/dnet_o1 *       0.741365 * 0.186816 * 0.59327     0.082167
-               dnet_o1/dw5
-dE_total/dw6   dE_total/dout_o1 * dout_o1/dnet_o1 *       0.741365 * 0.186816 * 0.596884    0.082668
-               dnet_o1/dw6
-dE_total/dw7   dE_total/dout_o2 * dout_o2/dnet_o2 *       -0.217072 * 0.17551 * 0.59327    -0.022603
-               dnet_o2/dw7
-dE_total/dw8   dE_total/dout_o2 * dout_o2/dnet_o2 *       -0.217072 * 0.17551 * 0.596884    -0.02274
-               dnet_o2/dw8
+dE_total/dw5   dE_total/dout_o1 * dout_o1/dnet_o1         0.741365 * 0.186816 * 0.59327     0.082167
+               * dnet_o1/dw5
+dE_total/dw6   dE_total/dout_o1 * dout_o1/dnet_o1         0.741365 * 0.186816 * 0.596884    0.082668
+               * dnet_o1/dw6
+dE_total/dw7   dE_total/dout_o2 * dout_o2/dnet_o2         -0.217072 * 0.17551 * 0.59327    -0.022603
+               * dnet_o2/dw7
+dE_total/dw8   dE_total/dout_o2 * dout_o2/dnet_o2         -0.217072 * 0.17551 * 0.596884    -0.02274
+               * dnet_o2/dw8
 """
     assert [line.rstrip() for line in result.stdout.splitlines()] == [*golden.splitlines(), ""]
 

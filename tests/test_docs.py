@@ -85,3 +85,55 @@ def test_errors_doc_shows_real_messages(monkeypatch: pytest.MonkeyPatch) -> None
                     assert run(*command).stderr == line + "\n"
                     command = None
     assert shown >= 40
+
+
+# --- the README's outputs are what a pipe gets (80 columns) -----------------------------------
+
+README_COMMANDS = [
+    (m.group(1), m.group(2))
+    for m in re.finditer(r"```console\n\$ (backprop [^\n]*)\n(.*?)```", README, re.S)
+    if "|" not in m.group(1) or "| tail" in m.group(1)
+]
+
+
+def shown_matches(shown: list[str], real: list[str]) -> bool:
+    """Whether the README's lines are the real output, a line `…` standing for lines left out."""
+    i, skipping = 0, False
+    for line in shown:
+        if line == "…":
+            skipping = True
+            continue
+        while skipping and i < len(real) and real[i] != line:
+            i += 1
+        if i >= len(real) or real[i] != line:
+            return False
+        i, skipping = i + 1, False
+    return skipping or all(not rest for rest in real[i:])
+
+
+def test_readme_shows_command_outputs() -> None:
+    assert len(README_COMMANDS) >= 7
+
+
+@pytest.mark.parametrize(("command", "block"), README_COMMANDS, ids=[c for c, _ in README_COMMANDS])
+def test_readme_output_is_real_at_80_columns(command: str, block: str, tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+    import sys
+
+    if command.startswith("backprop step net.yaml"):
+        pytest.skip("the error example is checked above, from a file it makes")
+    line = command.replace("backprop ", f"{shlex.quote(sys.executable)} -m backprop_cli ", 1)
+    line = line.replace("configs/", f"{ROOT}/configs/")
+    result = subprocess.run(
+        ["bash", "-c", line + " 2>&1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # `init` writes its file here
+        env={"COLUMNS": "80", "NO_COLOR": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    real = [x.rstrip() for x in result.stdout.splitlines()]
+    shown = block.rstrip("\n").splitlines()
+    assert all(len(x) <= 80 for x in shown if not x.startswith("error: "))  # errors: one line
+    assert shown_matches(shown, real), "\n".join(real)

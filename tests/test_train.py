@@ -212,7 +212,7 @@ def test_step_table_names_the_optimizer_and_its_t(tmp_path: Path) -> None:
     path.write_text(net("adam", "online", biases=False))
     out = CliRunner().invoke(app, ["step", str(path), "--phase", "update"], env=ENV).stdout
     assert "Update · output layer o · η = 0.5 · adam, t = 3" in out
-    assert "β2 * v_w5 + (1 - β2) *" in out and "(dE_total/dw5)^2" in out
+    assert "β2 * v_w5" in out and "+ (1 - β2) * (dE_total/dw5)^2" in out
 
 
 def test_plain_sgd_update_is_unchanged() -> None:

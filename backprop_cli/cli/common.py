@@ -141,13 +141,30 @@ stderr = Console(stderr=True)
 # --- output and errors -------------------------------------------------------------------------
 
 
+MIN_WIDTH = 20  # narrower (COLUMNS=0, COLUMNS=1) is laid out at 20 columns
+
+
 def emit(data: str | RenderableType) -> None:
     """Write data to stdout: text as it is, rich renderables through the console."""
     if isinstance(data, str):
         sys.stdout.write(data if data.endswith("\n") else data + "\n")
         sys.stdout.flush()
     else:
-        stdout.print(data)
+        _console().print(data)
+
+
+def _console() -> Console:
+    """stdout's console, or one like it at MIN_WIDTH when the terminal claims fewer columns."""
+    if stdout.width >= MIN_WIDTH:
+        return stdout
+    return Console(
+        file=stdout.file,
+        width=MIN_WIDTH,
+        soft_wrap=False,
+        force_terminal=stdout.is_terminal,
+        color_system=stdout.color_system or None,  # type: ignore[arg-type]
+        no_color=stdout.no_color,
+    )
 
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:

@@ -94,7 +94,9 @@ def step(
                 f"note: {len(steps):,} steps take a while to lay out as tables; "
                 "--only, --phase or --format json are quicker"
             )
-        emit(render_trace(trace, steps, precision=precision, summary=not filtered))
+        emit(
+            render_trace(trace, steps, precision=precision, summary=not filtered, decimals=round_to)
+        )
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))

@@ -206,7 +206,14 @@ def _train(
 
             out.emit(
                 render_summary(
-                    spec, summary, curve.all(), table_rows, drift, precision, trainer.order
+                    spec,
+                    summary,
+                    curve.all(),
+                    table_rows,
+                    drift,
+                    precision,
+                    trainer.order,
+                    decimals=round_to,
                 )
             )
         else:

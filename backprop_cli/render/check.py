@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from rich import box
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -12,8 +10,9 @@ from rich.text import Text
 
 from ..check import Diagnosis, Report
 from . import number
+from .numbers import Numbers
 
-Fmt = Callable[[float], str]
+Fmt = Numbers  # the one number style: formulas' numbers bracketed once, η as written
 
 _MARKS = {
     "right": ("✓", "green"),
@@ -25,9 +24,7 @@ _MARKS = {
 def render_report(report: Report, precision: int = 9) -> RenderableType:
     """The table of verdicts, a one-line tally, and the diagnosis of the first wrong answer."""
 
-    def fmt(x: float) -> str:
-        return number(x, precision)
-
+    fmt = Numbers(precision)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("id", style="cyan", no_wrap=True)
     table.add_column("your answer", justify="right", no_wrap=True)
@@ -75,7 +72,7 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
     def line(text: Text | str, indent: int = 2) -> None:
         lines.append(Padding(text, (0, 0, 0, indent)))
 
-    line(f"{v.step.id} = {v.step.formula} = {v.step.substituted(fmt)} = {fmt(v.expected)}")
+    line(f"{v.step.id} = {v.step.formula} = {fmt.substituted(v.step)} = {fmt(v.expected)}")
     given = [(name, w) for name, w in d.inputs if w is not None]
     missing = [name for name, w in d.inputs if w is None]
     if given:

@@ -6,6 +6,9 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
+
 from . import number
 
 
@@ -38,10 +41,30 @@ def text_curve(points: Sequence[tuple[int, float]], width: int = 60, height: int
         lines.append(f"{label:>{pad}} |{''.join(cells).rstrip()}")
     left, right = f"epoch {e0}", f"epoch {e1}"
     lines.append(" " * pad + " +" + "-" * width)
-    lines.append(" " * (pad + 2) + left + right.rjust(width - len(left)))
+    if len(left) + len(right) < width:
+        lines.append(" " * (pad + 2) + left + right.rjust(width - len(left)))
+    else:  # too narrow for both on one line
+        lines += [" " * (pad + 2) + left, " " * (pad + 2) + right.rjust(width)]
     if log:
         lines.append(" " * (pad + 2) + "(E_total, log scale)")
     return "\n".join(lines)
+
+
+class TextCurve:
+    """The text curve as wide as the width it is given (up to 60 columns of plot), so that a
+    narrow terminal never wraps a row of it."""
+
+    def __init__(self, points: Sequence[tuple[int, float]]) -> None:
+        self.points = points
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        pts = [(e, v) for e, v in self.points if math.isfinite(v)]
+        if len(pts) < 2:
+            return
+        label = max(len(number(v, 6)) for _, v in pts)
+        # the axis' labels and " |" on the left; the last epoch's label must fit under the plot
+        width = max(min(60, options.max_width - label - 2), len(f"epoch {pts[-1][0]}"))
+        yield Text(text_curve(self.points, width=width), no_wrap=True, overflow="ellipsis")
 
 
 def plot_curve(points: Sequence[tuple[int, float]], path: Path, title: str) -> None:

@@ -12,8 +12,8 @@ from ..engine import iter_phases
 from ..ops import ACTIVATIONS, LOSSES
 from ..spec import Spec, batches
 from ..trace import Step, Trace
-from . import number
 from .mathtex import Equation, equation, name, render, symbol, tex_number, width
+from .numbers import Numbers, written
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,10 @@ def build(
     """The blocks of a worked example: setup, one section per phase and layer, result."""
     spec = trace.spec
     chosen = trace.steps if steps is None else list(steps)
+    shown = Numbers.of(trace.steps, precision)
     blocks: list[Block] = [Heading(1, spec.name)]
     if summary:
-        blocks += _setup(spec, precision)
+        blocks += _setup(spec, shown)
     n_updates = len(batches(spec))
     previous = None
     for (phase, layer, sample, update), group in iter_phases(Trace(spec, chosen)):
@@ -88,9 +89,9 @@ def build(
         if lead:
             blocks.append(lead)
         for s in group:
-            blocks.append(Eq(equation(s, precision), s.id, s.note))
+            blocks.append(Eq(equation(s, shown), s.id, s.note))
     if summary:
-        blocks += _result(trace, precision)
+        blocks += _result(trace, shown)
     return blocks
 
 
@@ -128,7 +129,7 @@ def _lead(spec: Spec, phase: str, layer: int | None) -> Prose | None:
     if phase == "update" and layer is None:
         return text(f"The {spec.training.reduction} of the samples' gradients.")
     if phase == "update":
-        eta = number(spec.training.learning_rate)
+        eta = written(spec.training.learning_rate, 9)
         return text(
             "Each parameter moves against its gradient, scaled by the learning rate ",
             rf"\eta = {tex_number(eta)}",
@@ -147,7 +148,7 @@ def _loss_tex(spec: Spec) -> str:
     return "E_o = " + render(template)
 
 
-def _setup(spec: Spec, precision: int) -> list[Block]:
+def _setup(spec: Spec, shown: Numbers) -> list[Block]:
     blocks: list[Block] = [Heading(2, "The network")]
     parts: list[tuple[str, str]] = [("text", "Inputs ")]
     parts += _names([name(i) for i in spec.inputs])
@@ -159,22 +160,21 @@ def _setup(spec: Spec, precision: int) -> list[Block]:
         parts.append(("text", f" ({squash})"))
     t = spec.training
     parts.append(("text", ". Learning rate "))
-    parts.append(("math", rf"\eta = {tex_number(number(t.learning_rate))}"))
+    parts.append(("math", rf"\eta = {tex_number(written(t.learning_rate, shown.precision))}"))
     biases = "" if t.update_biases else "; the biases are held fixed, as in the post"
     parts.append(("text", f"{biases}."))
     blocks.append(Prose(tuple(parts)))
     params = spec.parameters()
     blocks.append(text("The parameters before the update:"))
-    blocks.append(Display(tuple(f"{symbol(p.id)} = {_num(p.value, precision)}" for p in params)))
+    blocks.append(Display(tuple(f"{symbol(p.id)} = {_num(p.value, shown)}" for p in params)))
     for s, sample in enumerate(spec.samples):
         label = "The training sample" if len(spec.samples) == 1 else f"Sample {s + 1}"
         blocks.append(text(f"{label}: inputs and targets."))
         items = [
-            f"{name(i)} = {_num(x, precision)}"
-            for i, x in zip(spec.inputs, sample.inputs, strict=True)
+            f"{name(i)} = {_num(x, shown)}" for i, x in zip(spec.inputs, sample.inputs, strict=True)
         ]
         items += [
-            f"{symbol('target_' + o)} = {_num(x, precision)}"
+            f"{symbol('target_' + o)} = {_num(x, shown)}"
             for o, x in zip(spec.outputs, sample.targets, strict=True)
         ]
         blocks.append(Display(tuple(items)))
@@ -191,11 +191,11 @@ def _names(items: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _num(x: float, precision: int) -> str:
-    return tex_number(number(x, precision))
+def _num(x: float, shown: Numbers) -> str:
+    return tex_number(shown(x))
 
 
-def _result(trace: Trace, precision: int) -> list[Block]:
+def _result(trace: Trace, shown: Numbers) -> list[Block]:
     spec = trace.spec
     blocks: list[Block] = [Heading(2, "Result")]
     changed = [p for p in trace.parameters if trace.updated.get(p.id, p.value) != p.value]
@@ -203,10 +203,7 @@ def _result(trace: Trace, precision: int) -> list[Block]:
         blocks.append(text("The parameters after the update:"))
         blocks.append(
             Display(
-                tuple(
-                    f"{symbol(p.id + '+')} = {_num(trace.updated[p.id], precision)}"
-                    for p in changed
-                )
+                tuple(f"{symbol(p.id + '+')} = {_num(trace.updated[p.id], shown)}" for p in changed)
             )
         )
     if len(spec.samples) == 1:
@@ -216,13 +213,13 @@ def _result(trace: Trace, precision: int) -> list[Block]:
         what = f"The error ({spec.training.reduction} over the samples)"
     change = trace.loss_after - trace.loss_before
     blocks.append(
-        text(f"{what} before and after the update (a change of ", _num(change, precision), "):")
+        text(f"{what} before and after the update (a change of ", _num(change, shown), "):")
     )
     blocks.append(
         Display(
             (
-                f"{symbol(before)} = {_num(trace.loss_before, precision)}",
-                f"{symbol(after)} = {_num(trace.loss_after, precision)}",
+                f"{symbol(before)} = {_num(trace.loss_before, shown)}",
+                f"{symbol(after)} = {_num(trace.loss_after, shown)}",
             )
         )
     )

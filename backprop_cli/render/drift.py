@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..rounding import Drift
 from . import number
+from .table import Fitted
 
 
 def drift_table(rows: list[Drift], decimals: int, precision: int) -> RenderableType:
@@ -20,15 +21,21 @@ def drift_table(rows: list[Drift], decimals: int, precision: int) -> RenderableT
         pad_edge=False,
     )
     table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column(f"rounded ({decimals})", justify="right")
-    table.add_column("exact", justify="right")
-    table.add_column("drift", justify="right", style="bold")
+    table.add_column(f"rounded ({decimals})", justify="right", no_wrap=True)
+    table.add_column("exact", justify="right", no_wrap=True)
+    table.add_column("drift", justify="right", style="bold", no_wrap=True)
+    narrow: list[RenderableType] = []
     for d in rows:
         text = number(d.drift, precision)
-        table.add_row(
+        row = (
             d.id,
-            number(d.rounded, precision),
+            number(d.rounded, decimals, zeros=True),
             number(d.exact, precision),
             text if text.startswith("-") or text == "0" else "+" + text,
         )
-    return Group(title, table)
+        table.add_row(*row)
+        line = Text(d.id, style="cyan")
+        line.append(f" {row[1]}, exact {row[2]} (drift ")
+        line.append(row[3], style="bold")
+        narrow.append(Text.assemble(line, ")"))
+    return Group(title, Fitted(table, Group(*narrow)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -11,9 +10,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..explain import Explanation, Node, parse_id
-from . import number
+from .numbers import Numbers
 
-Fmt = Callable[[float], str]
+Fmt = Numbers  # the one number style: formulas' numbers bracketed once, η as written
 
 _GIVEN_LABELS = {
     "input": "inputs",
@@ -41,9 +40,7 @@ def render_explanation(
     root = ex.root
     assert root.step is not None
 
-    def fmt(x: float) -> str:
-        return number(x, precision)
-
+    fmt = Numbers(precision)
     head = Text()
     head.append(root.step.id, style="bold cyan")
     head.append(" = ")
@@ -54,7 +51,7 @@ def render_explanation(
     result = Text()
     result.append(root.step.id, style="bold cyan")
     result.append(" = ")
-    substituted = root.step.substituted(fmt)
+    substituted = fmt.substituted(root.step)
     if substituted != fmt(root.value):
         result.append(substituted)
         result.append(" = ")
@@ -108,7 +105,7 @@ def node_label(
     value = fmt(s.value)
     if node.state == "expanded":
         text.append(f" = {s.formula}")
-        substituted = s.substituted(fmt)
+        substituted = fmt.substituted(s)
         if substituted != value:
             text.append(f" = {substituted}")
     text.append(" = ")
@@ -139,7 +136,7 @@ def given_table(ex: Explanation, fmt: Fmt) -> Table:
             label, name = _STAGE_LABELS[g.step.phase], g.step.id
         else:
             label, name = _GIVEN_LABELS[g.kind], g.symbol
-        groups.setdefault(label, []).append(f"{name} = {fmt(g.value)}")
+        groups.setdefault(label, []).append(f"{name} = {fmt.term(name, g.value)}")
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()

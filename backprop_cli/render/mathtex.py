@@ -12,9 +12,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..trace import Step
-from . import number
+
+
+class Shown(Protocol):
+    """How numbers are written (render/numbers.py's Numbers; a protocol, so that module may
+    read this one's parser without an import loop)."""
+
+    def __call__(self, x: float) -> str: ...
+    def term(self, symbol: str, x: float) -> str: ...
+    def value(self, step: Step) -> str: ...
+
 
 GREEK = {
     "η": r"\eta",
@@ -26,7 +36,14 @@ GREEK = {
     "δ": r"\delta",
     "Σ": r"\Sigma",
 }
-_FUNCTIONS = {"ln": r"\ln", "tanh": r"\tanh", "max": r"\max", "exp": r"\exp", "log": r"\log"}
+_FUNCTIONS = {
+    "ln": r"\ln",
+    "tanh": r"\tanh",
+    "max": r"\max",
+    "exp": r"\exp",
+    "log": r"\log",
+    "sqrt": r"\sqrt",  # adam's update
+}
 _PREFIXES = ("net", "out", "target", "E")  # quantities written prefix_{neuron}
 _INDEXED = re.compile(r"([A-Za-z]+)(\d+)")  # w5, i1, b1 -> w_5, i_1, b_1
 
@@ -222,14 +239,20 @@ def _is_sum(n: Node) -> bool:
 class _Writer:
     """Renders a tree; with `values`, each slot becomes its number written by `fmt`."""
 
-    def __init__(self, values: Values, fmt: Callable[[float], str]) -> None:
+    def __init__(
+        self,
+        values: Values,
+        fmt: Callable[[float], str],
+        term: Callable[[str, float], str] | None = None,
+    ) -> None:
         self.values, self.fmt = values, fmt
+        self.term = term or (lambda _sym, x: fmt(x))
 
     def slot(self, sym: str, lead: bool, base: bool = False) -> str:
         if self.values is None:
             return symbol(sym)
         x = self.values(sym)
-        text = tex_number(self.fmt(x))
+        text = tex_number(self.term(sym, x))
         negative = text.startswith("-")
         return f"({text})" if negative and (base or not lead) else text
 
@@ -266,6 +289,8 @@ class _Writer:
             return f"{base}^{{{self.inner(a[1])}}}"
         if k == "call":
             args = ", ".join(self.write(x) for x in a)
+            if n.text == "sqrt":
+                return rf"\sqrt{{{args}}}"
             return self.paren(_FUNCTIONS[n.text], args)
         if k == "paren":
             return self.paren("", self.write(a[0]))
@@ -301,9 +326,11 @@ def terms(
     template: str,
     values: Values = None,
     fmt: Callable[[float], str] = repr,
+    term: Callable[[str, float], str] | None = None,
 ) -> list[str]:
-    """Like render, cut where a long line may break: before each top-level + or - of a sum."""
-    w = _Writer(values, fmt)
+    """Like render, cut where a long line may break: before each top-level + or - of a sum;
+    `term(symbol, x)`, if given, writes each number instead of fmt."""
+    w = _Writer(values, fmt, term)
     pieces: list[str] = []
     for s, side in enumerate(template.split(" = ")):
         node = parse(side)
@@ -331,15 +358,11 @@ class Equation:
     value: str
 
 
-def equation(step: Step, precision: int) -> Equation:
-    """The step's display math at the given display precision."""
-
-    def fmt(x: float) -> str:
-        return number(x, precision)
-
-    value = tex_number(fmt(step.value))
+def equation(step: Step, shown: Shown) -> Equation:
+    """The step's display math, its numbers written by `shown`."""
+    value = tex_number(shown.value(step))
     formula = terms(step.template)
-    numbers = terms(step.template, step.terms.__getitem__, fmt)
+    numbers = terms(step.template, step.terms.__getitem__, shown, shown.term)
     if "".join(numbers) == value:  # dnet_o1/dw5 = out_h1 = 0.593269992: no separate number line
         numbers = []
     return Equation(symbol(step.id), formula, numbers, value)

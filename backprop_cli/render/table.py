@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.jupyter import JupyterMixin
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -14,7 +16,8 @@ from ..engine import iter_phases
 from ..ops import OPTIMIZERS
 from ..spec import Param
 from ..trace import Step, Trace
-from . import number
+from .numbers import Numbers, written
+from .wrap import atom_width, wrap
 
 _PHASE_TITLES = {
     "forward": "Forward pass",
@@ -44,7 +47,7 @@ def group_title(
         if update is not None and spec.training.mode != "online":
             parts.append(f"update {update + 1}")
     if phase == "update":
-        parts.append(f"η = {number(spec.training.learning_rate)}")
+        parts.append(f"η = {written(spec.training.learning_rate, 9)}")
         opt = spec.training.optimizer  # its hyper-parameters show in the formulas' numbers
         rule = OPTIMIZERS[opt.name]
         if rule.counts_updates:
@@ -67,59 +70,218 @@ def titled_table(title: str) -> Table:
     )
 
 
-def step_table(title: str, steps: Sequence[Step], precision: int) -> Table:
+class Fitted:
+    """A table where it fits the width (every number and id whole); where it does not, the same
+    rows written one after another, which fit any width from 20 columns."""
+
+    def __init__(self, table: Table, narrow: RenderableType) -> None:
+        self.table, self.narrow = table, narrow
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        need = Measurement.get(console, options.update_width(10**6), self.table).minimum
+        if need <= options.max_width:
+            self.table.min_width = min(self.table.min_width or 0, options.max_width)
+            yield self.table
+        else:
+            yield self.narrow
+
+
+def step_table(title: str, steps: Sequence[Step], shown: Numbers) -> StepTable:
     """One table of steps."""
-    table = titled_table(title)
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("formula", overflow="fold", ratio=3)
-    table.add_column("with numbers", overflow="fold", ratio=3)
-    table.add_column("value", justify="right", style="bold", no_wrap=True)
+    return StepTable(title, steps, shown)
 
-    def fmt(x: float) -> str:
-        return number(x, precision)
 
-    for s in steps:
-        value = Text(fmt(s.value))
+class StepTable:
+    """One table of steps (id · formula · with numbers · value), laid out for the width it is
+    given: the formula columns get at least their widest unbreakable piece and are broken
+    between terms (render/wrap.py); where even that does not fit, the steps are written one
+    after another (Stacked)."""
+
+    HEADERS = ("id", "formula", "with numbers", "value")
+
+    def __init__(self, title: str, steps: Sequence[Step], shown: Numbers) -> None:
+        self.title, self.steps, self.shown = title, steps, shown
+        self.rows = [(s.id, s.formula, shown.substituted(s), shown.value(s)) for s in steps]
+        # narrowest and widest of each column; the header wraps between its words
+        self.low = [max(cell_len(w) for w in h.split()) for h in self.HEADERS]
+        self.high = [cell_len(h) for h in self.HEADERS]
+        for s, row in zip(steps, self.rows, strict=True):
+            lows = (cell_len(row[0]), atom_width(row[1]), atom_width(row[2]), self._value_len(s))
+            highs = (lows[0], cell_len(row[1]), cell_len(row[2]), lows[3])
+            self.low = [max(a, b) for a, b in zip(self.low, lows, strict=True)]
+            self.high = [max(a, b) for a, b in zip(self.high, highs, strict=True)]
+            if s.note:
+                self.low[1] = max(self.low[1], *(cell_len(w) for w in s.note.split()))
+
+    def _split(self, lowest: int, highest: int, free: int) -> int:
+        """The formula column's width that makes the table shortest (each row as tall as its
+        taller cell), then breaks the fewest lines; of a few widths: evenly spaced ones and
+        those where a whole formula or line of numbers just fits."""
+
+        counted: dict[tuple[str, int], int] = {}
+
+        def lines(text: str, width: int) -> int:
+            if cell_len(text) <= width:
+                return 1
+            if (text, width) not in counted:
+                counted[text, width] = len(wrap(text, width))
+            return counted[text, width]
+
+        def height(fw: int) -> tuple[int, int, int]:
+            counts = [(lines(r[1], fw), lines(r[2], free - fw)) for r in self.rows]
+            tall = sum(max(c) for c in counts)
+            broken = sum(sum(c) for c in counts)  # then: the fewest broken formulas
+            return tall, broken, abs(fw * (self.high[2]) - (free - fw) * self.high[1])
+
+        proportional = lowest + (highest - lowest) * self.high[1] // (self.high[1] + self.high[2])
+        if sum(len(r[1]) + len(r[2]) for r in self.rows) > 5000:
+            return proportional  # a big table: no time to try; in proportion to the widest
+        # widths where a whole formula, or a whole line of numbers, just fits
+        natural = {cell_len(r[1]) for r in self.rows} | {free - cell_len(r[2]) for r in self.rows}
+        fitting = sorted(w for w in natural if lowest <= w <= highest)
+        candidates = {proportional, *(lowest + (highest - lowest) * k // 8 for k in range(9))}
+        candidates.update(fitting[:: max(len(fitting) // 8, 1)])
+        return min(candidates, key=height)
+
+    def _value_len(self, s: Step) -> int:
+        return cell_len(self.shown.value(s)) + (2 if s.note else 0)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # between columns: padding, the (blank) rule, padding
+        width, gaps = options.max_width, 3 * (len(self.HEADERS) - 1)
+        if sum(self.low) + gaps > width:
+            yield Group(
+                Text(self.title, style="bold"), *(Stacked(s, self.shown) for s in self.steps)
+            )
+            return
+        fixed = self.low[0] + self.low[3]
+        free = width - gaps - fixed
+        (lo1, lo2), (hi1, hi2) = self.low[1:3], self.high[1:3]
+        if hi1 + hi2 <= free:
+            fw, nw = hi1, hi2
+        else:
+            fw = self._split(lo1, free - lo2, free)
+            nw = free - fw
+        table = titled_table(self.title)
+        table.min_width = min(len(self.title), width)
+        # fixed widths: rich measures no cell, and nothing wraps but what wrap() broke
+        widths = (self.low[0], fw, nw, self.low[3])
+        # a header too long for its column goes a word a line (the columns do not wrap)
+        heads = [
+            h if cell_len(h) <= w else h.replace(" ", "\n")
+            for h, w in zip(self.HEADERS, widths, strict=True)
+        ]
+        table.add_column(heads[0], style="cyan", no_wrap=True, width=widths[0])
+        table.add_column(heads[1], no_wrap=True, width=fw)
+        table.add_column(heads[2], no_wrap=True, width=nw)
+        table.add_column(heads[3], justify="right", style="bold", no_wrap=True, width=widths[3])
+        for s, (sid, formula, numbers, value) in zip(self.steps, self.rows, strict=True):
+            shown = Text(value)
+            if s.note:
+                shown.append(" ⚠", style="yellow")
+            # Text, not str: no markup or emoji parsing (faster, and ids are shown as written)
+            table.add_row(
+                Text(sid),
+                Text("\n".join(wrap(formula, fw))),
+                Text("\n".join(wrap(numbers, nw))),
+                shown,
+            )
+            if s.note:
+                note = Text(s.note, style="yellow italic", no_wrap=False, overflow="fold")
+                table.add_row("", note, "", "")
+        yield table
+
+
+class Stacked:
+    """One step on lines of its own: `id = formula`, `= numbers`, `= value`, for a narrow
+    terminal. Continuation lines are indented; nothing is cut that fits on a line."""
+
+    def __init__(self, step: Step, shown: Numbers) -> None:
+        self.step, self.shown = step, shown
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        s, width = self.step, options.max_width
+        parts = [s.formula, self.shown.substituted(s), self.shown.value(s)]
+        parts = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]
+        idw = cell_len(s.id) + 1
+        hanging = idw + 2 + max(atom_width(p) for p in parts) <= width
+        out = Text()
+        if hanging:
+            out.append(s.id, style="cyan")
+            indent = idw
+        else:
+            head = Text(s.id, style="cyan")
+            head.truncate(width, overflow="ellipsis")
+            out.append_text(head)
+            out.append("\n")
+            indent = 0
+        for k, part in enumerate(parts):
+            # narrow: continuation lines indented by 2 if that costs no cut, else at the margin
+            # (they start with an operator)
+            cont = 2 if atom_width(part) <= width - 2 else 0
+            if hanging:
+                lines = wrap(part, width - indent - 2)
+            else:
+                lines = wrap(part, width - cont, first=width - 2)
+            for j, line in enumerate(lines):
+                if hanging:
+                    lead = " " * indent + ("= " if j == 0 else "  ")
+                    if k == 0 and j == 0:
+                        lead = " = "
+                else:
+                    lead = "= " if j == 0 else " " * cont
+                if k or j:
+                    out.append("\n")
+                out.append(lead)
+                out.append(line, style="bold" if k == len(parts) - 1 else "")
+        yield Text.assemble(out, no_wrap=True, overflow="ellipsis")
         if s.note:
-            value.append(" ⚠", style="yellow")
-        # Text, not str: no markup or emoji parsing (10% faster, and ids are shown as written)
-        table.add_row(Text(s.id), Text(s.formula), Text(s.substituted(fmt)), value)
-        if s.note:
-            table.add_row("", Text(s.note, style="yellow italic"), "", "")
-    return table
+            yield Text(s.note, style="yellow italic")
 
 
 def parameter_table(
     params: Sequence[Param],
     new: Mapping[str, float],
-    precision: int,
+    shown: Numbers,
     drift: Mapping[str, float] | None = None,
-) -> Table:
-    """Every parameter, old → new (and, for a rounded run, its drift from the exact one)."""
+    exact: Numbers | None = None,
+) -> Fitted:
+    """Every parameter, old → new (and, for a rounded run, its drift from the exact one); old
+    values as written in the config, the rest by `shown` (drift by `exact`)."""
+    exact = exact or shown
     table = titled_table("Parameters")
-    table.add_column("id", style="cyan")
-    table.add_column("old", justify="right")
-    table.add_column("", justify="center")
-    table.add_column("new", justify="right", style="bold")
-    table.add_column("change", justify="right")
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("old", justify="right", no_wrap=True)
+    table.add_column("", justify="center", no_wrap=True)
+    table.add_column("new", justify="right", style="bold", no_wrap=True)
+    table.add_column("change", justify="right", no_wrap=True)
     if drift is not None:
-        table.add_column("drift from exact", justify="right")
+        table.add_column("drift from exact", justify="right", no_wrap=True)
+    lines = [Text("Parameters", style="bold")]
     for p in params:
         after = new.get(p.id, p.value)
         row = [
             p.id,
-            number(p.value, precision),
+            exact(p.value),
             "→",
-            number(after, precision),
-            "" if after == p.value else number(after - p.value, precision),
+            shown(after),
+            "" if after == p.value else shown(after - p.value),
         ]
         if drift is not None:
-            row.append(number(drift[p.id], precision))
+            row.append(exact(drift[p.id]))
         table.add_row(*row)
-    return table
+        line = Text(p.id, style="cyan")
+        line.append(f" {row[1]} → ")
+        line.append(row[3], style="bold")
+        if row[4]:
+            line.append(f" (change {row[4]})")
+        if drift is not None:
+            line.append(f" (drift {row[5]})")
+        lines.append(line)
+    return Fitted(table, Group(*lines))
 
 
-def loss_line(trace: Trace, precision: int) -> Text:
+def loss_line(trace: Trace, shown: Numbers) -> Text:
     """E_total before → after."""
     change = trace.loss_after - trace.loss_before
     label = (
@@ -128,10 +290,10 @@ def loss_line(trace: Trace, precision: int) -> Text:
         else f"E ({trace.spec.training.reduction} over samples)"
     )
     text = Text(f"{label}: ")
-    text.append(number(trace.loss_before, precision))
+    text.append(shown(trace.loss_before))
     text.append(" → ")
-    text.append(number(trace.loss_after, precision), style="bold")
-    text.append(f"  ({'+' if change >= 0 else ''}{number(change, precision)})")
+    text.append(shown(trace.loss_after), style="bold")
+    text.append(f"  ({'+' if change >= 0 else ''}{shown(change)})")
     return text
 
 
@@ -151,19 +313,23 @@ def render_trace(
     *,
     precision: int = 9,
     summary: bool = True,
+    decimals: int | None = None,
 ) -> Shown:
-    """The trace (or the given subset of its steps) as tables, then parameters and E_total."""
+    """The trace (or the given subset of its steps) as tables, then parameters and E_total;
+    `decimals`: a run rounded to that many decimals, its results shown with trailing zeros."""
     chosen = trace.steps if steps is None else list(steps)
+    shown = Numbers.of(trace.steps, precision)
+    result = shown if decimals is None else Numbers(decimals, zeros=True)
     sub = Trace(trace.spec, chosen)
     parts: list[RenderableType] = [
         Text(trace.spec.name, style="bold underline"),
         Text(""),
     ]
     for (phase, layer, sample, update), group in iter_phases(sub):
-        parts.append(step_table(group_title(trace, phase, layer, sample, update), group, precision))
+        parts.append(step_table(group_title(trace, phase, layer, sample, update), group, shown))
         parts.append(Text(""))
     if summary:
-        parts.append(parameter_table(trace.parameters, trace.updated, precision))
+        parts.append(parameter_table(trace.parameters, trace.updated, result, None, shown))
         parts.append(Text(""))
-        parts.append(loss_line(trace, precision))
+        parts.append(loss_line(trace, result))
     return Shown(Group(*parts))

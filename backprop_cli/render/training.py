@@ -9,9 +9,9 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from ..spec import Spec
-from . import number
-from .curve import text_curve
-from .table import parameter_table, titled_table
+from .curve import TextCurve, text_curve
+from .numbers import Numbers, written
+from .table import Fitted, parameter_table, titled_table
 
 
 def describe(spec: Spec, update_order: str | None = None) -> str:
@@ -19,7 +19,7 @@ def describe(spec: Spec, update_order: str | None = None) -> str:
     t = spec.training
     mode = f"minibatch of {t.batch_size}" if t.mode == "minibatch" else t.mode
     order = update_order or t.update_order
-    return f"{t.optimizer.name}, η = {number(t.learning_rate)}, {mode}, {order}"
+    return f"{t.optimizer.name}, η = {written(t.learning_rate, 9)}, {mode}, {order}"
 
 
 def render_summary(
@@ -30,41 +30,47 @@ def render_summary(
     drift: Mapping[str, Any] | None = None,
     precision: int = 9,
     update_order: str | None = None,
+    decimals: int | None = None,
 ) -> RenderableType:
     """E_total before → after, outputs next to targets, parameters old → new, the curve.
 
-    update_order: the order the run used, when a flag overrode the config's.
+    update_order: the order the run used, when a flag overrode the config's; decimals: a run
+    rounded to that many decimals, its results shown with trailing zeros.
     """
-
-    def fmt(x: float) -> str:
-        return number(x, precision)
+    fmt = Numbers(precision)
+    result = fmt if decimals is None else Numbers(decimals, zeros=True)
 
     start = summary["epochs_done"] - summary["epochs"]
     head = Text(spec.name, style="bold underline")
     head.append(f"  ({describe(spec, update_order)})", style="")
     parts: list[RenderableType] = [head, Text("")]
-    loss = Text(f"E_total after epoch {start}: {fmt(summary['E_total_before'])}\n")
+    loss = Text(f"E_total after epoch {start}: {result(summary['E_total_before'])}\n")
     loss.append(f"E_total after epoch {summary['epochs_done']}: ")
-    loss.append(fmt(summary["E_total"]), style="bold")
+    loss.append(result(summary["E_total"]), style="bold")
     if drift is not None:
         loss.append(f"   (exact run: {fmt(drift['E_total'])}, drift {fmt(drift['E_total_drift'])})")
     parts += [loss, Text("")]
 
     outputs = titled_table("Outputs")
-    outputs.add_column("sample", justify="right")
-    outputs.add_column("output")
-    outputs.add_column("out", justify="right", style="bold")
-    outputs.add_column("target", justify="right")
+    outputs.add_column("sample", justify="right", no_wrap=True)
+    outputs.add_column("output", no_wrap=True)
+    outputs.add_column("out", justify="right", style="bold", no_wrap=True)
+    outputs.add_column("target", justify="right", no_wrap=True)
+    narrow: list[RenderableType] = [Text("Outputs", style="bold")]
     for s, (sample, outs) in enumerate(zip(spec.samples, summary["outputs"], strict=True)):
         for name, o, t in zip(spec.outputs, outs, sample.targets, strict=True):
-            outputs.add_row(str(s + 1), name, fmt(o), fmt(t))
-    parts += [outputs, Text("")]
+            outputs.add_row(str(s + 1), name, result(o), fmt(t))
+            line = Text(f"sample {s + 1} {name} ")
+            line.append(result(o), style="bold")
+            narrow.append(Text.assemble(line, f" (target {fmt(t)})"))
+    parts += [Fitted(outputs, Group(*narrow)), Text("")]
 
     params = parameter_table(
         spec.parameters(),
         summary["parameters"],
-        precision,
+        result,
         None if drift is None else drift["parameters"],
+        fmt,
     )
     parts += [params, Text("")]
 
@@ -73,10 +79,9 @@ def render_summary(
         table.add_column("epoch", justify="right")
         table.add_column("E_total", justify="right")
         for e, v in every:
-            table.add_row(str(e), fmt(v))
+            table.add_row(str(e), result(v))
         parts += [table, Text("")]
 
-    chart = text_curve(curve)
-    if chart:
-        parts += [Text("Loss curve", style="bold"), Text(chart)]
+    if text_curve(curve):
+        parts += [Text("Loss curve", style="bold"), TextCurve(curve)]
     return Group(*parts)
