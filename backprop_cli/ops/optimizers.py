@@ -177,29 +177,28 @@ NESTEROV = Optimizer(
         lambda h: {"momentum": h["momentum"], "nesterov": True, "weight_decay": h["weight_decay"]},
     ),
 )
+# Adam's own stages, after whatever comes first (L2 decay for adam, decoupled decay for adamw).
+ADAM_STEPS = (
+    Stage("m", "beta1 * m + (1 - beta1) * g", lambda m, s: s.beta1 * s.m + (1.0 - s.beta1) * s.g),
+    Stage(
+        "v",
+        "beta2 * v + (1 - beta2) * (g)^2",
+        lambda m, s: s.beta2 * s.v + (1.0 - s.beta2) * (s.g * s.g),
+    ),
+    Stage("m_hat", "m / (1 - beta1^t)", lambda m, s: s.m / (1.0 - s.beta1**s.t)),
+    Stage("v_hat", "v / (1 - beta2^t)", lambda m, s: s.v / (1.0 - s.beta2**s.t)),
+    Stage(
+        "w",
+        "w - lr * m_hat / (sqrt(v_hat) + eps)",
+        lambda m, s: s.w - s.lr * s.m_hat / (m.sqrt(s.v_hat) + s.eps),
+    ),
+)
 ADAM = Optimizer(
     "adam",
     "Adam (torch.optim.Adam)",
     (_HYPER["beta1"], _HYPER["beta2"], _HYPER["eps"], _HYPER["weight_decay"]),
     ("m", "v"),
-    (
-        DECAY,
-        Stage(
-            "m", "beta1 * m + (1 - beta1) * g", lambda m, s: s.beta1 * s.m + (1.0 - s.beta1) * s.g
-        ),
-        Stage(
-            "v",
-            "beta2 * v + (1 - beta2) * (g)^2",
-            lambda m, s: s.beta2 * s.v + (1.0 - s.beta2) * (s.g * s.g),
-        ),
-        Stage("m_hat", "m / (1 - beta1^t)", lambda m, s: s.m / (1.0 - s.beta1**s.t)),
-        Stage("v_hat", "v / (1 - beta2^t)", lambda m, s: s.v / (1.0 - s.beta2**s.t)),
-        Stage(
-            "w",
-            "w - lr * m_hat / (sqrt(v_hat) + eps)",
-            lambda m, s: s.w - s.lr * s.m_hat / (m.sqrt(s.v_hat) + s.eps),
-        ),
-    ),
+    (DECAY, *ADAM_STEPS),
     torch=(
         "Adam",
         lambda h: {
@@ -209,9 +208,38 @@ ADAM = Optimizer(
         },
     ),
 )
+ADAMW = Optimizer(
+    "adamw",
+    "Adam with decoupled weight decay (torch.optim.AdamW)",
+    (
+        _HYPER["beta1"],
+        _HYPER["beta2"],
+        _HYPER["eps"],
+        Hyper("weight_decay", "λ", 0.01, "decoupled decay: θ shrinks by η·λ·θ before each step"),
+    ),
+    ("m", "v"),
+    (
+        Stage(
+            "w",
+            "w * (1 - lr * weight_decay)",
+            lambda m, s: s.w * (1.0 - s.lr * s.weight_decay),
+            when=lambda h: h["weight_decay"] != 0,
+            symbol="{p}_decayed",
+        ),
+        *ADAM_STEPS,
+    ),
+    torch=(
+        "AdamW",
+        lambda h: {
+            "betas": (h["beta1"], h["beta2"]),
+            "eps": h["eps"],
+            "weight_decay": h["weight_decay"],
+        },
+    ),
+)
 
 OPTIMIZERS: Table[Optimizer] = Table(
-    "optimizer", {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM)}
+    "optimizer", {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM, ADAMW)}
 )
 
 
