@@ -33,9 +33,10 @@ class Kernel(Protocol):
 Factory = Callable[[Spec, str, State], Kernel]
 
 
-def optimizer_update(state: State) -> Callable[..., tuple[float, ...]]:
-    """`update(w, g, t, *slots) -> (w+, *slots)`: the optimizer's stages compiled, with η and
-    the hyper-parameters written in (the engine's floats, bit for bit)."""
+def optimizer_update(state: State) -> Callable[..., None]:
+    """`update(ws, gs, t, *slots)`: the optimizer's stages compiled, with η and the
+    hyper-parameters written in (the engine's floats, bit for bit), applied in place to each
+    entry of the lists ws and slots."""
     params, lines = update_source(state.rule, state.constants())
     return compile_function("update", params, lines)
 
@@ -55,6 +56,12 @@ class LayerKernel:
         self.sequential = order == "sequential"
         self.n_out = spec.layers[-1].size
         self.fused = self.loss.fused.get(spec.layers[-1].activation)
+
+
+def scalar_function(name: str, params: list[str], expr: Any) -> Callable[..., Any]:
+    """A one-line function of floats from an expression the SOURCE vocabulary wrote: the
+    catalogue's arithmetic without the interpreter's calls, the same floats."""
+    return compile_function(name, params, [f"return {expr}"])
 
 
 def parameter_values(

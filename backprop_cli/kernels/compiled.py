@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs
+from ..ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs, update_many_source
 from ..ops.vocab import compile_function
 from ..spec import Spec, batches
 from ..state import State
-from .base import optimizer_update
 
 
 def supports(spec: Spec, order: str) -> bool:
@@ -144,7 +143,8 @@ class CompiledKernel:
         assert self.trainable == list(range(len(self.trainable)))
         fns = compile_network(spec, self.trainable)
         self.fwd, self.loss_of, self.grad = fns["fwd"], fns["loss"], fns["grad"]
-        self.update = optimizer_update(state)
+        names, lines = update_many_source(state.rule, state.constants(), len(self.trainable))
+        self.update_all = compile_function("apply", names, lines)
         self.samples = [(tuple(s.inputs), tuple(s.targets)) for s in spec.samples]
         self.batches = batches(spec)
         self.mean = spec.training.reduction == "mean"
@@ -209,14 +209,9 @@ class CompiledKernel:
         return self.evaluate()
 
     def apply(self, grads: Sequence[float]) -> None:
-        """The optimizer's stages on every trainable parameter (into new lists)."""
-        update, t = self.update, self.state.t
-        p = self.p = self.p[:]
+        """The optimizer's stages on every trainable parameter, as straight-line code (into new
+        lists: a snapshot is a reference)."""
         names = list(self.S)
-        slots = [self.S[name][:] for name in names]
-        for k, (i, g) in enumerate(zip(self.trainable, grads, strict=True)):
-            new = update(p[i], g, t, *(s[k] for s in slots))
-            p[i] = new[0]
-            for s, v in zip(slots, new[1:], strict=True):
-                s[k] = v
-        self.S = dict(zip(names, slots, strict=True))
+        new = self.update_all(self.p, grads, self.state.t, *(self.S[name] for name in names))
+        self.p = new[0]
+        self.S = dict(zip(names, new[1:], strict=True))

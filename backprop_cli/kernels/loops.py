@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..ops import FLOATS, OutputLogs
+from ..ops import FLOATS, SOURCE, Expr, OutputLogs
 from ..ops.activations import softmax_jacobian
 from ..spec import Spec, batches
 from ..state import State
-from .base import LayerKernel, optimizer_update, parameter_values
+from .base import LayerKernel, optimizer_update, parameter_values, scalar_function
 
 # A layer's trainable numbers as rows: one row per neuron's weights, then the bias row (per-neuron
 # biases, or the one shared bias) when biases are trained.
@@ -36,6 +36,28 @@ class LoopKernel(LayerKernel):
         self.batches = batches(spec)
         self.samples = [(list(s.inputs), list(s.targets)) for s in spec.samples]
         self.update = optimizer_update(state)
+        # The catalogue's scalar arithmetic compiled once per layer (α and the loss's n and
+        # hyper-parameters written in); softmax layers keep their list functions.
+        g, net, out = Expr("g"), Expr("net"), Expr("out")
+        self.f, self.df = [], []
+        for act, alpha in zip(self.acts, self.alphas, strict=True):
+            elementwise = act.elementwise
+            self.f.append(
+                scalar_function("f", ["net"], act.value(SOURCE, net, alpha))
+                if elementwise
+                else None
+            )
+            self.df.append(
+                scalar_function("df", ["g", "net", "out"], act.delta(SOURCE, g, net, out, alpha))
+                if elementwise
+                else None
+            )
+        t, o, n, hyper = Expr("t"), Expr("o"), self.n_out, spec.loss_hyper
+        logs = (lambda: Expr("lo()"), lambda: Expr("l1()"))
+        self.E = scalar_function(
+            "E", ["t", "o", "lo", "l1"], self.loss.value(SOURCE, t, o, n, *logs, hyper)
+        )
+        self.dE = scalar_function("dE", ["t", "o"], self.loss.grad(SOURCE, t, o, n, hyper))
         # Optimizer slots, laid out as the parameters are: S[slot][k] is a list of rows.
         self.S: dict[str, list[Rows]] = {}
         for slot in state.rule.slots:
@@ -103,7 +125,10 @@ class LoopKernel(LayerKernel):
                 if b is not None:
                     total += b[0] if self.shared[k] else b[j]
                 nets.append(total)
-            outs = self.acts[k].layer(FLOATS, nets, self.alphas[k])
+            f = self.f[k]
+            outs = (
+                [f(net) for net in nets] if f is not None else self.acts[k].layer(FLOATS, nets, 0.0)
+            )
             nets_all.append(nets)
             outs_all.append(outs)
             prev = outs
@@ -112,10 +137,9 @@ class LoopKernel(LayerKernel):
     def sample_loss(self, nets: list[float], outs: list[float], targets: Sequence[float]) -> float:
         """E_total of one sample (engine._Pass.loss)."""
         logs = OutputLogs(FLOATS, self.acts[self.L], nets)
-        value, n, total = self.loss.value, self.n_out, 0.0
-        hyper = self.spec.loss_hyper
+        E, total = self.E, 0.0
         for j, (t, o) in enumerate(zip(targets, outs, strict=True)):
-            total += value(FLOATS, t, o, n, logs.out(j), logs.one_minus(j), hyper)
+            total += E(t, o, logs.out(j), logs.one_minus(j))
         return total
 
     def evaluate(self) -> float:
@@ -136,9 +160,8 @@ class LoopKernel(LayerKernel):
         act, n = self.acts[self.L], self.n_out
         if self.fused is not None:
             return [self.fused.value(FLOATS, j, nets, outs, targets, n) for j in range(n)]
-        grad = self.loss.grad
-        hyper = self.spec.loss_hyper
-        g = [grad(FLOATS, t, o, n, hyper) for t, o in zip(targets, outs, strict=True)]
+        dE = self.dE
+        g = [dE(t, o) for t, o in zip(targets, outs, strict=True)]
         if not act.elementwise:
             deltas = []
             for j in range(n):
@@ -147,22 +170,22 @@ class LoopKernel(LayerKernel):
                     value += g[i] * softmax_jacobian(outs, i, j)
                 deltas.append(value)
             return deltas
-        alpha = self.alphas[self.L]
-        return [
-            act.delta(FLOATS, gj, net, o, alpha) for gj, net, o in zip(g, nets, outs, strict=True)
-        ]
+        df = self.df[self.L]
+        assert df is not None
+        return [df(gj, net, o) for gj, net, o in zip(g, nets, outs, strict=True)]
 
     def _hidden_deltas(
         self, k: int, upper: list[float], nets: list[float], outs: list[float]
     ) -> list[float]:
         above = self.W[k + 1]
-        act, alpha = self.acts[k], self.alphas[k]
+        df = self.df[k]
+        assert df is not None  # hidden layers are elementwise
         deltas = []
         for j, o in enumerate(outs):
             total = 0.0
             for m, d in enumerate(upper):
                 total += d * above[m][j]
-            deltas.append(act.delta(FLOATS, total, nets[j], o, alpha))
+            deltas.append(df(total, nets[j], o))
         return deltas
 
     def _layer_grads(self, k: int, deltas: list[float], xs: Sequence[float]) -> Rows:
@@ -199,17 +222,11 @@ class LoopKernel(LayerKernel):
         return grads
 
     def update_layer(self, k: int, grads: Rows) -> None:
-        """Apply the optimizer to layer k in place, element by element."""
+        """Apply the optimizer to layer k in place, row by row."""
         update, t = self.update, self.state.t
-        rows = self._rows(k)
         slots = [self.S[s][k] for s in self.state.rule.slots]
-        for r, (row, grow) in enumerate(zip(rows, grads, strict=True)):
-            srows = [s[r] for s in slots]
-            for i, g in enumerate(grow):
-                new = update(row[i], g, t, *(s[i] for s in srows))
-                row[i] = new[0]
-                for s, v in zip(srows, new[1:], strict=True):
-                    s[i] = v
+        for r, (row, grow) in enumerate(zip(self._rows(k), grads, strict=True)):
+            update(row, grow, t, *(s[r] for s in slots))
 
     def epoch(self) -> float:
         """One pass over the samples; E_total after it."""

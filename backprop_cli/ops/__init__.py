@@ -9,7 +9,15 @@ else of the project.
 from .activations import ACTIVATIONS, Activation, log_softmax, log_sum_exp, softmax
 from .base import Hyper, UnknownOperation
 from .losses import LOSSES, Fused, Loss, OutputLogs
-from .optimizers import OPTIMIZERS, Optimizer, Stage, Vars, run_stages, update_source
+from .optimizers import (
+    OPTIMIZERS,
+    Optimizer,
+    Stage,
+    Vars,
+    run_stages,
+    update_many_source,
+    update_source,
+)
 from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
 
 # Symbols that name a constant of the computation rather than a value computed before it: the
@@ -44,5 +52,6 @@ __all__ = [
     "log_sum_exp",
     "run_stages",
     "softmax",
+    "update_many_source",
     "update_source",
 ]

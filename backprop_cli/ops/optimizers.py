@@ -253,16 +253,48 @@ def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]
 
 
 def update_source(rule: Optimizer, constants: Mapping[str, float]) -> tuple[list[str], list[str]]:
-    """(parameters, body lines) of `update(w, g, t, *slots) -> (w+, *slots)` with the constants
-    written in: the stages as straight-line code, the same floats as run_stages."""
+    """(parameters, body lines) of `update(ws, gs, t, *slots)`: the stages as straight-line code,
+    applied in place to each entry of the list ws (and of each slot's list) with its gradient in
+    gs; the same floats as run_stages."""
     from .vocab import SOURCE, Expr
 
-    params = ["w", "g", "t", *rule.slots]
-    now: dict[str, Any] = {key: Expr(key) for key in params}
+    lists = [f"{key}_list" for key in ("w", "g", *rule.slots)]
+    now: dict[str, Any] = {key: Expr(key) for key in ("w", "g", "t", *rule.slots)}
     now.update(constants)
-    lines = []
+    lines = ["for i in range(len(w_list)):"]
+    lines += [f"    {key} = {key}_list[i]" for key in ("w", "g", *rule.slots)]
     for stage in rule.active(constants):
-        lines.append(f"{stage.key} = {stage.fn(SOURCE, Vars(now))}")
+        lines.append(f"    {stage.key} = {stage.fn(SOURCE, Vars(now))}")
         now[stage.key] = Expr(stage.key)
-    lines.append(f"return ({', '.join(['w', *rule.slots])},)")
-    return params, lines
+    lines += [f"    {key}_list[i] = {key}" for key in ("w", *rule.slots)]
+    return [lists[0], lists[1], "t", *lists[2:]], lines
+
+
+def update_many_source(
+    rule: Optimizer, constants: Mapping[str, float], count: int
+) -> tuple[list[str], list[str]]:
+    """(parameters, body lines) of `apply(p, g, t, *slots) -> (p+, *slots+)` for the first
+    `count` entries of the lists p, g and each slot: every parameter's stages written out one
+    after another, the same floats as run_stages."""
+    from .vocab import SOURCE, Expr
+
+    names = ["p", "g", "t", *rule.slots]
+    lines = []
+    ks = range(count)
+    sep = ", "
+    lines.append(f"{sep.join(f'w_{k}' for k in ks)}, = p[:{count}]")
+    lines.append(f"{sep.join(f'g_{k}' for k in ks)}, = g")
+    for slot in rule.slots:
+        lines.append(f"{sep.join(f'{slot}_{k}' for k in ks)}, = {slot}")
+    stages = rule.active(constants)
+    for k in ks:
+        now: dict[str, Any] = {key: Expr(f"{key}_{k}") for key in ("w", "g", *rule.slots)}
+        now["t"] = Expr("t")
+        now.update(constants)
+        for stage in stages:
+            lines.append(f"{stage.key}_{k} = {stage.fn(SOURCE, Vars(now))}")
+            now[stage.key] = Expr(f"{stage.key}_{k}")
+    results = [f"[{sep.join(f'w_{k}' for k in ks)}] + p[{count}:]"]
+    results += [f"[{sep.join(f'{slot}_{k}' for k in ks)}]" for slot in rule.slots]
+    lines.append(f"return ({sep.join(results)},)")
+    return names, lines
