@@ -7,7 +7,7 @@ for bit. It covers every network; the compiled kernel is quicker where it applie
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..ops import FLOATS, SOURCE, Expr, OutputLogs
@@ -39,25 +39,21 @@ class LoopKernel(LayerKernel):
         # The catalogue's scalar arithmetic compiled once per layer (α and the loss's n and
         # hyper-parameters written in); softmax layers keep their list functions.
         g, net, out = Expr("g"), Expr("net"), Expr("out")
-        self.f, self.df = [], []
-        for act, alpha in zip(self.acts, self.alphas, strict=True):
-            elementwise = act.elementwise
-            self.f.append(
-                scalar_function("f", ["net"], act.value(SOURCE, net, alpha))
-                if elementwise
-                else None
-            )
-            self.df.append(
-                scalar_function("df", ["g", "net", "out"], act.delta(SOURCE, g, net, out, alpha))
-                if elementwise
-                else None
-            )
-        t, o, n, hyper = Expr("t"), Expr("o"), self.n_out, spec.loss_hyper
+        self.f: list[Callable[..., float] | None] = []
+        self.df: list[Callable[..., float] | None] = []
+        for act, a in zip(self.acts, self.alphas, strict=True):
+            if not act.elementwise:
+                self.f.append(None)
+                self.df.append(None)
+                continue
+            self.f.append(scalar_function("f", ["net"], act.value(SOURCE, net, a)))
+            delta = act.delta(SOURCE, g, net, out, a)
+            self.df.append(scalar_function("df", ["g", "net", "out"], delta))
+        tg, o, n, hyper = Expr("t"), Expr("o"), self.n_out, spec.loss_hyper
         logs = (lambda: Expr("lo()"), lambda: Expr("l1()"))
-        self.E = scalar_function(
-            "E", ["t", "o", "lo", "l1"], self.loss.value(SOURCE, t, o, n, *logs, hyper)
-        )
-        self.dE = scalar_function("dE", ["t", "o"], self.loss.grad(SOURCE, t, o, n, hyper))
+        loss = self.loss.value(SOURCE, tg, o, n, *logs, hyper)
+        self.E = scalar_function("E", ["t", "o", "lo", "l1"], loss)
+        self.dE = scalar_function("dE", ["t", "o"], self.loss.grad(SOURCE, tg, o, n, hyper))
         # Optimizer slots, laid out as the parameters are: S[slot][k] is a list of rows.
         self.S: dict[str, list[Rows]] = {}
         for slot in state.rule.slots:
