@@ -1,8 +1,9 @@
-"""The parts of the JSON Schemas that come from the catalogue: names of activations, losses and
-optimizers, each optimizer's hyper-parameters with their bounds, which activations take α.
+"""What is written from the catalogue: the parts of the JSON Schemas that name activations,
+losses and optimizers (each optimizer's hyper-parameters with their bounds, which activations take
+α), and docs/operations.md, the reference table of every entry.
 
-`python -m backprop_cli.schemas.build` rewrites the shipped schemas and their copies in
-docs/schemas/; a test checks that the committed files are what this writes.
+`python -m backprop_cli.schemas.build` rewrites the shipped schemas, their copies in
+docs/schemas/ and docs/operations.md; a test checks that the committed files are what this writes.
 """
 
 from __future__ import annotations
@@ -103,12 +104,81 @@ def text(kind: str) -> str:
     return json.dumps(patch(schema), indent=2, ensure_ascii=False) + "\n"
 
 
+def _hyper(hs: tuple[Hyper, ...]) -> str:
+    return ", ".join(f"`{h.key}` {h.symbol} ({h.default:g}): {h.meaning}" for h in hs) or "–"
+
+
+def _code(text: str) -> str:
+    return "`" + text.replace("{", "").replace("}", "").replace("|", "\\|") + "`"
+
+
+def operations() -> str:
+    """docs/operations.md: every activation, loss and optimizer the catalogue holds."""
+    out = [
+        "# Operations",
+        "",
+        "Every activation, loss and optimizer `backprop` knows, as its catalogue",
+        "(`backprop_cli/ops/`) defines it. Written by `python -m backprop_cli.schemas.build`;",
+        "do not edit by hand.",
+        "",
+        "## Activations",
+        "",
+        "| name | out | dout/dnet | hyper-parameters |",
+        "|---|---|---|---|",
+    ]
+    for a in ACTIVATIONS.values():
+        where = "" if a.hidden else " (last layer only)"
+        out.append(
+            f"| `{a.name}`: {a.prose}{where} | {_code(a.formula)} | "
+            f"{_code(a.derivative_formula)} | {_hyper(a.hyper)} |"
+        )
+    out += [
+        "",
+        "## Losses",
+        "",
+        "`loss: NAME`, or `loss: {name: NAME, key: value}` for one with hyper-parameters.",
+        "E_o is one output's term, n the number of outputs.",
+        "",
+        "| name | E_o | dE_total/dout_o | outputs | hyper-parameters |",
+        "|---|---|---|---|---|",
+    ]
+    for x in LOSSES.values():
+        outputs = ", ".join(x.outputs) if x.outputs else "any"
+        out.append(
+            f"| `{x.name}`: {x.prose} | {_code(x.formula)} | {_code(x.derivative_formula)} | "
+            f"{outputs} | {_hyper(x.hyper)} |"
+        )
+    out += [
+        "",
+        "## Optimizers",
+        "",
+        "`training.optimizer: {name: NAME, key: value}` (or just the name). Each stage is a step",
+        "of `backprop step`'s update tables; g is dE/dθ, η the learning rate, t the update count.",
+        "",
+        "| name | stages | hyper-parameters | PyTorch |",
+        "|---|---|---|---|",
+    ]
+    for rule in OPTIMIZERS.values():
+        stages = []
+        for i, stage in enumerate(rule.stages):
+            step_id, body, _ = rule.shown(stage, i == len(rule.stages) - 1)
+            line = (step_id + " = " + body).replace("{p}", "θ").replace("{g}", "g")
+            when = " (only where its hyper-parameter is not 0)" if stage.when is not None else ""
+            stages.append(_code(line) + when)
+        out.append(
+            f"| `{rule.name}`: {rule.prose} | {'; '.join(stages)} | {_hyper(rule.hyper)} | "
+            f"`torch.optim.{rule.torch[0]}` |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def main() -> None:
     for kind in KINDS:
         new = text(kind)
         for folder in (HERE, DOCS):
             (folder / f"{kind}.json").write_text(new, "utf-8")
-    sys.stdout.write("schemas written: " + ", ".join(KINDS) + "\n")
+    (DOCS.parent / "operations.md").write_text(operations(), "utf-8")
+    sys.stdout.write("written: schemas " + ", ".join(KINDS) + " and docs/operations.md\n")
 
 
 if __name__ == "__main__":
