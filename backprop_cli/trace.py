@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,6 +120,13 @@ class Trace:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document described in docs/trace-format.md."""
+        doc = self.document(self.steps)
+        doc["steps"] = list(doc["steps"])
+        return doc
+
+    def document(self, steps: Iterable[Step]) -> dict[str, Any]:
+        """to_dict() for the given steps, whose dicts are made one at a time as they are read
+        (an iterator: render/jsonfmt.pieces writes it without holding them all)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "network": self.spec.to_dict(),
@@ -134,7 +141,7 @@ class Trace:
                 }
                 for p in self.parameters
             ],
-            "steps": [s.to_dict() for s in self.steps],
+            "steps": (s.to_dict() for s in steps),
             "updated": {k: json_number(v) for k, v in self.updated.items()},
             "loss_before": json_number(self.loss_before),
             "loss_after": json_number(self.loss_after),

@@ -13,9 +13,9 @@ ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 ERROR_LINE = re.compile(r"error: (?P<file>[^:\n]+)(:(?P<line>\d+):(?P<col>\d+))?: (?P<rest>.+)")
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    """`backprop ARGS` in-process, stdout and stderr captured apart."""
-    return CliRunner().invoke(app, list(args), env={**ENV, **(env or {})})
+def run(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    """`backprop ARGS` in-process, stdout and stderr captured apart; `input` is stdin."""
+    return CliRunner().invoke(app, list(args), env={**ENV, **(env or {})}, input=input)
 
 
 def assert_input_error(result: Result) -> re.Match[str]:

@@ -12,7 +12,7 @@ import re
 import signal
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -151,6 +151,18 @@ def emit(data: str | RenderableType) -> None:
         sys.stdout.flush()
     else:
         _console().print(data)
+
+
+def emit_pieces(pieces: Iterable[str]) -> None:
+    """Write a document to stdout piece by piece as it is made (a big trace is never whole in
+    memory), ending with a newline as emit does."""
+    last = ""
+    for piece in pieces:
+        sys.stdout.write(piece)
+        last = piece or last
+    if not last.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 def _console() -> Console:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.text import Text
 
-from .common import ConfigArg, app, emit, fail, info, load
+from .common import ConfigArg, app, emit, emit_pieces, fail, info, load
 from .options import (
     PRECISION,
     Format,
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..trace import Trace
 
 BIG_TABLE = 2000  # steps; rich lays out about a thousand table rows a second
+BIG_DOCUMENT = 100_000  # steps; JSON is written at about 15,000 steps a second (350 bytes each)
 
 # --- step --------------------------------------------------------------------------------------
 
@@ -60,7 +61,7 @@ def step(
     from ..render.drift import drift_table
     from ..render.latex import render_latex
     from ..render.markdown import render_markdown
-    from ..render.table import render_trace
+    from ..render.table import trace_parts
     from ..rounding import drift
 
     spec = load(config)
@@ -79,11 +80,15 @@ def step(
         _no_match(trace, only)
     filtered = bool(only or phases or sample is not None)
     if format is Format.json:
-        doc = trace.to_dict()
-        doc["steps"] = [s.to_dict() for s in steps]
+        if len(steps) > BIG_DOCUMENT:
+            info(
+                f"note: {len(steps):,} steps make a document of about "
+                f"{len(steps) * 350 // 10**6:,} MB; --only, --phase or --sample are quicker"
+            )
+        doc = trace.document(steps)
         if drifts is not None:
             doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
-        emit(jsonfmt.dumps(doc))
+        emit_pieces(jsonfmt.pieces(doc))
     elif format is Format.markdown:
         emit(render_markdown(trace, steps, precision=precision, summary=not filtered))
     elif format is Format.latex:
@@ -94,9 +99,11 @@ def step(
                 f"note: {len(steps):,} steps take a while to lay out as tables; "
                 "--only, --phase or --format json are quicker"
             )
-        emit(
-            render_trace(trace, steps, precision=precision, summary=not filtered, decimals=round_to)
-        )
+        # one table at a time: laid out all at once, 10,000 samples took gigabytes
+        for part in trace_parts(
+            trace, steps, precision=precision, summary=not filtered, decimals=round_to
+        ):
+            emit(part)
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))

@@ -134,6 +134,8 @@ def is_residue(step: Step) -> bool:
         size = max(_size(tree, step.terms.__getitem__)[1] for tree in trees)
     except (KeyError, ValueError, ZeroDivisionError, OverflowError, TypeError):
         return False
+    except RecursionError:  # a batch sum of 10,000 terms is too deep to size: not a residue
+        return False
     return abs(x) < RESIDUE * size
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from rich import box
 from rich.cells import cell_len
@@ -317,19 +317,30 @@ def render_trace(
 ) -> Shown:
     """The trace (or the given subset of its steps) as tables, then parameters and E_total;
     `decimals`: a run rounded to that many decimals, its results shown with trailing zeros."""
+    parts = trace_parts(trace, steps, precision=precision, summary=summary, decimals=decimals)
+    return Shown(Group(*parts))
+
+
+def trace_parts(
+    trace: Trace,
+    steps: Iterable[Step] | None = None,
+    *,
+    precision: int = 9,
+    summary: bool = True,
+    decimals: int | None = None,
+) -> Iterator[RenderableType]:
+    """What render_trace shows, one title, table or line at a time, each made only when it is
+    asked for: printed one by one, a trace of 10,000 samples is never laid out whole."""
     chosen = trace.steps if steps is None else list(steps)
     shown = Numbers.of(trace.steps, precision)
     result = shown if decimals is None else Numbers(decimals, zeros=True)
     sub = Trace(trace.spec, chosen)
-    parts: list[RenderableType] = [
-        Text(trace.spec.name, style="bold underline"),
-        Text(""),
-    ]
+    yield Text(trace.spec.name, style="bold underline")
+    yield Text("")
     for (phase, layer, sample, update), group in iter_phases(sub):
-        parts.append(step_table(group_title(trace, phase, layer, sample, update), group, shown))
-        parts.append(Text(""))
+        yield step_table(group_title(trace, phase, layer, sample, update), group, shown)
+        yield Text("")
     if summary:
-        parts.append(parameter_table(trace.parameters, trace.updated, result, None, shown))
-        parts.append(Text(""))
-        parts.append(loss_line(trace, result))
-    return Shown(Group(*parts))
+        yield parameter_table(trace.parameters, trace.updated, result, None, shown)
+        yield Text("")
+        yield loss_line(trace, result)
