@@ -13,23 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .ops import SYMBOLS
 from .trace import Step, Trace, json_number
 
 # Where the expansion stops by default: a backward quantity takes the forward pass as given, and
 # the error after the update takes the updated weights as given (as the post does).
 STAGE = {"forward": 0, "loss": 0, "backward": 1, "update": 1, "after": 2}
 _SAMPLE_SUFFIX = re.compile(r"^(?P<id>.+)\[(?P<k>\d+)\]$")
-HYPER = {
-    "η": "learning rate",
-    "α": "leaky ReLU slope",
-    "n": "number of outputs",
-    "N": "number of samples",
-    "β1": "Adam β1",
-    "β2": "Adam β2",
-    "ε": "Adam ε",
-    "μ": "momentum",
-    "t": "step count",
-}
+HYPER = {symbol: meaning for symbol, (_, meaning) in SYMBOLS.items()}  # from the catalogue
 
 
 class UnknownId(LookupError):

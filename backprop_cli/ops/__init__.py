@@ -21,13 +21,24 @@ from .optimizers import (
 from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
 
 # Symbols that name a constant of the computation rather than a value computed before it: the
-# hyper-parameters of every entry, η, the output count n, the batch size N and the update count t.
-CONSTANTS: frozenset[str] = frozenset(
-    {"η", "n", "N", "t"}
-    | {h.symbol for a in ACTIVATIONS.values() for h in a.hyper}
-    | {h.symbol for x in LOSSES.values() for h in x.hyper}
-    | {h.symbol for o in OPTIMIZERS.values() for h in o.hyper}
-)
+# hyper-parameters of every entry, η, the output count n, the batch size N and the update count t;
+# each with its LaTeX and what it means (one table for explain, mathtex and the inputs of a step).
+SYMBOLS: dict[str, tuple[str, str]] = {
+    "η": (r"\eta", "learning rate"),
+    "n": ("n", "number of outputs"),
+    "N": ("N", "number of samples"),
+    "t": ("t", "update count"),
+}
+for _h in (
+    *(h for a in ACTIVATIONS.values() for h in a.hyper),
+    *(h for x in LOSSES.values() for h in x.hyper),
+    *(h for o in OPTIMIZERS.values() for h in o.hyper),
+):
+    _latex, _meaning = SYMBOLS.get(_h.symbol, (_h.latex or _h.symbol, ""))
+    if _h.meaning not in _meaning:  # α and λ mean a little differently in two entries
+        _meaning = f"{_meaning}; {_h.meaning}" if _meaning else _h.meaning
+    SYMBOLS[_h.symbol] = (_latex, _meaning)
+CONSTANTS: frozenset[str] = frozenset(SYMBOLS)
 
 __all__ = [
     "ACTIVATIONS",
@@ -37,6 +48,7 @@ __all__ = [
     "NAMESPACE",
     "OPTIMIZERS",
     "SOURCE",
+    "SYMBOLS",
     "Activation",
     "Expr",
     "Fused",

@@ -122,7 +122,7 @@ LEAKY_RELU = Activation(
     "(1 if {net} > 0 else α)",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * net),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a),
-    hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0"),),
+    hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0", latex=r"\alpha"),),
     smooth=False,
 )
 
@@ -155,7 +155,7 @@ ELU = Activation(
     "(1 if {net} > 0 else α * e^{net})",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * (m.exp(net) - 1.0)),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a * m.exp(net)),
-    hyper=(Hyper("alpha", "α", 1.0, "the value approached as net → −∞ is −α"),),
+    hyper=(Hyper("alpha", "α", 1.0, "the value approached as net → −∞ is −α", latex=r"\alpha"),),
     saturates=True,
     smooth=False,  # a kink at 0 unless α = 1
     targets=lambda unit: (-1 + unit, 1.0),

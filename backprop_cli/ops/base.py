@@ -31,6 +31,7 @@ class Hyper:
     below_maximum: bool = False  # maximum excluded (β < 1)
     above_minimum: bool = False  # minimum excluded (ε > 0)
     optional: bool = False  # left out of a saved config while at its default (off)
+    latex: str = ""  # the symbol in LaTeX (\\alpha); empty: written as it is
 
     def problem(self, x: float) -> str | None:
         """Why x is not allowed here, or None."""

@@ -287,7 +287,14 @@ HUBER = Loss(
         / n
     ),
     hyper=(
-        Hyper("delta", "δ", 1.0, "where the loss turns from squared to linear", above_minimum=True),
+        Hyper(
+            "delta",
+            "δ",
+            1.0,
+            "where the loss turns from squared to linear",
+            above_minimum=True,
+            latex=r"\delta",
+        ),
     ),
 )
 

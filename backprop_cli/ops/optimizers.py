@@ -118,16 +118,37 @@ class Optimizer:
 
 
 _HYPER = {
-    "momentum": Hyper("momentum", "μ", 0.9, "the momentum factor", maximum=1.0, below_maximum=True),
+    "momentum": Hyper(
+        "momentum", "μ", 0.9, "the momentum factor", maximum=1.0, below_maximum=True, latex=r"\mu"
+    ),
     "beta1": Hyper(
-        "beta1", "β1", 0.9, "decay of the first moment", maximum=1.0, below_maximum=True
+        "beta1",
+        "β1",
+        0.9,
+        "decay of the first moment",
+        maximum=1.0,
+        below_maximum=True,
+        latex=r"\beta_1",
     ),
     "beta2": Hyper(
-        "beta2", "β2", 0.999, "decay of the second moment", maximum=1.0, below_maximum=True
+        "beta2",
+        "β2",
+        0.999,
+        "decay of the second moment",
+        maximum=1.0,
+        below_maximum=True,
+        latex=r"\beta_2",
     ),
-    "eps": Hyper("eps", "ε", 1e-8, "added to √v̂ so that it is never 0", above_minimum=True),
+    "eps": Hyper(
+        "eps", "ε", 1e-8, "added to √v̂ so that it is never 0", above_minimum=True, latex=r"\epsilon"
+    ),
     "weight_decay": Hyper(
-        "weight_decay", "λ", 0.0, "L2 penalty: λ·θ added to the gradient", optional=True
+        "weight_decay",
+        "λ",
+        0.0,
+        "L2 penalty: λ·θ added to the gradient",
+        optional=True,
+        latex=r"\lambda",
     ),
 }
 _KNOWN = {*SYMBOLS, *_HYPER}
@@ -215,7 +236,13 @@ ADAMW = Optimizer(
         _HYPER["beta1"],
         _HYPER["beta2"],
         _HYPER["eps"],
-        Hyper("weight_decay", "λ", 0.01, "decoupled decay: θ shrinks by η·λ·θ before each step"),
+        Hyper(
+            "weight_decay",
+            "λ",
+            0.01,
+            "decoupled decay: θ shrinks by η·λ·θ before each step",
+            latex=r"\lambda",
+        ),
     ),
     ("m", "v"),
     (

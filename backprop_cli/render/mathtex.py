@@ -27,16 +27,13 @@ class Shown(Protocol):
     def value(self, step: Step) -> str: ...
 
 
-GREEK = {
-    "η": r"\eta",
-    "α": r"\alpha",
-    "β1": r"\beta_1",
-    "β2": r"\beta_2",
-    "ε": r"\epsilon",
-    "μ": r"\mu",
-    "δ": r"\delta",
-    "Σ": r"\Sigma",
-}
+def _greek() -> dict[str, str]:
+    from ..ops import SYMBOLS  # the catalogue's symbols, with their LaTeX
+
+    return {**{s: latex for s, (latex, _) in SYMBOLS.items() if latex != s}, "Σ": r"\Sigma"}
+
+
+GREEK = _greek()
 _FUNCTIONS = FORMULA_FUNCTIONS
 _PREFIXES = ("net", "out", "target", "E")  # quantities written prefix_{neuron}
 _INDEXED = re.compile(r"([A-Za-z]+)(\d+)")  # w5, i1, b1 -> w_5, i_1, b_1
