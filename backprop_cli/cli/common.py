@@ -134,7 +134,16 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-stdout = Console(soft_wrap=False)
+
+class _Stdout(Console):
+    """stdout's console: a reader gone mid-output (`| head`) ends quietly with exit 0, as in
+    main(), where rich would exit 1 (tables are printed one at a time, inside the command)."""
+
+    def on_broken_pipe(self) -> None:
+        _quiet_broken_pipe()
+
+
+stdout = _Stdout(soft_wrap=False)
 stderr = Console(stderr=True)
 
 
@@ -157,19 +166,23 @@ def emit_pieces(pieces: Iterable[str]) -> None:
     """Write a document to stdout piece by piece as it is made (a big trace is never whole in
     memory), ending with a newline as emit does."""
     last = ""
-    for piece in pieces:
-        sys.stdout.write(piece)
-        last = piece or last
-    if not last.endswith("\n"):
-        sys.stdout.write("\n")
-    sys.stdout.flush()
+    try:
+        for piece in pieces:
+            sys.stdout.write(piece)
+            last = piece or last
+        if not last.endswith("\n"):
+            sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # inside the command, where click would make a closed pipe exit 1
+        _quiet_broken_pipe()
 
 
 def _console() -> Console:
     """stdout's console, or one like it at MIN_WIDTH when the terminal claims fewer columns."""
     if stdout.width >= MIN_WIDTH:
         return stdout
-    return Console(
+    return _Stdout(
         file=stdout.file,
         width=MIN_WIDTH,
         soft_wrap=False,
