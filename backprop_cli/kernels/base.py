@@ -33,10 +33,11 @@ class Kernel(Protocol):
 Factory = Callable[[Spec, str, State], Kernel]
 
 
-def optimizer_update(state: State) -> Callable[..., tuple[float, ...]]:
+def optimizer_update(state: State, round_to: int | None = None) -> Callable[..., tuple[float, ...]]:
     """`update(w, g, t, *slots) -> (w+, *slots)`: the optimizer's stages compiled, with η and
-    the hyper-parameters written in (the engine's floats, bit for bit)."""
-    params, lines = update_source(state.rule, state.constants())
+    the hyper-parameters written in (the engine's floats, bit for bit); with round_to, each
+    stage's value rounded as the engine records it."""
+    params, lines = update_source(state.rule, state.constants(), round_to)
     return compile_function("update", params, lines)
 
 

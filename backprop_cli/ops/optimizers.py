@@ -201,9 +201,14 @@ def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]
     return now
 
 
-def update_source(rule: Optimizer, constants: Mapping[str, float]) -> tuple[list[str], list[str]]:
+def update_source(
+    rule: Optimizer, constants: Mapping[str, float], round_to: int | None = None
+) -> tuple[list[str], list[str]]:
     """(parameters, body lines) of `update(w, g, t, *slots) -> (w+, *slots)` with the constants
-    written in: the stages as straight-line code, the same floats as run_stages."""
+    written in: the stages as straight-line code, the same floats as run_stages.
+
+    With round_to, each stage's value is rounded to that many decimals when finite (x − x is 0
+    only then), as the engine records it in a rounded step."""
     from .vocab import SOURCE, Expr
 
     params = ["w", "g", "t", *rule.slots]
@@ -212,6 +217,9 @@ def update_source(rule: Optimizer, constants: Mapping[str, float]) -> tuple[list
     lines = []
     for stage in rule.active(constants):
         lines.append(f"{stage.key} = {stage.fn(SOURCE, Vars(now))}")
+        if round_to is not None:
+            key = stage.key
+            lines.append(f"if {key} - {key} == 0.0: {key} = round({key}, {round_to})")
         now[stage.key] = Expr(stage.key)
     lines.append(f"return ({', '.join(['w', *rule.slots])},)")
     return params, lines
