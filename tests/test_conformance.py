@@ -18,6 +18,7 @@ from backprop_cli import step
 from backprop_cli.kernels import Trainer
 from backprop_cli.kernels.compiled import supports
 from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS
+from backprop_cli.ops.functions import FORMULA_FUNCTIONS
 from backprop_cli.render.mathtex import Node, parse
 from backprop_cli.spec import Spec
 from backprop_cli.validate import loads_spec
@@ -136,15 +137,8 @@ def evaluate(node: Node, terms: dict[str, float]) -> float:
             return math.exp(ev(power))
         return float(ev(base) ** ev(power))
     if node.kind == "call":
-        fns = {
-            "ln": math.log,
-            "log": math.log,
-            "exp": math.exp,
-            "tanh": math.tanh,
-            "sqrt": math.sqrt,
-        }
         args = [ev(a) for a in node.args]
-        return max(args) if node.text == "max" else fns[node.text](*args)
+        return FORMULA_FUNCTIONS[node.text].value(*args)
     if node.kind == "if":
         value, cond, other = node.args
         return ev(value) if ev(cond) else ev(other)

@@ -264,8 +264,35 @@ CROSS_ENTROPY = Loss(
     check_targets=_distribution,
 )
 
+HUBER = Loss(
+    "huber",
+    "the Huber loss (torch.nn.HuberLoss): squared near the target, linear beyond δ",
+    "E_total = Σ huber_δ(out − target) / n",
+    "(½({out} - {t})^2 if δ > abs({out} - {t}) else δ * (abs({out} - {t}) - δ/2))/{n}",
+    "(({out} - {t}) if δ > abs({out} - {t}) else (δ if {out} > {t} else -δ))/{n}",
+    lambda m, t, o, n, p: (
+        m.where(
+            m.abs(o - t) < p["delta"],
+            lambda: 0.5 * (o - t) ** 2,
+            lambda: p["delta"] * (m.abs(o - t) - 0.5 * p["delta"]),
+        )
+        / n
+    ),
+    lambda m, t, o, n, p: (
+        m.where(
+            m.abs(o - t) < p["delta"],
+            lambda: o - t,
+            lambda: m.where(o > t, lambda: p["delta"], lambda: -p["delta"]),
+        )
+        / n
+    ),
+    hyper=(
+        Hyper("delta", "δ", 1.0, "where the loss turns from squared to linear", above_minimum=True),
+    ),
+)
+
 LOSSES: Table[Loss] = Table(
-    "loss", {x.name: x for x in (HALF_SSE, MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY)}
+    "loss", {x.name: x for x in (HALF_SSE, MSE, BINARY_CROSS_ENTROPY, CROSS_ENTROPY, HUBER)}
 )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..ops.functions import FORMULA_FUNCTIONS
 from ..trace import Step
 
 
@@ -36,14 +37,7 @@ GREEK = {
     "δ": r"\delta",
     "Σ": r"\Sigma",
 }
-_FUNCTIONS = {
-    "ln": r"\ln",
-    "tanh": r"\tanh",
-    "max": r"\max",
-    "exp": r"\exp",
-    "log": r"\log",
-    "sqrt": r"\sqrt",  # adam's update
-}
+_FUNCTIONS = FORMULA_FUNCTIONS
 _PREFIXES = ("net", "out", "target", "E")  # quantities written prefix_{neuron}
 _INDEXED = re.compile(r"([A-Za-z]+)(\d+)")  # w5, i1, b1 -> w_5, i_1, b_1
 
@@ -289,9 +283,13 @@ class _Writer:
             return f"{base}^{{{self.inner(a[1])}}}"
         if k == "call":
             args = ", ".join(self.write(x) for x in a)
-            if n.text == "sqrt":
-                return rf"\sqrt{{{args}}}"
-            return self.paren(_FUNCTIONS[n.text], args)
+            f = _FUNCTIONS[n.text]
+            command, enclosed = f.latex, f.enclosed
+            if enclosed == "brace":
+                return rf"{command}{{{args}}}"
+            if enclosed == "bars":
+                return rf"{command}\left|{args}\right|"
+            return self.paren(command, args)
         if k == "paren":
             return self.paren("", self.write(a[0]))
         if k == "if":

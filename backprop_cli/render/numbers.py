@@ -107,15 +107,9 @@ def _size(node: Node, value: Callable[[str], float]) -> tuple[float, float]:
         return v, (sa**b if args[1].kind == "num" else abs(v))
     if kind == "call":
         xs = [_size(x, value)[0] for x in args]
-        functions: dict[str, Callable[..., float]] = {
-            "ln": math.log,
-            "log": math.log,
-            "exp": math.exp,
-            "tanh": math.tanh,
-            "sqrt": math.sqrt,
-            "max": max,
-        }
-        v = functions[node.text](*xs)
+        from ..ops.functions import FORMULA_FUNCTIONS
+
+        v = FORMULA_FUNCTIONS[node.text].value(*xs)
         return v, abs(v)
     if kind == "if":
         then, cond, other = args
