@@ -36,6 +36,9 @@ def config(hidden: str, output: str, loss: str, optimizer: str, case: int) -> st
     biases = "true" if case % 2 else "false"
     scale = 400.0 if saturated(case) else 1.0  # |net| up to about 1000
     batch = "\n  batch_size: 2" if mode == "minibatch" else ""
+    # Every other case sets each optional hyper-parameter (weight decay) the rule has.
+    optional = [h for h in OPTIMIZERS[optimizer].hyper if h.optional] if case % 2 else []
+    decay = "".join(f", {h.key}: 0.01" for h in optional)
     w2 = [[0.4 * scale, -0.45 * scale, 0.3], [-0.5 * scale, 0.55 * scale, -0.2]]
     samples = "\n".join(
         f"  - {{inputs: [{x1}, {x2}], targets: {t}}}"
@@ -55,7 +58,7 @@ training:
   learning_rate: 0.5
   update_biases: {biases}
   mode: {mode}{batch}
-  optimizer: {{name: {optimizer}}}
+  optimizer: {{name: {optimizer}{decay}}}
 samples:
 {samples}
 """

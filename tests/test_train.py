@@ -224,10 +224,18 @@ def test_plain_sgd_update_is_unchanged() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch")
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_optimizers_follow_pytorch(optimizer: str) -> None:
+@pytest.mark.parametrize("decay", [None, 0.01])
+def test_optimizers_follow_pytorch(optimizer: str, decay: float | None) -> None:
     import torch
 
-    spec = loads_spec(net(optimizer, "minibatch", biases=False))
+    text = net(optimizer, "minibatch", biases=False)
+    if decay is not None:  # every rule with a weight_decay, at a value other than its default
+        if "weight_decay" not in CATALOGUE_OPTIMIZERS[optimizer].defaults:
+            pytest.skip(f"{optimizer} has no weight_decay")
+        text = text.replace(
+            f"{{name: {optimizer}}}", f"{{name: {optimizer}, weight_decay: {decay}}}"
+        )
+    spec = loads_spec(text)
     trainer = Trainer(spec)
     list(trainer.run(5))
     w1 = torch.tensor([[0.15, 0.20], [0.25, 0.30]], dtype=torch.float64, requires_grad=True)

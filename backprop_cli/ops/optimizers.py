@@ -126,33 +126,45 @@ _HYPER = {
         "beta2", "β2", 0.999, "decay of the second moment", maximum=1.0, below_maximum=True
     ),
     "eps": Hyper("eps", "ε", 1e-8, "added to √v̂ so that it is never 0", above_minimum=True),
+    "weight_decay": Hyper(
+        "weight_decay", "λ", 0.0, "L2 penalty: λ·θ added to the gradient", optional=True
+    ),
 }
 _KNOWN = {*SYMBOLS, *_HYPER}
 
+# L2 weight decay, as PyTorch's weight_decay on SGD and Adam: the gradient gets λ·θ added first.
+DECAY = Stage(
+    "g",
+    "g + weight_decay * w",
+    lambda m, s: s.g + s.weight_decay * s.w,
+    when=lambda h: h["weight_decay"] != 0,
+    symbol="g_{p}",
+)
 VELOCITY = Stage("velocity", "momentum * velocity + g", lambda m, s: s.momentum * s.velocity + s.g)
 
 SGD = Optimizer(
     "sgd",
     "plain gradient descent",
+    (_HYPER["weight_decay"],),
     (),
-    (),
-    (Stage("w", "w - lr * g", lambda m, s: s.w - s.lr * s.g),),
-    torch=("SGD", lambda h: {}),
+    (DECAY, Stage("w", "w - lr * g", lambda m, s: s.w - s.lr * s.g)),
+    torch=("SGD", lambda h: {"weight_decay": h["weight_decay"]}),
 )
 MOMENTUM = Optimizer(
     "momentum",
     "gradient descent with momentum (torch.optim.SGD, dampening 0)",
-    (_HYPER["momentum"],),
+    (_HYPER["momentum"], _HYPER["weight_decay"]),
     ("velocity",),
-    (VELOCITY, Stage("w", "w - lr * velocity", lambda m, s: s.w - s.lr * s.velocity)),
-    torch=("SGD", lambda h: {"momentum": h["momentum"]}),
+    (DECAY, VELOCITY, Stage("w", "w - lr * velocity", lambda m, s: s.w - s.lr * s.velocity)),
+    torch=("SGD", lambda h: {"momentum": h["momentum"], "weight_decay": h["weight_decay"]}),
 )
 NESTEROV = Optimizer(
     "nesterov",
     "Nesterov momentum (torch.optim.SGD, nesterov=True)",
-    (_HYPER["momentum"],),
+    (_HYPER["momentum"], _HYPER["weight_decay"]),
     ("velocity",),
     (
+        DECAY,
         VELOCITY,
         Stage(
             "w",
@@ -160,35 +172,74 @@ NESTEROV = Optimizer(
             lambda m, s: s.w - s.lr * (s.g + s.momentum * s.velocity),
         ),
     ),
-    torch=("SGD", lambda h: {"momentum": h["momentum"], "nesterov": True}),
+    torch=(
+        "SGD",
+        lambda h: {"momentum": h["momentum"], "nesterov": True, "weight_decay": h["weight_decay"]},
+    ),
+)
+# Adam's own stages, after whatever comes first (L2 decay for adam, decoupled decay for adamw).
+ADAM_STEPS = (
+    Stage("m", "beta1 * m + (1 - beta1) * g", lambda m, s: s.beta1 * s.m + (1.0 - s.beta1) * s.g),
+    Stage(
+        "v",
+        "beta2 * v + (1 - beta2) * (g)^2",
+        lambda m, s: s.beta2 * s.v + (1.0 - s.beta2) * (s.g * s.g),
+    ),
+    Stage("m_hat", "m / (1 - beta1^t)", lambda m, s: s.m / (1.0 - s.beta1**s.t)),
+    Stage("v_hat", "v / (1 - beta2^t)", lambda m, s: s.v / (1.0 - s.beta2**s.t)),
+    Stage(
+        "w",
+        "w - lr * m_hat / (sqrt(v_hat) + eps)",
+        lambda m, s: s.w - s.lr * s.m_hat / (m.sqrt(s.v_hat) + s.eps),
+    ),
 )
 ADAM = Optimizer(
     "adam",
     "Adam (torch.optim.Adam)",
-    (_HYPER["beta1"], _HYPER["beta2"], _HYPER["eps"]),
+    (_HYPER["beta1"], _HYPER["beta2"], _HYPER["eps"], _HYPER["weight_decay"]),
+    ("m", "v"),
+    (DECAY, *ADAM_STEPS),
+    torch=(
+        "Adam",
+        lambda h: {
+            "betas": (h["beta1"], h["beta2"]),
+            "eps": h["eps"],
+            "weight_decay": h["weight_decay"],
+        },
+    ),
+)
+ADAMW = Optimizer(
+    "adamw",
+    "Adam with decoupled weight decay (torch.optim.AdamW)",
+    (
+        _HYPER["beta1"],
+        _HYPER["beta2"],
+        _HYPER["eps"],
+        Hyper("weight_decay", "λ", 0.01, "decoupled decay: θ shrinks by η·λ·θ before each step"),
+    ),
     ("m", "v"),
     (
         Stage(
-            "m", "beta1 * m + (1 - beta1) * g", lambda m, s: s.beta1 * s.m + (1.0 - s.beta1) * s.g
-        ),
-        Stage(
-            "v",
-            "beta2 * v + (1 - beta2) * (g)^2",
-            lambda m, s: s.beta2 * s.v + (1.0 - s.beta2) * (s.g * s.g),
-        ),
-        Stage("m_hat", "m / (1 - beta1^t)", lambda m, s: s.m / (1.0 - s.beta1**s.t)),
-        Stage("v_hat", "v / (1 - beta2^t)", lambda m, s: s.v / (1.0 - s.beta2**s.t)),
-        Stage(
             "w",
-            "w - lr * m_hat / (sqrt(v_hat) + eps)",
-            lambda m, s: s.w - s.lr * s.m_hat / (m.sqrt(s.v_hat) + s.eps),
+            "w * (1 - lr * weight_decay)",
+            lambda m, s: s.w * (1.0 - s.lr * s.weight_decay),
+            when=lambda h: h["weight_decay"] != 0,
+            symbol="{p}_decayed",
         ),
+        *ADAM_STEPS,
     ),
-    torch=("Adam", lambda h: {"betas": (h["beta1"], h["beta2"]), "eps": h["eps"]}),
+    torch=(
+        "AdamW",
+        lambda h: {
+            "betas": (h["beta1"], h["beta2"]),
+            "eps": h["eps"],
+            "weight_decay": h["weight_decay"],
+        },
+    ),
 )
 
 OPTIMIZERS: Table[Optimizer] = Table(
-    "optimizer", {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM)}
+    "optimizer", {o.name: o for o in (SGD, MOMENTUM, NESTEROV, ADAM, ADAMW)}
 )
 
 
