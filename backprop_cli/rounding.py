@@ -1,14 +1,11 @@
-"""Calculating as a person with a calculator does: every intermediate rounded, how far that drifts
-from the exact run, and training done that way (the recording engine, epoch by epoch)."""
+"""Calculating as a person with a calculator does: every intermediate rounded, and how far that
+drifts from the exact run. Training done that way is kernels.rounded.RoundedLoopKernel."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import dataset_loss, forward_values, step
-from .spec import Spec, initial_values
-from .state import State
 from .trace import Trace, json_number
 
 
@@ -47,42 +44,3 @@ def drift(rounded: Trace, exact: Trace) -> list[Drift]:
         if new != p.value:
             out.append(Drift(f"{p.id}+", rounded.updated.get(p.id, p.value), new))
     return out
-
-
-class RoundKernel:
-    """The recording engine, epoch by epoch, every intermediate rounded to `round_to` decimals:
-    training as a person with a calculator would do it (slow, and meant to be). A kernel for
-    kernels.Trainer: `Trainer(spec, kernel=RoundKernel.factory(4))`."""
-
-    def __init__(self, spec: Spec, order: str, state: State, round_to: int) -> None:
-        self.spec, self.order, self.state, self.round_to = spec, order, state, round_to
-        self.params = initial_values(spec)
-
-    @classmethod
-    def factory(cls, round_to: int) -> Any:
-        return lambda spec, order, state: cls(spec, order, state, round_to)
-
-    def evaluate(self) -> float:
-        return dataset_loss(self.spec, self.params, self.round_to)
-
-    def epoch(self) -> float:
-        spec = self.spec.with_parameters(self.params)
-        trace = step(spec, update_order=self.order, round_to=self.round_to, state=self.state)
-        self.params = dict(trace.updated)
-        return trace.steps[-1].value  # E_total after the epoch, rounded as written down
-
-    def snapshot(self) -> Any:
-        slots = {s: dict(v) for s, v in self.state.slots.items()}
-        return dict(self.params), slots, self.state.t
-
-    def restore(self, snap: Any) -> None:
-        self.params, self.state.slots, self.state.t = snap
-
-    def parameters(self) -> dict[str, float]:
-        return dict(self.params)
-
-    def slots(self) -> dict[str, dict[str, float]]:
-        return {s: dict(v) for s, v in self.state.slots.items()}
-
-    def outputs(self) -> list[list[float]]:
-        return [forward_values(self.spec, self.params, s.inputs)[-1] for s in self.spec.samples]

@@ -516,7 +516,8 @@ class _Validator:
 
     def hyper(self, value: Any, path: Path_, h: Hyper) -> float:
         """A hyper-parameter within the bounds its catalogue entry gives."""
-        x = self.number(value, path, nonnegative=h.minimum >= 0)
+        # A bound the entry states (greater than 0) speaks for itself; 0 or more is the default.
+        x = self.number(value, path, nonnegative=h.minimum >= 0 and not h.above_minimum)
         problem = h.problem(x)
         if problem is not None:
             raise self.fail(path, f"{problem}, got {self.written(path, x)}")

@@ -21,7 +21,7 @@ def test_huber_is_squared_inside_delta_and_linear_beyond() -> None:
     assert e1.value == 1.5 * (abs(out1 - 0.01) - 0.75) / 2
     assert e2.value == 0.5 * (out2 - 0.99) ** 2 / 2
     g = trace.find("dE_total/dout_o1")
-    assert g is not None and g.value == 1.5 / 2 and g.terms["δ"] == 1.5
+    assert g is not None and g.value == 1.5 / 2 and g.terms["Δ"] == 1.5
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch")

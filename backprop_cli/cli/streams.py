@@ -33,6 +33,9 @@ SPELLINGS = {
     "μ": "mu",
     "ε": "eps",
     "δ": "delta",
+    "Δ": "Delta",
+    "λ": "lambda",
+    "\u0302": "^",  # the hat of adam's m̂ and v̂
     "ω": "omega",
     "½": "1/2",
     "²": "^2",

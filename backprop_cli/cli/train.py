@@ -152,9 +152,9 @@ def _train(
     order = str(update_order.value) if update_order else None
     try:
         if round_to is not None:
-            from ..rounding import RoundKernel
+            from ..kernels.rounded import rounded_kernel
 
-            trainer = Trainer(spec, update_order=order, kernel=RoundKernel.factory(round_to))
+            trainer = Trainer(spec, update_order=order, kernel=rounded_kernel(round_to))
         else:
             trainer = Trainer(spec, update_order=order, kernel=str(kernel.value))
     except ImportError:

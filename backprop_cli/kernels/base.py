@@ -33,11 +33,12 @@ class Kernel(Protocol):
 Factory = Callable[[Spec, str, State], Kernel]
 
 
-def optimizer_update(state: State) -> Callable[..., None]:
+def optimizer_update(state: State, round_to: int | None = None) -> Callable[..., None]:
     """`update(ws, gs, t, *slots)`: the optimizer's stages compiled, with η and the
     hyper-parameters written in (the engine's floats, bit for bit), applied in place to each
-    entry of the lists ws and slots."""
-    params, lines = update_source(state.rule, state.constants())
+    entry of the lists ws and slots; with round_to, each stage's value rounded as the engine
+    records it."""
+    params, lines = update_source(state.rule, state.constants(), round_to)
     return compile_function("update", params, lines)
 
 

@@ -31,9 +31,22 @@ def _sum(terms: Sequence[str]) -> str:
     return "(" + " + ".join(["0.0", *terms]) + ")"
 
 
-def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], list[str]]]:
-    """(parameters, body lines) of fwd(p, x), loss(f, tg) and grad(p, x, f, tg)."""
+def source(
+    spec: Spec, trainable: Sequence[int], round_to: int | None = None
+) -> dict[str, tuple[list[str], list[str]]]:
+    """(parameters, body lines) of fwd(p, x), loss(f, tg) and grad(p, x, f, tg).
+
+    With round_to, every value the engine records (and uses again) is its own variable, rounded
+    to that many decimals when finite, as `engine.step(spec, round_to=N)` computes (`--round`).
+    """
     params = spec.parameters()
+
+    def rnd(var: str) -> list[str]:
+        """The line that rounds var as the engine's recorder does (x − x is 0 when finite)."""
+        if round_to is None:
+            return []
+        return [f"if {var} - {var} == 0.0: {var} = round({var}, {round_to})"]
+
     index = {(p.layer, p.neuron, p.input, p.kind): k for k, p in enumerate(params)}
 
     def weight(k: int, j: int, i: int) -> str:
@@ -66,7 +79,9 @@ def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], l
             if b is not None:
                 terms.append(b)
             fwd.append(f"n{k}_{j} = {_sum(terms)}")
+            fwd += rnd(f"n{k}_{j}")
             fwd.append(f"o{k}_{j} = {act.value(SOURCE, Expr(f'n{k}_{j}'), layer.alpha)}")
+            fwd += rnd(f"o{k}_{j}")
         names += [f"n{k}_{j}" for j in range(layer.size)] + [f"o{k}_{j}" for j in range(layer.size)]
     unpack = ", ".join(names) + ","
     fwd.append(f"return ({unpack})")
@@ -85,7 +100,13 @@ def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], l
         )
         for j in range(n_out)
     ]
-    loss_body = [f"{unpack} = f", f"{ts} = tg", f"return {_sum(errors)}"]
+    loss_body = [f"{unpack} = f", f"{ts} = tg"]
+    if round_to is None:
+        loss_body.append(f"return {_sum(errors)}")
+    else:
+        for j, e in enumerate(errors):
+            loss_body += [f"e{j} = {e}", *rnd(f"e{j}")]
+        loss_body += [f"e = {_sum([f'e{j}' for j in range(n_out)])}", *rnd("e"), "return e"]
 
     grad = [f"{qs} = p", f"{xs} = x", f"{unpack} = f", f"{ts} = tg"]
     fused = loss.fused.get(out.activation)
@@ -94,15 +115,27 @@ def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], l
             delta = fused.value(SOURCE, j, nets, outs, targets, n_out)
         else:  # the engine's loss gradient, then the activation's delta
             g = loss.grad(SOURCE, targets[j], outs[j], n_out, spec.loss_hyper)
+            if round_to is not None:  # dE_total/dout, rounded before the delta uses it
+                grad += [f"g{j} = {g}", *rnd(f"g{j}")]
+                g = Expr(f"g{j}")
             delta = out_act.delta(SOURCE, g, nets[j], outs[j], out.alpha)
-        grad.append(f"d{L}_{j} = {delta}")
+        grad += [f"d{L}_{j} = {delta}", *rnd(f"d{L}_{j}")]
     for k in range(L - 1, -1, -1):
         layer, above = spec.layers[k], spec.layers[k + 1]
         act = ACTIVATIONS[layer.activation]
         for j in range(layer.size):
-            total = Expr(_sum([f"d{k + 1}_{m} * {weight(k + 1, m, j)}" for m in range(above.size)]))
+            parts = [f"d{k + 1}_{m} * {weight(k + 1, m, j)}" for m in range(above.size)]
+            if round_to is not None:  # each weight (dnet/dout), part and their sum rounded
+                for m, part in enumerate(parts):
+                    w = weight(k + 1, m, j)
+                    grad += [*rnd(w), f"a{m} = {part}", *rnd(f"a{m}")]
+                grad += [f"s = {_sum([f'a{m}' for m in range(above.size)])}", *rnd("s")]
+                total = Expr("s")
+            else:
+                total = Expr(_sum(parts))
             n, o = Expr(f"n{k}_{j}"), Expr(f"o{k}_{j}")
             grad.append(f"d{k}_{j} = {act.delta(SOURCE, total, n, o, layer.alpha)}")
+            grad += rnd(f"d{k}_{j}")
     grads = []
     for idx in trainable:
         p = params[idx]
@@ -114,6 +147,10 @@ def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], l
             grads.append(f"d{p.layer}_{p.neuron}")
         else:
             grads.append(_sum([f"d{p.layer}_{j}" for j in range(spec.layers[p.layer].size)]))
+    if round_to is not None:  # each gradient rounded (a per-neuron bias's is delta · 1 = delta)
+        for idx, expr in enumerate(grads):
+            grad += [f"r{idx} = {expr}", *rnd(f"r{idx}")]
+        grads = [f"r{idx}" for idx in range(len(grads))]
     grad.append(f"return ({', '.join(grads)},)")
     return {
         "fwd": (["p", "x"], fwd),
@@ -122,29 +159,38 @@ def source(spec: Spec, trainable: Sequence[int]) -> dict[str, tuple[list[str], l
     }
 
 
-def compile_network(spec: Spec, trainable: Sequence[int]) -> dict[str, Callable[..., Any]]:
-    """fwd, loss and grad for this network, compiled."""
+def compile_network(
+    spec: Spec, trainable: Sequence[int], round_to: int | None = None
+) -> dict[str, Callable[..., Any]]:
+    """fwd, loss and grad for this network, compiled (rounding as `source` says)."""
     return {
         name: compile_function(name, params, lines)
-        for name, (params, lines) in source(spec, trainable).items()
+        for name, (params, lines) in source(spec, trainable, round_to).items()
     }
 
 
 class CompiledKernel:
-    """Training on flat lists with the compiled functions; the engine's floats, bit for bit."""
+    """Training on flat lists with the compiled functions; the engine's floats, bit for bit.
 
-    def __init__(self, spec: Spec, order: str, state: State) -> None:
-        self.spec, self.state = spec, state
+    With round_to (`train --round N`), every value the engine records is rounded to N decimals,
+    as `engine.step(spec, round_to=N)` computes it epoch after epoch."""
+
+    def __init__(self, spec: Spec, order: str, state: State, round_to: int | None = None) -> None:
+        self.spec, self.state, self.round_to = spec, state, round_to
         params = spec.parameters()
         self.ids = [p.id for p in params]
         self.p = [p.value for p in params]
         update_biases = spec.training.update_biases
         self.trainable = [k for k, p in enumerate(params) if p.kind == "weight" or update_biases]
         assert self.trainable == list(range(len(self.trainable)))
-        fns = compile_network(spec, self.trainable)
+        fns = compile_network(spec, self.trainable, round_to)
         self.fwd, self.loss_of, self.grad = fns["fwd"], fns["loss"], fns["grad"]
-        names, lines = update_many_source(state.rule, state.constants(), len(self.trainable))
+        names, lines = update_many_source(
+            state.rule, state.constants(), len(self.trainable), round_to
+        )
         self.update_all = compile_function("apply", names, lines)
+        # The outputs shown are those of the parameters reached, computed exactly.
+        self.exact_fwd = self.fwd if round_to is None else None
         self.samples = [(tuple(s.inputs), tuple(s.targets)) for s in spec.samples]
         self.batches = batches(spec)
         self.mean = spec.training.reduction == "mean"
@@ -179,10 +225,16 @@ class CompiledKernel:
         for f, (_, tg) in zip(cache, self.samples, strict=True):
             total += loss(f, tg)
         self.cache = cache
-        return total / len(cache) if self.mean else total
+        value = total / len(cache) if self.mean else total
+        if self.round_to is not None and value - value == 0.0:
+            value = round(value, self.round_to)  # engine.dataset_loss, the after-phase E+
+        return value
 
     def outputs(self) -> list[list[float]]:
-        return [list(self.fwd(self.p, x)[-self.n_out :]) for x, _ in self.samples]
+        if self.exact_fwd is None:
+            self.exact_fwd = compile_network(self.spec, self.trainable)["fwd"]
+        fwd = self.exact_fwd
+        return [list(fwd(self.p, x)[-self.n_out :]) for x, _ in self.samples]
 
     def epoch(self) -> float:
         fwd, grad, samples = self.fwd, self.grad, self.samples
@@ -205,6 +257,9 @@ class CompiledKernel:
                 for g in column:
                     total += g
                 summed.append(total / n if self.mean else total)
+            if self.round_to is not None:  # dE_batch/dθ, rounded as engine._reduce records it
+                r = self.round_to
+                summed = [round(v, r) if v - v == 0.0 else v for v in summed]
             self.apply(summed)
         return self.evaluate()
 

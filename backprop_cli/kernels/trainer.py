@@ -6,6 +6,8 @@ Three kernels compute the same training, each from the catalogue's entries:
     engine.py operation by operation, so 1 epoch equals `backprop step` bit for bit;
   - `ArrayKernel` (arrays.py), numpy matrices, for large ones (the `fast` extra). Its sums run in
     a different order, so it agrees with the engine to rounding (about 1e-15 relative).
+`RoundedLoopKernel` (rounded.py) is the loop kernel rounding every value the engine records, for
+`train --round N`: bit for bit `engine.step(spec, round_to=N)` epoch after epoch.
 The kernel is chosen from the network's size alone, so a resumed run takes the path the first
 run took and stays bit-exact.
 
@@ -63,7 +65,7 @@ class Trainer:
         self, spec: Spec, *, update_order: str | None = None, kernel: str | Factory = "auto"
     ):
         """kernel: "auto", "python" or "numpy" (see choose_kernel), or a factory of a kernel of
-        one's own, such as rounding.RoundKernel."""
+        one's own, such as rounded.RoundedLoopKernel (`--round N`)."""
         self.spec = spec
         self.order = update_order or spec.training.update_order
         self.state = State.of(spec.training)

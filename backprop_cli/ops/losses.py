@@ -266,10 +266,10 @@ CROSS_ENTROPY = Loss(
 
 HUBER = Loss(
     "huber",
-    "the Huber loss (torch.nn.HuberLoss): squared near the target, linear beyond δ",
-    "E_total = Σ huber_δ(out − target) / n",
-    "(½({out} - {t})^2 if δ > abs({out} - {t}) else δ * (abs({out} - {t}) - δ/2))/{n}",
-    "(({out} - {t}) if δ > abs({out} - {t}) else (δ if {out} > {t} else -δ))/{n}",
+    "the Huber loss (torch.nn.HuberLoss): squared near the target, linear beyond Δ",
+    "E_total = Σ huber_Δ(out − target) / n",
+    "(½({out} - {t})^2 if Δ > abs({out} - {t}) else Δ * (abs({out} - {t}) - Δ/2))/{n}",
+    "(({out} - {t}) if Δ > abs({out} - {t}) else (Δ if {out} > {t} else -Δ))/{n}",
     lambda m, t, o, n, p: (
         m.where(
             m.abs(o - t) < p["delta"],
@@ -289,11 +289,11 @@ HUBER = Loss(
     hyper=(
         Hyper(
             "delta",
-            "δ",
+            "Δ",
             1.0,
             "where the loss turns from squared to linear",
             above_minimum=True,
-            latex=r"\delta",
+            latex=r"\Delta",
         ),
     ),
 )

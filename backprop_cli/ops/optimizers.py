@@ -279,10 +279,15 @@ def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]
     return now
 
 
-def update_source(rule: Optimizer, constants: Mapping[str, float]) -> tuple[list[str], list[str]]:
+def update_source(
+    rule: Optimizer, constants: Mapping[str, float], round_to: int | None = None
+) -> tuple[list[str], list[str]]:
     """(parameters, body lines) of `update(ws, gs, t, *slots)`: the stages as straight-line code,
     applied in place to each entry of the list ws (and of each slot's list) with its gradient in
-    gs; the same floats as run_stages."""
+    gs; the same floats as run_stages.
+
+    With round_to, each stage's value is rounded to that many decimals when finite (x − x is 0
+    only then), as the engine records it in a rounded step."""
     from .vocab import SOURCE, Expr
 
     lists = [f"{key}_list" for key in ("w", "g", *rule.slots)]
@@ -292,17 +297,20 @@ def update_source(rule: Optimizer, constants: Mapping[str, float]) -> tuple[list
     lines += [f"    {key} = {key}_list[i]" for key in ("w", "g", *rule.slots)]
     for stage in rule.active(constants):
         lines.append(f"    {stage.key} = {stage.fn(SOURCE, Vars(now))}")
+        if round_to is not None:
+            key = stage.key
+            lines.append(f"    if {key} - {key} == 0.0: {key} = round({key}, {round_to})")
         now[stage.key] = Expr(stage.key)
     lines += [f"    {key}_list[i] = {key}" for key in ("w", *rule.slots)]
     return [lists[0], lists[1], "t", *lists[2:]], lines
 
 
 def update_many_source(
-    rule: Optimizer, constants: Mapping[str, float], count: int
+    rule: Optimizer, constants: Mapping[str, float], count: int, round_to: int | None = None
 ) -> tuple[list[str], list[str]]:
     """(parameters, body lines) of `apply(p, g, t, *slots) -> (p+, *slots+)` for the first
     `count` entries of the lists p, g and each slot: every parameter's stages written out one
-    after another, the same floats as run_stages."""
+    after another, the same floats as run_stages (rounded as update_source rounds them)."""
     from .vocab import SOURCE, Expr
 
     names = ["p", "g", "t", *rule.slots]
@@ -319,8 +327,11 @@ def update_many_source(
         now["t"] = Expr("t")
         now.update(constants)
         for stage in stages:
-            lines.append(f"{stage.key}_{k} = {stage.fn(SOURCE, Vars(now))}")
-            now[stage.key] = Expr(f"{stage.key}_{k}")
+            key = f"{stage.key}_{k}"
+            lines.append(f"{key} = {stage.fn(SOURCE, Vars(now))}")
+            if round_to is not None:
+                lines.append(f"if {key} - {key} == 0.0: {key} = round({key}, {round_to})")
+            now[stage.key] = Expr(key)
     results = [f"[{sep.join(f'w_{k}' for k in ks)}] + p[{count}:]"]
     results += [f"[{sep.join(f'{slot}_{k}' for k in ks)}]" for slot in rule.slots]
     lines.append(f"return ({sep.join(results)},)")

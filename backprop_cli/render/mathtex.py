@@ -42,6 +42,9 @@ _INDEXED = re.compile(r"([A-Za-z]+)(\d+)")  # w5, i1, b1 -> w_5, i_1, b_1
 # --- symbols -------------------------------------------------------------------------------------
 
 
+HAT = "\u0302"  # the combining circumflex of m̂ and v̂
+
+
 def sub(text: str) -> str:
     """A subscript: `_1`, or `_{h1}` when longer than one character; `_` inside reads as `,`."""
     text = text.replace("_", ",")
@@ -49,13 +52,15 @@ def sub(text: str) -> str:
 
 
 def name(text: str) -> str:
-    """A bare name: `i1` -> `i_1`, `b_h1` -> `b_{h1}`, `x` -> `x`."""
+    """A bare name: `i1` -> `i_1`, `b_h1` -> `b_{h1}`, `x` -> `x`, `m̂_w5` -> `\\hat{m}_{w5}`."""
     if text in GREEK:
         return GREEK[text]
     m = _INDEXED.fullmatch(text)
     if m:
         return m.group(1) + sub(m.group(2))
     head, sep, rest = text.partition("_")
+    if head.endswith(HAT):  # adam's bias-corrected moments: ASCII out, as LaTeX writes a hat
+        head = rf"\hat{{{head[:-1]}}}"
     return head + sub(rest) if sep and rest else text
 
 

@@ -1,0 +1,117 @@
+"""`train --round N` on the rounded loop kernel: bit for bit the recording engine run epoch after
+epoch with every recorded value rounded (what `train --round` did before, 50× slower), over the
+catalogue-driven conformance grid in both update orders, and on the bundled configs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backprop_cli import load_spec, loads_spec, step
+from backprop_cli.engine import dataset_loss
+from backprop_cli.kernels import Trainer
+from backprop_cli.kernels.compiled import supports
+from backprop_cli.kernels.rounded import RoundedLoopKernel, rounded_kernel
+from backprop_cli.spec import Spec, initial_values
+from backprop_cli.state import State
+
+from .test_conformance import CASES, config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class EngineRounded:
+    """The reference: `engine.step(spec, round_to=N)` epoch after epoch, the E_total after an
+    epoch the after-phase's last recorded value (the kernel `train --round` used to run)."""
+
+    def __init__(self, spec: Spec, order: str, state: State, round_to: int) -> None:
+        self.spec, self.order, self.state, self.round_to = spec, order, state, round_to
+        self.params = initial_values(spec)
+
+    def evaluate(self) -> float:
+        return dataset_loss(self.spec, self.params, self.round_to)
+
+    def epoch(self) -> float:
+        spec = self.spec.with_parameters(self.params)
+        trace = step(spec, update_order=self.order, round_to=self.round_to, state=self.state)
+        self.params = dict(trace.updated)
+        return trace.steps[-1].value
+
+    def snapshot(self) -> Any:
+        slots = {s: dict(v) for s, v in self.state.slots.items()}
+        return dict(self.params), slots, self.state.t
+
+    def restore(self, snap: Any) -> None:
+        self.params, self.state.slots, self.state.t = snap
+
+    def parameters(self) -> dict[str, float]:
+        return dict(self.params)
+
+    def slots(self) -> dict[str, dict[str, float]]:
+        return {s: dict(v) for s, v in self.state.slots.items()}
+
+    def outputs(self) -> list[list[float]]:
+        raise NotImplementedError
+
+
+def bits(value: Any) -> Any:
+    """Floats by repr (so −0.0 ≠ 0.0 and nan = nan), dicts compared key by key."""
+    if isinstance(value, dict):
+        return {k: bits(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [bits(v) for v in value]
+    return repr(value)
+
+
+def run_both(spec: Spec, order: str, round_to: int, epochs: int, loops: bool = False) -> None:
+    ref = Trainer(
+        spec, update_order=order, kernel=lambda s, o, st: EngineRounded(s, o, st, round_to)
+    )
+    factory = RoundedLoopKernel.factory(round_to) if loops else rounded_kernel(round_to)
+    new = Trainer(spec, update_order=order, kernel=factory)
+    if not loops:
+        kind = "CompiledKernel" if supports(spec, order) else "RoundedLoopKernel"
+        assert type(new.kernel).__name__ == kind
+    assert bits(new.loss_before) == bits(ref.loss_before)
+    got, want = list(new.run(epochs)), list(ref.run(epochs))
+    assert bits(got) == bits(want)
+    assert new.diverged_at == ref.diverged_at
+    assert bits(new.parameters()) == bits(ref.parameters())
+    assert bits(new.kernel.slots()) == bits(ref.kernel.slots())
+    assert new.state.t == ref.state.t
+
+
+def order_of(case: int) -> str:
+    """Online cases alternate between the sequential and the simultaneous order (both bias
+    settings, plain and saturated); other modes have one sample per update only when online."""
+    return "sequential" if case % 12 in (0, 3) else "simultaneous"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
+def test_rounded_kernel_equals_the_rounded_engine(case: tuple[str, str, str, str, int]) -> None:
+    spec = loads_spec(config(*case))
+    run_both(spec, order_of(case[4]), 3, 4)
+    if supports(spec, order_of(case[4])):  # the loop kernel too, where compiled code applies
+        run_both(spec, order_of(case[4]), 3, 4, loops=True)
+
+
+@pytest.mark.parametrize("decimals", [0, 2, 4, 6, 9])
+@pytest.mark.parametrize("name", [None, "deep-softmax.yaml", "mazur.yaml"])
+@pytest.mark.parametrize("order", ["simultaneous", "sequential"])
+def test_rounded_kernel_over_many_epochs(name: str | None, decimals: int, order: str) -> None:
+    spec = load_spec(None if name is None else ROOT / "configs" / name)
+    run_both(spec, order, decimals, 40)
+    run_both(spec, order, decimals, 40, loops=True)
+
+
+@pytest.mark.parametrize("loops", [False, True])
+def test_rounded_outputs_are_the_exact_forward_pass(loops: bool) -> None:
+    spec = load_spec(None)
+    factory = RoundedLoopKernel.factory(4) if loops else rounded_kernel(4)
+    trainer = Trainer(spec, kernel=factory)
+    list(trainer.run(3))
+    exact = Trainer(spec.with_parameters(trainer.parameters()), kernel="loops")
+    assert trainer.outputs() == exact.outputs()
+    assert any(round(v, 4) != v for row in trainer.outputs() for v in row)
