@@ -107,20 +107,25 @@ class LoopKernel(LayerKernel):
 
     # --- arithmetic ---------------------------------------------------------------------------
 
+    def layer_nets(self, k: int, prev: Sequence[float]) -> list[float]:
+        """net of every neuron of layer k: Σ w·x left to right from 0.0, then the bias."""
+        b = self.B[k]
+        nets = []
+        for j, row in enumerate(self.W[k]):
+            total = 0.0
+            for w, xi in zip(row, prev, strict=True):
+                total += w * xi
+            if b is not None:
+                total += b[0] if self.shared[k] else b[j]
+            nets.append(total)
+        return nets
+
     def forward(self, x: Sequence[float]) -> tuple[list[list[float]], list[list[float]]]:
         """nets and outs of every layer (engine._Pass.forward without the recording)."""
         nets_all, outs_all = [], []
         prev = x
-        for k, rows in enumerate(self.W):
-            b = self.B[k]
-            nets = []
-            for j, row in enumerate(rows):
-                total = 0.0
-                for w, xi in zip(row, prev, strict=True):
-                    total += w * xi
-                if b is not None:
-                    total += b[0] if self.shared[k] else b[j]
-                nets.append(total)
+        for k in range(self.L + 1):
+            nets = self.layer_nets(k, prev)
             f = self.f[k]
             outs = (
                 [f(net) for net in nets] if f is not None else self.acts[k].layer(FLOATS, nets, 0.0)

@@ -62,16 +62,8 @@ class RoundedLoopKernel(LoopKernel):
         rnd = self.rnd
         nets_all, outs_all = [], []
         prev = x
-        for k, rows in enumerate(self.W):
-            b = self.B[k]
-            nets = []
-            for j, row in enumerate(rows):
-                total = 0.0
-                for w, xi in zip(row, prev, strict=True):
-                    total += w * xi
-                if b is not None:
-                    total += b[0] if self.shared[k] else b[j]
-                nets.append(rnd(total))
+        for k in range(self.L + 1):
+            nets = [rnd(net) for net in self.layer_nets(k, prev)]
             outs = [rnd(o) for o in self.acts[k].layer(FLOATS, nets, self.alphas[k])]
             nets_all.append(nets)
             outs_all.append(outs)
