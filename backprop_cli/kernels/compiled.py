@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs, update_many_source
+from ..ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs
 from ..ops.vocab import compile_function
 from ..spec import Spec, batches
 from ..state import State
+from .base import optimizer_update
 
 
 def supports(spec: Spec, order: str) -> bool:
@@ -185,10 +186,7 @@ class CompiledKernel:
         assert self.trainable == list(range(len(self.trainable)))
         fns = compile_network(spec, self.trainable, round_to)
         self.fwd, self.loss_of, self.grad = fns["fwd"], fns["loss"], fns["grad"]
-        names, lines = update_many_source(
-            state.rule, state.constants(), len(self.trainable), round_to
-        )
-        self.update_all = compile_function("apply", names, lines)
+        self.update = optimizer_update(state, round_to)
         # The outputs shown are those of the parameters reached, computed exactly.
         self.exact_fwd = self.fwd if round_to is None else None
         self.samples = [(tuple(s.inputs), tuple(s.targets)) for s in spec.samples]
@@ -264,9 +262,8 @@ class CompiledKernel:
         return self.evaluate()
 
     def apply(self, grads: Sequence[float]) -> None:
-        """The optimizer's stages on every trainable parameter, as straight-line code (into new
-        lists: a snapshot is a reference)."""
-        names = list(self.S)
-        new = self.update_all(self.p, grads, self.state.t, *(self.S[name] for name in names))
-        self.p = new[0]
-        self.S = dict(zip(names, new[1:], strict=True))
+        """The optimizer's stages on every trainable parameter (the trained ones come first),
+        into new lists: a snapshot is a reference."""
+        self.p = self.p[:]
+        self.S = {name: values[:] for name, values in self.S.items()}
+        self.update(self.p, grads, self.state.t, *self.S.values())

@@ -15,7 +15,6 @@ from .optimizers import (
     Stage,
     Vars,
     run_stages,
-    update_many_source,
     update_source,
 )
 from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
@@ -64,6 +63,5 @@ __all__ = [
     "log_sum_exp",
     "run_stages",
     "softmax",
-    "update_many_source",
     "update_source",
 ]

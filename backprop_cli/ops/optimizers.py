@@ -293,7 +293,7 @@ def update_source(
     lists = [f"{key}_list" for key in ("w", "g", *rule.slots)]
     now: dict[str, Any] = {key: Expr(key) for key in ("w", "g", "t", *rule.slots)}
     now.update(constants)
-    lines = ["for i in range(len(w_list)):"]
+    lines = ["for i in range(len(g_list)):  # w_list may go on past the trained entries"]
     lines += [f"    {key} = {key}_list[i]" for key in ("w", "g", *rule.slots)]
     for stage in rule.active(constants):
         lines.append(f"    {stage.key} = {stage.fn(SOURCE, Vars(now))}")
@@ -303,36 +303,3 @@ def update_source(
         now[stage.key] = Expr(stage.key)
     lines += [f"    {key}_list[i] = {key}" for key in ("w", *rule.slots)]
     return [lists[0], lists[1], "t", *lists[2:]], lines
-
-
-def update_many_source(
-    rule: Optimizer, constants: Mapping[str, float], count: int, round_to: int | None = None
-) -> tuple[list[str], list[str]]:
-    """(parameters, body lines) of `apply(p, g, t, *slots) -> (p+, *slots+)` for the first
-    `count` entries of the lists p, g and each slot: every parameter's stages written out one
-    after another, the same floats as run_stages (rounded as update_source rounds them)."""
-    from .vocab import SOURCE, Expr
-
-    names = ["p", "g", "t", *rule.slots]
-    lines = []
-    ks = range(count)
-    sep = ", "
-    lines.append(f"{sep.join(f'w_{k}' for k in ks)}, = p[:{count}]")
-    lines.append(f"{sep.join(f'g_{k}' for k in ks)}, = g")
-    for slot in rule.slots:
-        lines.append(f"{sep.join(f'{slot}_{k}' for k in ks)}, = {slot}")
-    stages = rule.active(constants)
-    for k in ks:
-        now: dict[str, Any] = {key: Expr(f"{key}_{k}") for key in ("w", "g", *rule.slots)}
-        now["t"] = Expr("t")
-        now.update(constants)
-        for stage in stages:
-            key = f"{stage.key}_{k}"
-            lines.append(f"{key} = {stage.fn(SOURCE, Vars(now))}")
-            if round_to is not None:
-                lines.append(f"if {key} - {key} == 0.0: {key} = round({key}, {round_to})")
-            now[stage.key] = Expr(key)
-    results = [f"[{sep.join(f'w_{k}' for k in ks)}] + p[{count}:]"]
-    results += [f"[{sep.join(f'{slot}_{k}' for k in ks)}]" for slot in rule.slots]
-    lines.append(f"return ({sep.join(results)},)")
-    return names, lines
