@@ -177,12 +177,12 @@ class _Column:
         cut, or holds control characters or tabs, which rich strips or expands)."""
         if not text.isprintable():
             return None
-        if self.justify != "left":
-            text = text.rstrip()
-        gap = self.inner - text_width(text)
+        if self.justify == "left":
+            gap = self.inner - (len(text) if text.isascii() else text_width(text))
+            return text + " " * gap if gap >= 0 else None
+        text = text.rstrip()
+        gap = self.inner - (len(text) if text.isascii() else text_width(text))
         if gap < 0:
             return None
-        if self.justify == "left":
-            return text + " " * gap
         before = gap // 2 if self.justify == "center" else gap
         return " " * before + text + " " * (gap - before)

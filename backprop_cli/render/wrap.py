@@ -9,6 +9,7 @@ operand. A piece still wider than the line is cut with an ellipsis, never silent
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -78,11 +79,17 @@ def _fine(strength: int, run: str) -> list[tuple[int, str]]:
 def atom_width(text: str) -> int:
     """The widest piece that is never broken but as a last resort: one of pieces() with its
     operand joined to its operator again (a table measures every formula it shows)."""
+    measure = _measure(text)
     return max(
-        text_width(piece.lstrip(" "))
+        measure(piece.lstrip(" "))
         for _, run in _runs(text, strengths=False)
         for _, piece in _fine(0, run)
     )
+
+
+def _measure(text: str) -> Callable[[str], int]:
+    """text_width for the parts of `text`: len when it is printable ASCII (so is every part)."""
+    return len if text.isascii() and text.isprintable() else text_width
 
 
 def wrap(text: str, width: int, first: int | None = None) -> list[str]:
@@ -94,8 +101,7 @@ def wrap(text: str, width: int, first: int | None = None) -> list[str]:
     lines: list[str] = []
     current = ""
     rooms = (max(width if first is None else first, 1), max(width, 1))  # first line, the rest
-    # printable ASCII is as wide as it is long, and so is every part of it
-    measure = len if text.isascii() and text.isprintable() else text_width
+    measure = _measure(text)
 
     def place(seq: list[tuple[int, str]]) -> None:
         nonlocal current
@@ -116,16 +122,16 @@ def wrap(text: str, width: int, first: int | None = None) -> list[str]:
             else:
                 if current:
                     lines.append(current)
-                current = _cut(joined.lstrip(" "), rooms[bool(lines)])
+                current = _cut(joined.lstrip(" "), rooms[bool(lines)], measure)
 
     place(list(pieces(text)))
     lines.append(current)
     return lines
 
 
-def _cut(text: str, width: int) -> str:
+def _cut(text: str, width: int, measure: Callable[[str], int]) -> str:
     """The text, cut with an ellipsis when it is wider than `width`."""
-    if text.isprintable() and text_width(text) <= width:
+    if (measure is len or text.isprintable()) and measure(text) <= width:
         return text  # what rich makes of it too, quicker
     cut = Text(text)
     cut.truncate(width, overflow="ellipsis")
