@@ -57,10 +57,16 @@ def group_title(
     return " · ".join(parts)
 
 
+def plain(text: str, style: str = "") -> Text | str:
+    """Text as rich shows a str without markup or emoji codes ([b], :smile:), made without
+    parsing it (nor loading rich's emoji table); a str that has them stays a str."""
+    return text if "[" in text or ":" in text else Text(text, style=style)
+
+
 def titled_table(title: str) -> Table:
     """A table in the house style: a bold title on the left, a rule under the header, no frame."""
     return Table(
-        title=title,
+        title=plain(title, "bold"),
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
@@ -177,10 +183,12 @@ class StepTable:
             h if text_width(h) <= w else h.replace(" ", "\n")
             for h, w in zip(self.HEADERS, widths, strict=True)
         ]
-        table.add_column(heads[0], style="cyan", no_wrap=True, width=widths[0])
-        table.add_column(heads[1], no_wrap=True, width=fw)
-        table.add_column(heads[2], no_wrap=True, width=nw)
-        table.add_column(heads[3], justify="right", style="bold", no_wrap=True, width=widths[3])
+        table.add_column(plain(heads[0]), style="cyan", no_wrap=True, width=widths[0])
+        table.add_column(plain(heads[1]), no_wrap=True, width=fw)
+        table.add_column(plain(heads[2]), no_wrap=True, width=nw)
+        table.add_column(
+            plain(heads[3]), justify="right", style="bold", no_wrap=True, width=widths[3]
+        )
         rows: list[tuple[Cell, ...]] = []
         for s, (sid, formula, numbers, value) in zip(self.steps, self.rows, strict=True):
             # plain text: no markup or emoji parsing (ids are shown as written)
@@ -284,7 +292,7 @@ class ParameterTable:
         table = titled_table("Parameters")
         for k, width in enumerate(widths):
             table.add_column(
-                self.HEADERS[k],
+                plain(self.HEADERS[k]),
                 justify=self.JUSTIFY[k],  # type: ignore[arg-type]
                 style=self.STYLES[k],
                 no_wrap=True,
