@@ -310,3 +310,45 @@ def data_path(config_file: str, written: str) -> str:
         return written
     folder = Path(config_file).parent
     return str(folder / written) if str(folder) != "." else written
+
+
+def format_of(file: str) -> str:
+    """ "jsonl" for a .jsonl file, else "csv"."""
+    return "jsonl" if file.lower().endswith(".jsonl") else "csv"
+
+
+def pick_columns(
+    file: str,
+    inputs: Sequence[str] | None,
+    targets: Sequence[str] | None,
+    n_in: int | None = None,
+    n_out: int | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Which columns of a data file are the inputs and which the targets: as named; one list
+    named, the other is every other column; neither, the last n_out (or the last one) are the
+    targets and the others the inputs. The counts, where given, must agree."""
+    columns = read_header(file)
+    for names in (inputs, targets):
+        for name in names or ():
+            if name not in columns:
+                raise SourceError(
+                    file, 0, 0, "", f"no column {name!r}; its columns are {', '.join(columns)}"
+                )
+    if inputs is None and targets is None:
+        targets = columns[-(n_out or 1) :]
+    if targets is None:
+        targets = [c for c in columns if c not in (inputs or ())]
+    if inputs is None:
+        inputs = [c for c in columns if c not in targets]
+    for names, n, what in ((inputs, n_in, "inputs"), (targets, n_out, "outputs")):
+        if not names or (n is not None and len(names) != n):
+            need = f"{n} {what}" if n is not None else what
+            raise SourceError(
+                file,
+                0,
+                0,
+                "",
+                f"the network has {need} but the columns give {len(names)} "
+                f"({', '.join(names) or 'none'}); name them with --inputs and --targets",
+            )
+    return tuple(inputs), tuple(targets)

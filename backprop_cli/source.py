@@ -88,7 +88,7 @@ class Document:
 
     def error(self, path: Path_, message: str, *, at_key: bool = False) -> SourceError:
         """An error about the value at path (or, with at_key, about its key)."""
-        line, col = self.keys[tuple(path)] if at_key else self.where(path)
+        line, col = self.keys.get(tuple(path), (0, 0)) if at_key else self.where(path)
         return SourceError(self.file, line, col, path_str(path), message)
 
 

@@ -6,6 +6,7 @@ from . import check as _check  # noqa: F401  (each import registers its command)
 from . import draw as _draw  # noqa: F401
 from . import explain as _explain  # noqa: F401
 from . import gradcheck as _gradcheck  # noqa: F401
+from . import import_onnx as _import_onnx  # noqa: F401
 from . import init as _init  # noqa: F401
 from . import root as _root  # noqa: F401  (the options before any command)
 from . import schema as _schema  # noqa: F401

@@ -48,6 +48,9 @@ class Activation:
     smooth: bool = True  # False: no derivative at net = 0 (a kink)
     elementwise: bool = True
     hidden: bool = True  # allowed on a hidden layer
+    # The same function elsewhere: the torch.nn module class, and the ONNX operator type.
+    torch: str = ""
+    onnx: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -90,6 +93,8 @@ SIGMOID = Activation(
     log_out=lambda m, net: -m.softplus(-net),
     log_one_minus_out=lambda m, net: -m.softplus(net),
     targets=lambda unit: (unit, 1 - unit),
+    torch="Sigmoid",
+    onnx="Sigmoid",
 )
 
 TANH = Activation(
@@ -101,6 +106,8 @@ TANH = Activation(
     lambda m, _n, out, _a: 1.0 - out * out,
     saturates=True,
     targets=lambda unit: (-1 + unit, 1 - unit),
+    torch="Tanh",
+    onnx="Tanh",
 )
 
 RELU = Activation(
@@ -113,6 +120,8 @@ RELU = Activation(
     targets=lambda unit: (unit, 1.0),
     can_die=True,
     smooth=False,
+    torch="ReLU",
+    onnx="Relu",
 )
 
 LEAKY_RELU = Activation(
@@ -122,8 +131,20 @@ LEAKY_RELU = Activation(
     "(1 if {net} > 0 else α)",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * net),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a),
-    hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0", latex=r"\alpha"),),
+    hyper=(
+        Hyper(
+            "alpha",
+            "α",
+            0.01,
+            "the slope for net ≤ 0",
+            latex=r"\alpha",
+            torch="negative_slope",
+            onnx="alpha",
+        ),
+    ),
     smooth=False,
+    torch="LeakyReLU",
+    onnx="LeakyRelu",
 )
 
 LINEAR = Activation(
@@ -133,6 +154,8 @@ LINEAR = Activation(
     "1",
     lambda m, net, _a: net,
     lambda m, _n, _o, _a: 1.0,
+    torch="Identity",
+    onnx="Identity",
 )
 
 
@@ -145,6 +168,8 @@ SOFTPLUS = Activation(
     lambda m, net, _o, _a: _sigmoid(m, net, 0.0),  # the derivative is the logistic of net
     saturates=True,
     targets=lambda unit: (unit, 1.0),
+    torch="Softplus",
+    onnx="Softplus",
 )
 
 
@@ -155,10 +180,22 @@ ELU = Activation(
     "(1 if {net} > 0 else α * e^{net})",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * (m.exp(net) - 1.0)),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a * m.exp(net)),
-    hyper=(Hyper("alpha", "α", 1.0, "the value approached as net → −∞ is −α", latex=r"\alpha"),),
+    hyper=(
+        Hyper(
+            "alpha",
+            "α",
+            1.0,
+            "the value approached as net → −∞ is −α",
+            latex=r"\alpha",
+            torch="alpha",
+            onnx="alpha",
+        ),
+    ),
     saturates=True,
     smooth=False,  # a kink at 0 unless α = 1
     targets=lambda unit: (-1 + unit, 1.0),
+    torch="ELU",
+    onnx="Elu",
 )
 
 
@@ -221,6 +258,8 @@ SOFTMAX = Activation(
     lambda m, _n, _o, _a: _no_elementwise_derivative(),
     elementwise=False,
     hidden=False,
+    torch="Softmax",
+    onnx="Softmax",
 )
 
 

@@ -49,6 +49,20 @@ NEAR = 1e-5
 
 
 @dataclass(frozen=True)
+class TorchLoss:
+    """A torch.nn loss module that computes the same loss."""
+
+    cls: str  # its class name in torch.nn
+    # The output activation it applies to its input itself (CrossEntropyLoss: softmax of the
+    # logits), so the network it follows ends with a plain linear layer; None: no activation.
+    applies: str | None = None
+    # True: its mean runs over every output of every sample (MSELoss), as ours divides each
+    # sample's sum by n and then averages; its sum is then n times ours. False: it reduces over
+    # samples only (CrossEntropyLoss), so both reductions agree.
+    over_outputs: bool = True
+
+
+@dataclass(frozen=True)
 class Loss:
     """A loss and everything the project knows of it."""
 
@@ -75,6 +89,7 @@ class Loss:
     # Why a sample's targets don't suit this loss, or None.
     check_targets: Callable[[Sequence[float]], tuple[int | None, str] | None] = lambda _t: None
     hyper: tuple[Hyper, ...] = ()  # set in a config as loss: {name: ..., key: value}
+    torch: tuple[TorchLoss, ...] = ()  # torch.nn modules computing it (half_sse has none)
 
     def value(
         self,
@@ -191,6 +206,7 @@ MSE = Loss(
     "-2 * ({t} - {out})/{n}",
     lambda m, t, o, n, _p: (t - o) ** 2 / n,
     lambda m, t, o, n, _p: -2.0 * (t - o) / n,
+    torch=(TorchLoss("MSELoss"),),
 )
 
 BINARY_CROSS_ENTROPY = Loss(
@@ -234,6 +250,7 @@ BINARY_CROSS_ENTROPY = Loss(
         ),
     },
     check_targets=_unit_interval,
+    torch=(TorchLoss("BCELoss"), TorchLoss("BCEWithLogitsLoss", applies="sigmoid")),
 )
 
 CROSS_ENTROPY = Loss(
@@ -262,6 +279,7 @@ CROSS_ENTROPY = Loss(
         ),
     },
     check_targets=_distribution,
+    torch=(TorchLoss("CrossEntropyLoss", applies="softmax", over_outputs=False),),
 )
 
 HUBER = Loss(
@@ -294,8 +312,10 @@ HUBER = Loss(
             "where the loss turns from squared to linear",
             above_minimum=True,
             latex=r"\Delta",
+            torch="delta",
         ),
     ),
+    torch=(TorchLoss("HuberLoss"),),
 )
 
 LOSSES: Table[Loss] = Table(

@@ -1,0 +1,97 @@
+"""`backprop import MODEL.onnx`: a config from an ONNX file's weights, layers and activations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..ops import LOSSES
+from .common import app, check_output, emit, fail, write_output
+from .options import ForceOpt, QuietOpt
+
+
+def columns(text: str | None) -> list[str] | None:
+    """`x1,x2` -> [x1, x2]."""
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+@app.command("import")
+def import_command(
+    model: Annotated[
+        Path, typer.Argument(metavar="MODEL", help="An ONNX file (.onnx).", show_default=False)
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write the config. Default: stdout.", show_default=False
+        ),
+    ] = None,
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            help="A CSV (with a header row) or JSON Lines file of samples; the config names it.",
+            show_default=False,
+        ),
+    ] = None,
+    inputs: Annotated[
+        str | None,
+        typer.Option(
+            help="The input columns, comma-separated. Default: all but the targets.",
+            show_default=False,
+        ),
+    ] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option(
+            help="The target columns. Default: the last columns, one per output.",
+            show_default=False,
+        ),
+    ] = None,
+    loss: Annotated[
+        str,
+        typer.Option(
+            help=", ".join(LOSSES) + ". cross_entropy on a model that ends with a linear layer "
+            "(logits) gives that layer softmax, as PyTorch's CrossEntropyLoss does."
+        ),
+    ] = "half_sse",
+    learning_rate: Annotated[float, typer.Option(help="η, the learning rate.")] = 0.5,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Turn an ONNX feed-forward network into a config: weights, layer names, activations.
+
+    Reads Gemm (or MatMul + Add) layers and the activations Sigmoid, Tanh, Relu, LeakyRelu,
+    Softplus, Elu, Softmax and Identity. Needs the onnx package: pip install 'backprop-cli[onnx]'.
+
+    [bold]Examples[/]
+
+      backprop import model.onnx -o net.yaml --samples data.csv
+      backprop step net.yaml --only 'w1+'             [dim]# one weight's update[/]
+      backprop import model.onnx | backprop step -    [dim]# a placeholder sample[/]
+      backprop import clf.onnx -o clf.yaml --samples iris.csv --loss cross_entropy
+    """
+    from ..interop.network import MissingExtra
+    from ..interop.onnxfile import import_onnx
+    from ..source import SourceError
+
+    if output is not None:
+        check_output(output, force, "--output")
+    where = str(output) if output is not None else "<stdout>"
+    try:
+        _, text = import_onnx(
+            str(model),
+            where if output is not None else "imported.yaml",
+            samples=None if samples is None else str(samples),
+            inputs=columns(inputs),
+            targets=columns(targets),
+            loss=loss,
+            learning_rate=learning_rate,
+        )
+    except (SourceError, MissingExtra) as exc:
+        fail(str(exc))
+    if output is None:
+        emit(text)
+        return
+    write_output(output, text, f"; next: backprop step {output}", force, "--output")
