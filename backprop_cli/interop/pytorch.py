@@ -156,11 +156,13 @@ def _rule(torch: Any, optimizer: Any) -> tuple[Rule, dict[str, float], float]:
         differ = [k for k in defaults if k in group and group[k] != expected[k]]
         if not differ:
             return rule, hyper, float(group["lr"])
-        tried.append(", ".join(f"{k}={group[k]!r}" for k in differ))
+        tried.append(differ)
     if not tried:
         known = ", ".join(dict.fromkeys(f"torch.optim.{o.torch[0]}" for o in OPTIMIZERS.values()))
         raise TorchError(f"optimizer {cls} is not supported; one of {known}")
-    raise TorchError(f"{cls} with {tried[-1]} is not supported")
+    nearest = min(tried, key=len)  # the rule it comes closest to: what it has that the rule lacks
+    settings = ", ".join(f"{k}={group[k]!r}" for k in nearest)
+    raise TorchError(f"{cls} with {settings} is not supported")
 
 
 def _targets(torch: Any, t: TorchLoss, targets: Any, n_out: int) -> Any:
