@@ -146,6 +146,9 @@ def test_the_json_is_what_check_reads(tmp_path: Path) -> None:
     back = json.loads((tmp_path / "torch.json").read_text("utf-8"))
     assert back == values and list(back)[:2] == ["w1", "w2"]
     assert set(back) >= {"E_total", "dE_total/dw1", "w1+", "b_o2+", "E_total+"}
+    short = json.loads(to_json(values, digits=3, given=False))
+    assert "w1" not in short and "w1+" in short and "E_total" in short
+    assert short["w1+"] == float(f"{values['w1+']:.3g}") and len(repr(short["w1+"])) <= 6
     with pytest.raises(ValueError, match="not finite, so not JSON: w1"):
         to_json({"w1": math.nan})
 

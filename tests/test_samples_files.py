@@ -243,3 +243,54 @@ def test_a_hundred_thousand_rows_train_in_minibatch_mode_in_constant_memory(
     # a separable problem: three epochs of 2,000 updates learn it
     assert trainer.loss < 0.25 * trainer.loss_before
     assert after_three - after_one < 100_000  # bytes: nothing grows with the epochs
+
+
+def test_init_sizes_the_network_from_a_data_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data.csv").write_text(CSV, "utf-8")
+    (tmp_path / "ex").mkdir()
+    result = run(
+        "init", "ex/net.yaml", "--samples", "data.csv", "--targets", "t1,t2", "--seed", "4"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == "wrote ex/net.yaml (2-2-2, seed 4); next: backprop step ex/net.yaml\n"
+    text = (tmp_path / "ex" / "net.yaml").read_text("utf-8")
+    assert "--layers 2,2,2 --seed 4 --samples ../data.csv" in text.splitlines()[0]
+    spec = load_spec(tmp_path / "ex" / "net.yaml")
+    assert spec.samples_from is not None
+    assert (spec.samples_from.inputs, spec.samples_from.targets) == (("x1", "x2"), ("t1", "t2"))
+    assert spec.samples == load_spec(write(tmp_path, FROM_CSV, CSV)).samples
+    # By default the last column is the target, the others the inputs: 3-3-1.
+    result = run("init", "-", "--samples", "data.csv", "--seed", "4")
+    assert result.exit_code == 0, result.stderr
+    spec = loads_spec(result.stdout)
+    assert [len(spec.inputs), *(layer.size for layer in spec.layers)] == [3, 3, 1]
+    assert spec.samples[0].inputs == (0.99, 0.05, 0.1) and spec.samples[0].targets == (0.01,)
+
+
+def test_init_with_many_rows_trains_in_minibatches_and_refuses_a_mismatch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"{i / 40},{1 - i / 40},{i % 2}\n" for i in range(40))
+    (tmp_path / "d.csv").write_text("a,b,y\n" + rows, "utf-8")
+    result = run("init", "-", "--samples", "d.csv", "--seed", "1", "-l", "2,4,1")
+    assert result.exit_code == 0, result.stderr
+    spec = loads_spec(result.stdout)
+    assert (spec.training.mode, spec.training.batch_size, len(spec.samples)) == (
+        "minibatch",
+        32,
+        40,
+    )
+    result = run("init", "-", "--samples", "d.csv", "-l", "3,4,1")
+    assert_input_error(result)
+    assert "the network has 3 inputs but the columns give 2 (a, b)" in result.stderr
+    result = run("init", "-", "--samples", "500")
+    assert_input_error(result)
+    assert result.stderr == "error: --samples 500: must be 1 to 100 (or a data file)\n"
+    result = run("init", "-", "--inputs", "a")
+    assert result.stderr == "error: --inputs and --targets name columns of a --samples data file\n"
+    result = run("init", "-")
+    assert result.stderr.startswith("error: --layers is needed")

@@ -282,14 +282,28 @@ def capture_torch_step(
     return values
 
 
-def to_json(values: Mapping[str, float]) -> str:
-    """The values as one JSON object, id to number, every float at full precision (for check)."""
+def to_json(values: Mapping[str, float], *, digits: int | None = None, given: bool = True) -> str:
+    """The values as one JSON object, id to number, for `backprop check`: every float at full
+    precision, or rounded to `digits` significant digits (check's tolerance follows the digits
+    written: 12 digits are checked to 5e-12 relative); without `given`, the parameters' values
+    before the step (w1, given dE_total/dw1) are left out, as check only judges what a step
+    computes."""
     bad = [k for k, v in values.items() if not math.isfinite(v)]
     if bad:
         raise ValueError(f"not finite, so not JSON: {', '.join(bad)}")
-    return json.dumps(dict(values), indent=2, ensure_ascii=False) + "\n"
+    params = {k for k in values if f"dE_total/d{k}" in values or f"dE_batch/d{k}" in values}
+    kept = {k: v for k, v in values.items() if given or k not in params}
+    if digits is not None:
+        kept = {k: float(f"{v:.{digits}g}") for k, v in kept.items()}
+    return json.dumps(kept, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_json(values: Mapping[str, float], path: str | Path) -> None:
+def write_json(
+    values: Mapping[str, float],
+    path: str | Path,
+    *,
+    digits: int | None = None,
+    given: bool = True,
+) -> None:
     """to_json, written to a file."""
-    Path(path).write_text(to_json(values), "utf-8")
+    Path(path).write_text(to_json(values, digits=digits, given=given), "utf-8")
