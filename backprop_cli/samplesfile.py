@@ -79,9 +79,7 @@ class _Rows:
             try:
                 text = self.f.readline()
             except UnicodeDecodeError:
-                raise SourceError(
-                    self.ref.file, self.n + 1, 1, "", "not valid UTF-8 text"
-                ) from None
+                raise _not_utf8(self.ref.file) from None
             if not text:
                 return
             self.n += 1
@@ -258,6 +256,19 @@ class _JsonRows(_Rows):
             if r == row + 1:
                 return line, _key_col(text, column)
         return 0, 0
+
+
+def _not_utf8(file: str) -> SourceError:
+    """Where the first byte that is not UTF-8 is (the text reader decodes ahead, in chunks)."""
+    with open(file, "rb") as f:
+        raw = f.read()
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return SourceError(file, line, col, "", "not valid UTF-8 text")
+    return SourceError(file, 0, 0, "", "not valid UTF-8 text")
 
 
 def _key_col(text: str, name: str) -> int:

@@ -574,7 +574,6 @@ class _Validator:
         if not isinstance(written, str) or not written.strip():
             raise self.fail((*path, fmt), f"expected a file name, got {_kind(written)}")
         file = data_path(self.doc.file, written)
-        columns = read_header(file) if fmt == "csv" else None
         picked: dict[str, tuple[str, ...]] = {}
         for key, count, what in (("inputs", n_in, "input"), ("targets", n_out, "output neuron")):
             if key not in d:
@@ -589,15 +588,19 @@ class _Validator:
                     kp, f"expected {count} column name{plural} (one per {what}), got {len(names)}"
                 )
             for i, n in enumerate(names):
-                if columns is not None and n not in columns:
-                    raise self.fail(
-                        (*kp, i),
-                        f"no column {n!r} in {file}{closest(n, columns)}; its header has "
-                        + ", ".join(columns),
-                    )
                 if n in names[:i] or n in picked.get("inputs", ()):
                     raise self.fail((*kp, i), f"column {n!r} is already used")
             picked[key] = tuple(names)
+        if fmt == "csv":
+            columns = read_header(file)
+            for key in ("inputs", "targets"):
+                for i, n in enumerate(picked[key]):
+                    if n not in columns:
+                        raise self.fail(
+                            (*path, key, i),
+                            f"no column {n!r} in {file}{closest(n, columns)}; its header has "
+                            + ", ".join(columns),
+                        )
         self.samples_from = SamplesFile(fmt, written, file, picked["inputs"], picked["targets"])
         samples = read_samples(self.samples_from)
         if not samples:

@@ -37,7 +37,7 @@ FROM_CSV = "{csv: data.csv, inputs: [x1, x2], targets: [t1, t2]}"
 
 
 def write(folder: Path, config: str, data: str, name: str = "data.csv") -> Path:
-    (folder / name).write_text(data, "utf-8")
+    (folder / name).write_bytes(data.encode("utf-8", "surrogateescape"))
     path = folder / "net.yaml"
     path.write_text(NET.format(samples=config), "utf-8")
     return path
@@ -177,6 +177,51 @@ BAD = {
         FROM_CSV.replace("csv: data.csv", "jsonl: data.csv"),
         "data.csv:1:11: row 1, column x2: expected a number, got true",
     ),
+    "not utf-8": (
+        "x1,x2,t1,t2\n1,2,\udcff,3\n",
+        FROM_CSV,
+        "data.csv:2:5: not valid UTF-8 text",
+    ),
+    "a column without a name": (
+        "x1,,t1,t2\n",
+        FROM_CSV,
+        "data.csv:1:4: header: column 2 has no name",
+    ),
+    "an escaped quote": (
+        'x1,x2,t1,t2\n"1""2",2,0.3,0.7\n',
+        FROM_CSV,
+        "data.csv:2:1: row 1, column x1: expected a number, got the text '1\"2'",
+    ),
+    "a folder": (
+        CSV,
+        FROM_CSV.replace("data.csv", "."),
+        ".: is not a regular file; expected a data file",
+    ),
+    "file name not text": (
+        CSV,
+        FROM_CSV.replace("data.csv", "3"),
+        "net.yaml:11:16: samples.csv: expected a file name, got the number 3",
+    ),
+    "no targets key": (
+        "",
+        "{csv: data.csv, inputs: [x1, x2]}",
+        "net.yaml:11:10: samples: missing key 'targets' (the output neurons' column names)",
+    ),
+    "inputs not a list": (
+        "",
+        "{csv: data.csv, inputs: x1, targets: [t1, t2]}",
+        "net.yaml:11:34: samples.inputs: expected a list of column names, got the text 'x1'",
+    ),
+    "jsonl empty": (
+        "\n\n",
+        FROM_CSV.replace("csv: data.csv", "jsonl: data.csv"),
+        "data.csv: the file is empty; expected a JSON object",
+    ),
+    "jsonl targets of the loss": (
+        '{"x1": 1, "x2": 2, "t1": 0.5, "t2": 2}\n',
+        FROM_CSV.replace("csv: data.csv", "jsonl: data.csv"),
+        "data.csv:1:31: row 1, column t2: binary_cross_entropy targets must lie in [0, 1], got 2",
+    ),
     "jsonl not an object": (
         "[1, 2, 3, 4]\n",
         FROM_CSV.replace("csv: data.csv", "jsonl: data.csv"),
@@ -192,7 +237,7 @@ def test_a_bad_data_file_is_one_line_naming_row_and_column(
     data, samples, expected = BAD[case]
     write(tmp_path, samples, data)
     net = tmp_path / "net.yaml"
-    if case == "targets of the loss":
+    if case.endswith("targets of the loss"):
         net.write_text(net.read_text("utf-8") + "loss: binary_cross_entropy\n", "utf-8")
     monkeypatch.chdir(tmp_path)
     result = run("step", "net.yaml")
@@ -294,3 +339,15 @@ def test_init_with_many_rows_trains_in_minibatches_and_refuses_a_mismatch(
     assert result.stderr == "error: --inputs and --targets name columns of a --samples data file\n"
     result = run("init", "-")
     assert result.stderr.startswith("error: --layers is needed")
+
+
+def test_a_training_summary_lists_the_first_20_samples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"{i / 25},{1 - i / 25},0.5,0.5\n" for i in range(25))
+    write(tmp_path, FROM_CSV, "x1,x2,t1,t2\n" + rows)
+    result = run("train", "net.yaml", "-n", "1", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "\n    20   o2 " in result.stdout and "\n    21   o1 " not in result.stdout
+    assert "... and 5 more samples (--format jsonl gives every output)\n" in result.stdout
