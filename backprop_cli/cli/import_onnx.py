@@ -9,12 +9,7 @@ import typer
 
 from ..ops import LOSSES
 from .common import app, check_output, emit, fail, write_output
-from .options import ForceOpt, QuietOpt
-
-
-def columns(text: str | None) -> list[str] | None:
-    """`x1,x2` -> [x1, x2]."""
-    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+from .options import ForceOpt, QuietOpt, columns
 
 
 @app.command("import")
@@ -78,11 +73,10 @@ def import_command(
 
     if output is not None:
         check_output(output, force, "--output")
-    where = str(output) if output is not None else "<stdout>"
     try:
         _, text = import_onnx(
             str(model),
-            where if output is not None else "imported.yaml",
+            str(output) if output is not None else "imported.yaml",  # stdout: paths from here
             samples=None if samples is None else str(samples),
             inputs=columns(inputs),
             targets=columns(targets),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,7 +9,7 @@ import typer
 
 from ..ops import ACTIVATIONS, LOSSES
 from .common import app, check_output, emit, fail, write_output
-from .options import ForceOpt, QuietOpt
+from .options import ForceOpt, QuietOpt, columns
 
 if TYPE_CHECKING:
     from ..exercise import Options
@@ -101,9 +100,10 @@ def init(
     """
     from ..exercise import ExerciseError, Options, make_exercise, parse_layers
     from ..source import SourceError
-    from .import_onnx import columns
 
     if seed is None:
+        import secrets  # here: only a run without --seed draws one
+
         seed = secrets.randbelow(1_000_000)
     try:
         count, data = _samples(samples)

@@ -154,3 +154,8 @@ def sample_index(spec: Spec, sample: int | None) -> int | None:
     if sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
     return sample - 1
+
+
+def columns(text: str | None) -> list[str] | None:
+    """--inputs/--targets: `x1,x2` -> [x1, x2]."""
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
