@@ -58,7 +58,8 @@ def import_command(
     """Turn an ONNX feed-forward network into a config: weights, layer names, activations.
 
     Reads Gemm (or MatMul + Add) layers and the activations Sigmoid, Tanh, Relu, LeakyRelu,
-    Softplus, Elu, Softmax and Identity. Needs the onnx package: pip install 'backprop-cli[onnx]'.
+    Softplus, Elu, Softmax and Identity. Needs the onnx package:
+    pip install 'backprop-cli\\[onnx]'.
 
     [bold]Examples[/]
 
