@@ -288,3 +288,21 @@ def test_without_onnx_one_line_says_how_to_install(
     assert result.stderr == (
         "error: backprop import needs the onnx package: pip install 'backprop-cli[onnx]'\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("weights", "name"),
+    [
+        ("fc1.weight", "fc1"),
+        ("encoder.layer1.weight", "encoder_layer1"),
+        ("dense/kernel", "dense"),
+        ("0.weight", None),  # nn.Sequential's numbers: not a name here (h, o instead)
+        ("onnx::MatMul_12", None),  # the exporter's name for a constant
+        ("W", None),
+        ("o.weight", None),  # i and o name the inputs and the output layer's neurons
+    ],
+)
+def test_layer_names_come_from_the_weights_names(weights: str, name: str | None) -> None:
+    from backprop_cli.interop.network import layer_name
+
+    assert layer_name(weights) == name

@@ -50,10 +50,11 @@ class Layer:
 
 
 def layer_name(text: str) -> str | None:
-    """A layer name from another tool's parameter name (`fc1.weight` -> fc1), or None when it
-    does not make a name here (`0.weight`: names start with a letter)."""
-    base = re.sub(r"[._/:-]?(weight|kernel|W)$", "", text).strip("._/:-")
-    base = re.sub(r"[^A-Za-z0-9_]", "_", base)
+    """A layer name from another tool's name for its weights (`fc1.weight` -> fc1), or None when
+    it does not make one here: `0.weight` (names start with a letter), `onnx::MatMul_12` (an
+    exporter's own name, not a weight's)."""
+    match = re.fullmatch(r"(.+?)[._/:-](weight|kernel|W)", text)
+    base = re.sub(r"[^A-Za-z0-9_]", "_", match.group(1).strip("._/:-")) if match else ""
     return base if _NAME.fullmatch(base) and base not in ("i", "o") else None
 
 
