@@ -25,12 +25,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from .choices import LAYOUTS as LAYOUTS
 from .ops import ACTIVATIONS, CONSTANTS, OPTIMIZERS
 from .ops.activations import SOFTMAX_JACOBIAN_FORMULA
 from .spec import Names, Spec
 from .trace import Step, Trace
 
-LAYOUTS = ("out-in", "in-out")
 _SLOT = re.compile(r"\{([^{}]+)\}")
 Grid = list[list[str]]
 
@@ -268,6 +268,8 @@ class MatrixView:
             r, c = m.laid(self.layout).shape
             return f"({c}×{r})" if transposed else f"({r}×{c})"
 
+        if not any(isinstance(p, Operand) for p in eq.pieces):
+            return one(eq.result, False)  # an entry's formula (softmax's Jacobian)
         out = [one(eq.result, False), " = "]
         for p in eq.pieces:
             if isinstance(p, Operand):
@@ -295,7 +297,7 @@ class MatrixView:
                     "sample": s.sample,
                     "shape": list(laid.shape),
                     "values": [[json_number(v) for v in row] for row in laid.values()],
-                    "ids": [[e.label for e in row] for row in laid.rows],
+                    "ids": [[e.label if m.samples else e.id for e in row] for row in laid.rows],
                 }
                 if mid in defined:
                     eq = defined[mid]
@@ -488,7 +490,9 @@ class _Builder:
                 assert st is not None
                 rows.append(tuple(Entry(i, s, st.terms[i]) for i in spec.inputs))
             x = Matrix(x_id, tuple(rows), None, turns=not many, samples=many)
-            self.add(sec, x if many else x.T)
+            x = x if many else x.T
+            if x_id not in self.known or self.known[x_id] != x:  # not again after the update
+                self.add(sec, x)
         w_id, b_id = f"W_{L}{suffix}", f"b_{L}{suffix}"
         W = self._params(f"W_{L}", first, suffix)
         if not suffix:  # after the update, W_L+ is the update's
@@ -608,7 +612,7 @@ class _Builder:
                 if jac is not None:
                     key = f"{jac_id}[{s + 1}]" if many else jac_id
                     jac = self.add(sec, Matrix(key, jac.rows, k, turns=False))
-                    sec.equations.append(Equation(key, (entry,), True, result=jac))
+                    sec.equations.append(Equation(key, (entry,), result=jac))
             if many:
                 pieces: tuple[Piece, ...] = (
                     "row s: ",

@@ -79,7 +79,9 @@ def test_every_entry_is_its_scalar_step_bit_for_bit(case: tuple[str, str, str, s
     view = build(trace)
     assert check_entries(trace, view) > 40
     # every gradient and update step of the trace is an entry of some matrix
-    shown = {(e.id, e.sample) for sec in view for m in sec.matrices.values() for r in m.rows for e in r}
+    shown = {
+        (e.id, e.sample) for sec in view for m in sec.matrices.values() for r in m.rows for e in r
+    }
     for s in trace.steps:
         if s.id.startswith(("delta_", "net_", "out_", "E_o")) or s.phase == "update":
             if s.id.startswith("dE_total/d") and s.phase == "update":
