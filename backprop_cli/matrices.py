@@ -712,3 +712,60 @@ class _Builder:
 def build(trace: Trace, layout: str = "out-in") -> MatrixView:
     """The matrix form of a whole trace (never a filtered one: every step is needed)."""
     return MatrixView(trace.spec, layout, _Builder(trace, layout).build())
+
+
+@dataclass
+class MatrixExplanation:
+    """One matrix's equation with its operands: each operand's own equation (one level down)
+    or, for a given matrix (W, x, b, the targets), its ids and values."""
+
+    section: Section
+    equation: Equation | None  # None: a given matrix
+    matrix: Matrix
+    operands: list[tuple[Matrix, Equation | None]]
+
+
+class UnknownMatrix(LookupError):
+    """An id that names no matrix of this network; `closest` holds the nearest ids."""
+
+    def __init__(self, mid: str, closest: list[str]) -> None:
+        self.mid, self.closest = mid, closest
+        hint = f"; closest: {', '.join(closest)}" if closest else ""
+        super().__init__(f"no matrix {mid!r} in this network{hint}")
+
+
+def explain_matrix(view: MatrixView, mid: str, sample: int | None = None) -> MatrixExplanation:
+    """The matrix `mid` (a layer-level id, or a scalar id: the matrix it stands in) in its
+    first section (of the given sample, or the batch holding it), with its operands."""
+    import difflib
+
+    if not any(mid in s.matrices for s in view):
+        where = locate(view.spec).get(mid)
+        if where is None:
+            names = list(dict.fromkeys(k for s in view for k in s.matrices))
+            raise UnknownMatrix(mid, difflib.get_close_matches(mid, names, n=5, cutoff=0.4))
+        mid = where[0]
+    found = [s for s in view if mid in s.matrices]
+    if not found:
+        raise UnknownMatrix(mid, [])
+    if sample is not None:
+        found = [s for s in found if s.sample in (None, sample)] or found
+    sec = found[0]
+    m = sec.matrices[mid]
+    eq = next((e for e in sec.equations if e.lhs == mid), None)
+    operands: list[tuple[Matrix, Equation | None]] = []
+    if eq is not None:
+        index = view.sections.index(sec)
+        for p in eq.pieces:
+            if not isinstance(p, Operand) or p.id not in eq.operands:
+                continue
+            if any(o.id == p.id for o, _ in operands):
+                continue
+            defined = None
+            if p.id != mid:
+                for s in reversed(view.sections[: index + 1]):
+                    defined = next((e for e in s.equations if e.lhs == p.id), None)
+                    if defined is not None or p.id in s.matrices:
+                        break
+            operands.append((eq.operands[p.id], defined))
+    return MatrixExplanation(sec, eq, m, operands)

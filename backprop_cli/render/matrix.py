@@ -17,7 +17,16 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
-from ..matrices import Constant, Equation, Matrix, MatrixView, Operand, Piece, Section
+from ..matrices import (
+    Constant,
+    Equation,
+    Matrix,
+    MatrixExplanation,
+    MatrixView,
+    Operand,
+    Piece,
+    Section,
+)
 from ..trace import Trace
 from .document import Block, Display, Heading, Prose, text
 from .mathtex import render, symbol, tex_number
@@ -374,6 +383,69 @@ def matrix_parts(
         yield Text("")
     if not pick.filtered:
         yield loss_line(trace, shown)
+
+
+# --- explain ---------------------------------------------------------------------------------
+
+
+def explain_parts(
+    trace: Trace, view: MatrixView, ex: MatrixExplanation, precision: int = 9
+) -> Iterator[RenderableType]:
+    """`backprop explain delta_h --view matrix`: the equation with its numbers, then where each
+    operand comes from (its own equation, or its ids if it is given)."""
+    shown = Numbers.of(trace.steps, precision)
+    sec = ex.section
+    yield Text(group_title(trace, sec.phase, sec.layer, sec.sample, sec.update), style="dim")
+    if ex.equation is None:
+        yield FlowText(given_flow(view, ex.matrix, shown))
+        return
+    eq = ex.equation
+    yield EquationLine(eq.text, "elementwise" if eq.elementwise else view.shapes(eq))
+    if eq.note:
+        yield Text(eq.note, style="dim italic")
+    flow = equation_flow(view, eq, shown)
+    if flow is not None:
+        yield FlowText(flow)
+    if not ex.operands:
+        return
+    yield Text("")
+    yield Text("where", style="bold")
+    for m, defined in ex.operands:
+        laid = m.laid(view.layout)
+        r, c = laid.shape
+        if defined is None:
+            if m.id == eq.lhs:  # an optimizer's slot before this update
+                yield Words(f"{m.id} ({r}×{c}) before this update:", "cyan")
+                yield FlowText(Flow([values(laid, shown)], ["matrix"]))
+            else:
+                yield FlowText(given_flow(view, m, shown))
+            continue
+        shapes = "elementwise" if defined.elementwise else view.shapes(defined)
+        yield EquationLine(defined.text, shapes)
+        yield Text(f"  (backprop explain {m.id} --view matrix)", style="dim")
+        yield FlowText(
+            Flow([labels(laid), [" = "], values(laid, shown)], ["matrix", "op", "matrix"])
+        )
+
+
+def explain_dict(view: MatrixView, ex: MatrixExplanation) -> dict[str, object]:
+    """The matrix explanation as JSON: the matrix, its equation and its operands."""
+    doc = {m["id"]: m for m in view.to_dict() if m["update"] == ex.section.update}
+    sec = ex.section
+
+    def one(m: Matrix, eq: Equation | None) -> dict[str, object]:
+        d = dict(doc.get(m.id, {}))
+        laid = m.laid(view.layout)
+        d.update(id=m.id, shape=list(laid.shape), values=laid.values(), ids=labels(laid))
+        if eq is not None:
+            d["equation"] = eq.text
+            d["shapes"] = "elementwise" if eq.elementwise else view.shapes(eq)
+        return d
+
+    out = one(ex.matrix, ex.equation)
+    out.update(phase=sec.phase, update=sec.update, sample=sec.sample, layout=view.layout)
+    out["operands"] = [one(m, e) for m, e in ex.operands]
+    return out
 
 
 # --- Markdown and LaTeX -------------------------------------------------------------------------
