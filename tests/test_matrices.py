@@ -226,3 +226,144 @@ def test_scalar_ids_name_every_layer_level_id() -> None:
     assert ids["m_W_o"][0][0] == "m_w7"
     assert ids["m̂_b_o"] == [["m̂_b2"]]  # a shared bias is one number
     assert ids["g_W_h"][0][0] == "g_w1"  # weight decay's stage
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def lines_of(*args: str, columns: int = 80) -> list[str]:
+    from .clihelp import run
+
+    result = run("step", *args, env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_step_view_matrix_shows_the_done_when_figures() -> None:
+    out = "\n".join(lines_of("--view", "matrix"))
+    assert "W_o (2×2) = ⎡w5  w6⎤ = ⎡0.4  0.45⎤" in out
+    assert "⎣w7  w8⎦   ⎣0.5  0.55⎦" in out
+    assert "⎡delta_o1⎤ = ⎡ 0.74136507 ⎤ * ⎡0.186815602⎤ = ⎡ 0.138498562⎤" in out
+    assert "dE_total/dW_o = delta_o · out_hᵀ   (2×2) = (2×1)·(1×2)" in out
+    assert "  = ⎡ 0.082167041   0.082667628⎤" in out
+    assert "  = ⎡0.35891648  0.408666186⎤" in out
+    assert "PyTorch's nn.Linear.weight" in out and "--layout in-out" in out
+    assert out.rstrip().endswith("E_total: 0.298371109 → 0.291027774  (-0.007343335)")
+
+
+@pytest.mark.parametrize("columns", [80, 40, 20])
+@pytest.mark.parametrize("path", [MAZUR, DEEP, THREE], ids=["mazur", "deep", "three"])
+def test_matrices_fit_the_width_and_never_split_a_number(columns: int, path: Path) -> None:
+    from rich.cells import cell_len
+
+    from backprop_cli.render.numbers import Numbers
+
+    out = lines_of(str(path), "--view", "matrix", columns=columns)
+    assert all(cell_len(line) <= columns for line in out), max(out, key=cell_len)
+    trace = step(load_spec(path))
+    shown = Numbers.of(trace.steps)
+    words = {w for line in out for w in line.replace("[", " ").replace("]", " ").split()}
+    words = {w.strip("⎡⎤⎣⎦⎢⎥()") for w in words}
+    for sec in build(trace):
+        for m in sec.matrices.values():
+            for row in m.rows:
+                for e in row:
+                    assert shown.term(e.id, e.value) in words, (m.id, e.label)
+
+
+def test_a_wide_matrix_is_shown_a_few_columns_at_a_time() -> None:
+    from .clihelp import run
+
+    weights = [[round(0.01 * (i + 3 * j), 2) + 0.123456789 for i in range(8)] for j in range(2)]
+    cfg = f"""name: wide
+inputs: 8
+layers:
+  - {{activation: sigmoid, weights: {weights}, bias: 0.1}}
+loss: mse
+samples:
+  - {{inputs: [1, 2, 3, 4, 5, 6, 7, 8], targets: [0.5, 0.5]}}
+"""
+    result = run("step", "-", "--view", "matrix", "--only", "W_o", input=cfg, env={"COLUMNS": "40"})
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "(columns 1–" in out and "–8)" in out
+    assert "0.123456789" in out and all(len(line) <= 40 for line in out.splitlines())
+
+
+def test_both_views_and_every_format() -> None:
+    both = "\n".join(lines_of("--view", "both"))
+    assert "net_h1   w1 * i1 + w2 * i2 + b1 * 1" in both  # the scalar tables first
+    assert "net_h = W_h · x + b_h" in both
+    md = "\n".join(lines_of("--view", "matrix", "-f", "markdown"))
+    assert r"W_o = \begin{bmatrix} w_5 & w_6 \\ w_7 & w_8 \end{bmatrix}" in md
+    assert r"\begin{bmatrix} 0.4 & 0.45 \\ 0.5 & 0.55 \end{bmatrix}" in md
+    tex = "\n".join(lines_of("--view", "both", "-f", "latex"))
+    assert tex.startswith(r"\documentclass") and tex.count(r"\end{document}") == 1
+    assert r"\begin{bmatrix}" in tex and r"w_5^{+} = w_5 - \eta" in tex  # both views
+    md2 = "\n".join(lines_of("--view", "both", "-f", "markdown", "--layout", "in-out"))
+    assert r"W_o = \begin{bmatrix} w_5 & w_7 \\ w_6 & w_8 \end{bmatrix}" in md2
+
+
+def test_json_gains_a_matrices_section_that_the_schema_accepts() -> None:
+    import json
+
+    from .test_schemas import errors
+
+    doc = json.loads("\n".join(lines_of("--view", "matrix", "-f", "json")))
+    plain = json.loads("\n".join(lines_of("-f", "json")))
+    assert {k: v for k, v in doc.items() if k != "matrices"} == plain  # nothing else changes
+    grad = next(m for m in doc["matrices"] if m["id"] == "dE_total/dW_o")
+    assert grad["values"][0][0] == 0.08216704056423077
+    assert grad["ids"][0] == ["dE_total/dw5", "dE_total/dw6"]
+    assert grad["equation"] == "dE_total/dW_o = delta_o · out_hᵀ"
+    assert grad["shapes"] == "(2×2) = (2×1)·(1×2)"
+    assert errors("trace", doc) == []
+    batch = json.loads("\n".join(lines_of(str(THREE), "--view", "matrix", "-f", "json")))
+    assert errors("trace", batch) == []
+    x = next(m for m in batch["matrices"] if m["id"] == "X")
+    assert x["shape"] == [2, 3] and x["ids"][1][0] == "i1[2]" and x["sample"] is None
+    only = json.loads("\n".join(lines_of("--view", "matrix", "-f", "json", "--only", "W_*")))
+    assert {m["id"] for m in only["matrices"]} == {"W_h", "W_o", "W_h+", "W_o+"}
+
+
+def test_only_and_phase_pick_matrices() -> None:
+    from .clihelp import assert_input_error, run
+
+    out = "\n".join(lines_of("--view", "matrix", "--phase", "update"))
+    assert "W_o+ = W_o - η * dE_total/dW_o" in out and "net_h" not in out
+    assert "E_total:" not in out  # a filtered view has no summary
+    bad = run("step", "--view", "matrix", "--only", "delta_x")
+    assert_input_error(bad)
+    assert "no matrix matches; closest: delta_o, delta_h" in bad.stderr
+
+
+def test_explain_a_matrix() -> None:
+    import json
+
+    from .clihelp import run
+
+    result = run("explain", "delta_h", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    assert "delta_h = dE_total/dout_h * dout_h/dnet_h   elementwise" in result.stdout
+    assert "dE_total/dout_h = W_oᵀ · delta_o   (2×1) = (2×2)·(2×1)" in result.stdout
+    result = run("explain", "w5", "--view", "matrix")  # a scalar id: the matrix it stands in
+    assert "W_o (2×2) = ⎡w5  w6⎤ = ⎡0.4  0.45⎤" in result.stdout
+    result = run("explain", "m_W_o", str(ROOT / "configs" / "mazur.yaml"), "--view", "matrix")
+    assert result.exit_code == 2 and "no matrix 'm_W_o'" in result.stderr
+    result = run("explain", "dE_total/dW_o", "--view", "matrix", "-f", "json")
+    doc = json.loads(result.stdout)
+    assert doc["values"][0][0] == 0.08216704056423077 and doc["equation"].endswith("out_hᵀ")
+    assert [o["id"] for o in doc["operands"]] == ["delta_o", "out_h"]
+    io = run("explain", "net_h", "--view", "matrix", "--layout", "in-out", env={"COLUMNS": "80"})
+    assert "net_h = x · W_h + b_h   (1×2) = (1×2)·(2×2) + (1×2)" in io.stdout
+    assert "x (1×2) = [i1  i2] = [0.05  0.1]" in io.stdout
+
+
+def test_explain_an_optimizer_stage_shows_the_slot_before_the_update() -> None:
+    from .clihelp import run
+
+    cfg = config("sigmoid", "sigmoid", "mse", "adam", 1)  # online; weight decay set
+    result = run("explain", "m_W_o", "-", "--view", "matrix", input=cfg, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    assert "m_W_o = β1 * m_W_o + (1 - β1) * g_W_o   elementwise" in result.stdout
+    assert "m_W_o (2×3) before this update:" in result.stdout

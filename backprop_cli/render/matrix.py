@@ -192,7 +192,7 @@ class Flow:
             first = 1
             for g in _split_columns(unit.cells, width - 2):
                 last = first + len(g[0]) - 1
-                out.append(f"  (columns {first}–{last})")
+                out.append(f"  (columns {first}–{last})" if last > first else f"  (column {last})")
                 out += ["  " + line for line in bracket(g)]
                 first = last + 1
             if unit.after:
