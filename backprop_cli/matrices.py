@@ -334,6 +334,7 @@ class _Builder:
         self.sections: list[Section] = []
         self.known: dict[str, Matrix] = {}  # the latest matrix of each id, as sections are made
         self.where = {sid: mid for mid, g in self.ids.items() for row in g for sid in row}
+        self.stages = _stage_ids(trace.spec)
         hidden = [s for s in trace.steps if s.id.startswith("dnet_") and "/dout_" in s.id]
         self.sequential = any(s.template.endswith("+}") for s in hidden)
 
@@ -430,10 +431,12 @@ class _Builder:
     # sections ---------------------------------------------------------------------------
 
     def build(self) -> list[Section]:
-        updates = sorted({s.update for s in self.trace.steps if s.update is not None})
-        for u in updates:
-            forward = [s.sample for s in self.trace.steps if s.update == u and s.phase == "forward"]
-            self.update(u, [s for s in dict.fromkeys(forward) if s is not None])
+        samples: dict[int, dict[int, None]] = {}  # update → its samples, in order
+        for st in self.trace.steps:
+            if st.update is not None and st.phase == "forward" and st.sample is not None:
+                samples.setdefault(st.update, {})[st.sample] = None
+        for u, batch in sorted(samples.items()):
+            self.update(u, list(batch))
         self.after(list(range(len(self.spec.samples))))
         return self.sections
 
@@ -695,7 +698,7 @@ class _Builder:
         L = self.spec.layers[k].name
         groups = [f"W_{L}"] + ([f"b_{L}"] if f"{grad}/db_{L}" in self.ids else [])
         for name in groups:
-            for pattern in _stage_ids(self.spec):
+            for pattern in self.stages:
                 m = self.steps_matrix(pattern.replace("{p}", name), [None], u, k)
                 if m is not None:
                     self.elementwise(sec, self.add(sec, m), u)

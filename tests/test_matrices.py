@@ -194,6 +194,25 @@ def test_a_batch_has_one_row_per_sample() -> None:
     assert second[0].matrices["x"].shape == (3, 1)
 
 
+@pytest.mark.parametrize("order", ["simultaneous", "sequential"])
+@pytest.mark.parametrize("path", [MAZUR, DEEP, THREE], ids=["mazur", "deep", "three"])
+def test_entries_in_either_update_order(path: Path, order: str) -> None:
+    trace = step(load_spec(path), update_order=order)
+    view = build(trace)
+    assert check_entries(trace, view) > 40
+    for u in (0, 1):
+        hidden = [
+            e.text
+            for s in view
+            if s.update == u
+            for e in s.equations
+            if e.lhs.startswith("dE_total/dout_")
+        ]
+        # sequential: the layer below reads W+; a batch updates all layers together at the end
+        plus = order == "sequential" and not (path == THREE and u == 0)
+        assert any("+ᵀ" in t for t in hidden) == plus or not hidden, hidden
+
+
 def test_the_mean_is_written_out() -> None:
     spec = loads_spec(config("sigmoid", "sigmoid", "mse", "sgd", 2))  # minibatch, mean
     view = build(step(spec))

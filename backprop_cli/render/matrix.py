@@ -286,14 +286,6 @@ def given_flow(view: MatrixView, m: Matrix, shown: Numbers) -> Flow:
     )
 
 
-def equation_line(view: MatrixView, eq: Equation) -> str:
-    shapes = "elementwise" if eq.elementwise else view.shapes(eq)
-    line = eq.text
-    if shapes:
-        line += f"   {shapes}"
-    return line
-
-
 def layout_line(view: MatrixView, sec: Section) -> str | None:
     """How the same W appears in the other conventions (said once per layer)."""
     if sec.phase != "forward" or sec.layer is None or sec.update not in (0, None):
