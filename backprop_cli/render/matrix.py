@@ -28,8 +28,8 @@ from ..matrices import (
     Section,
 )
 from ..trace import Trace
-from .document import Block, Display, Heading, Prose, text
-from .mathtex import render, symbol, tex_number
+from .document import LINE, Block, Display, Heading, Prose, text
+from .mathtex import render, symbol, tex_number, width
 from .numbers import Numbers, written
 from .table import group_title, loss_line
 from .wrap import wrap
@@ -463,6 +463,8 @@ def _tex_operand(p: Operand) -> str:
 def tex_formula(eq: Equation) -> str | None:
     """The right-hand side in symbols: a product written piece by piece, an elementwise formula
     through the formula parser (None where it reads neither way)."""
+    if len(eq.pieces) == 1 and str(eq.pieces[0]).startswith("[i, j]: "):
+        return _tex_entry(str(eq.pieces[0]))
     segments: list[list[Piece]] = [[]]
     for p in eq.pieces:
         if isinstance(p, str) and p == " = ":
@@ -562,8 +564,51 @@ def _tex_equation(view: MatrixView, eq: Equation, shown: Numbers) -> list[Block]
         if numbers is not None:
             parts.append(numbers)
     parts.append(tex_values(result, shown))
-    out.append(Display((" = ".join(parts),)))
+    for line in tex_lines(" = ".join(parts)):
+        out.append(Display((line,)))
     return out
+
+
+_BREAK = re.compile(r" (?=(?:=|\+|-|\\cdot) )")
+_MATRIX = re.compile(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}")
+
+
+def tex_width(tex: str) -> int:
+    """A rough width of display math: a matrix as wide as its widest row."""
+
+    def one(m: re.Match[str]) -> str:
+        rows = m.group(1).split(r"\\")
+        return "x" * max(width(row.replace("&", "  ")) for row in rows)
+
+    return width(_MATRIX.sub(one, tex))
+
+
+def tex_lines(tex: str, limit: int = LINE) -> list[str]:
+    """Display math broken before `=`, `+`, `-` or `\\cdot` outside every brace and matrix,
+    into lines that fit `limit` where they can (a line after the first starts with its
+    operator)."""
+    pieces: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(tex):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == " " and depth == 0 and _BREAK.match(tex, i) and not _inside_matrix(tex, i):
+            pieces.append(tex[start:i])
+            start = i + 1
+    pieces.append(tex[start:])
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and tex_width(f"{lines[-1]} {piece}") <= limit:
+            lines[-1] = f"{lines[-1]} {piece}"
+        else:
+            lines.append(piece)
+    return lines
+
+
+def _inside_matrix(tex: str, i: int) -> bool:
+    return tex.count(r"\begin{bmatrix}", 0, i) > tex.count(r"\end{bmatrix}", 0, i)
 
 
 def _tex_numbers(view: MatrixView, eq: Equation, shown: Numbers) -> str | None:
@@ -610,6 +655,21 @@ def _placeholder(x: float) -> str:
     return f"QQ{int(x)}QQ"
 
 
+def _tex_entry(text: str) -> str | None:
+    """`[i, j]: out_oi * (1 - out_oi) if i = j, else -out_oi * out_oj` (softmax's Jacobian) as
+    LaTeX: each case through the formula writer."""
+    same, _, other = text.removeprefix("[i, j]: ").partition(" if i = j, else ")
+    slot = re.compile(r"\b(out_\w+)")
+    try:
+        cases = [render(slot.sub(r"{\1}", case)) for case in (same, other)]
+    except (ValueError, IndexError, KeyError):
+        return None
+    return (
+        rf"\begin{{cases}} {cases[0]} & i = j \\ {cases[1]} & i \neq j \end{{cases}}"
+        r" \quad \text{(entry } i, j\text{)}"
+    )
+
+
 def _tex_shapes(shapes: str) -> str:
     return (
         shapes.replace("×", r" \times ")
@@ -631,7 +691,7 @@ def _layout_prose(view: MatrixView, k: int) -> Prose:
             r"X \cdot W",
             ") store its transpose ",
             f"{tw}^\\top ({c} {x} {r})",
-            ", in by out (--layout in-out).",
+            ", in by out (the in-out layout).",
         )
     return text(
         "Stored as cs231n and Keras (",
