@@ -260,7 +260,7 @@ class MatrixView:
 
     def shapes(self, eq: Equation) -> str:
         """`(2×1) = (2×2)·(2×1) + (2×1)`: the shapes, in this layout, in place of the operands
-        (empty where a matrix is missing)."""
+        (empty where a matrix is missing); `(2×1), elementwise` for an entry-by-entry formula."""
 
         def one(m: Matrix | None, transposed: bool) -> str:
             if m is None:
@@ -268,6 +268,8 @@ class MatrixView:
             r, c = m.laid(self.layout).shape
             return f"({c}×{r})" if transposed else f"({r}×{c})"
 
+        if eq.elementwise:
+            return f"{one(eq.result, False)}, elementwise".removeprefix("?, ")
         if not any(isinstance(p, Operand) for p in eq.pieces):
             return one(eq.result, False)  # an entry's formula (softmax's Jacobian)
         out = [one(eq.result, False), " = "]
@@ -302,7 +304,7 @@ class MatrixView:
                 if mid in defined:
                     eq = defined[mid]
                     d["equation"] = eq.text
-                    d["shapes"] = "elementwise" if eq.elementwise else self.shapes(eq)
+                    d["shapes"] = self.shapes(eq)
                 out.append(d)
         return out
 

@@ -363,7 +363,7 @@ def test_explain_a_matrix() -> None:
 
     result = run("explain", "delta_h", env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.stderr
-    assert "delta_h = dE_total/dout_h * dout_h/dnet_h   elementwise" in result.stdout
+    assert "delta_h = dE_total/dout_h * dout_h/dnet_h   (2×1), elementwise" in result.stdout
     assert "dE_total/dout_h = W_oᵀ · delta_o   (2×1) = (2×2)·(2×1)" in result.stdout
     result = run("explain", "w5", "--view", "matrix")  # a scalar id: the matrix it stands in
     assert "W_o (2×2) = ⎡w5  w6⎤ = ⎡0.4  0.45⎤" in result.stdout
@@ -384,5 +384,5 @@ def test_explain_an_optimizer_stage_shows_the_slot_before_the_update() -> None:
     cfg = config("sigmoid", "sigmoid", "mse", "adam", 1)  # online; weight decay set
     result = run("explain", "m_W_o", "-", "--view", "matrix", input=cfg, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.stderr
-    assert "m_W_o = β1 * m_W_o + (1 - β1) * g_W_o   elementwise" in result.stdout
+    assert "m_W_o = β1 * m_W_o + (1 - β1) * g_W_o   (2×3), elementwise" in result.stdout
     assert "m_W_o (2×3) before this update:" in result.stdout

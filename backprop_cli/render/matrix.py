@@ -365,7 +365,7 @@ def matrix_parts(
         for m in given:
             yield FlowText(given_flow(view, m, shown))
         for eq in eqs:
-            shapes = "elementwise" if eq.elementwise else view.shapes(eq)
+            shapes = view.shapes(eq)
             yield EquationLine(eq.text, shapes)
             if eq.note:
                 yield Words(eq.note, "dim italic")
@@ -392,7 +392,7 @@ def explain_parts(
         yield FlowText(given_flow(view, ex.matrix, shown))
         return
     eq = ex.equation
-    yield EquationLine(eq.text, "elementwise" if eq.elementwise else view.shapes(eq))
+    yield EquationLine(eq.text, view.shapes(eq))
     if eq.note:
         yield Text(eq.note, style="dim italic")
     flow = equation_flow(view, eq, shown)
@@ -412,7 +412,7 @@ def explain_parts(
             else:
                 yield FlowText(given_flow(view, m, shown))
             continue
-        shapes = "elementwise" if defined.elementwise else view.shapes(defined)
+        shapes = view.shapes(defined)
         yield EquationLine(defined.text, shapes)
         yield Text(f"  (backprop explain {m.id} --view matrix)", style="dim")
         yield FlowText(
@@ -431,7 +431,7 @@ def explain_dict(view: MatrixView, ex: MatrixExplanation) -> dict[str, object]:
         d.update(id=m.id, shape=list(laid.shape), values=laid.values(), ids=labels(laid))
         if eq is not None:
             d["equation"] = eq.text
-            d["shapes"] = "elementwise" if eq.elementwise else view.shapes(eq)
+            d["shapes"] = view.shapes(eq)
         return d
 
     out = one(ex.matrix, ex.equation)
@@ -551,7 +551,7 @@ def _tex_equation(view: MatrixView, eq: Equation, shown: Numbers) -> list[Block]
     lhs = symbol(eq.lhs)
     out: list[Block] = []
     formula = tex_formula(eq)
-    shapes = r"\text{elementwise}" if eq.elementwise else _tex_shapes(view.shapes(eq))
+    shapes = _tex_shapes(view.shapes(eq))
     note = rf"\text{{ ({_plain(eq.note)})}}" if eq.note else ""
     if formula is not None:
         out.append(Display((f"{lhs} = {formula} \\quad {shapes}{note}",)))
@@ -676,6 +676,7 @@ def _tex_shapes(shapes: str) -> str:
         .replace("·", r" \cdot ")
         .replace("Σ", r"\sum")
         .replace("softmax", r"\operatorname{softmax}")
+        .replace(", elementwise", r",\ \text{elementwise}")
     )
 
 
