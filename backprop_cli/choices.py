@@ -9,3 +9,4 @@ from __future__ import annotations
 UPDATE_ORDERS = ("simultaneous", "sequential")
 PHASES = ("forward", "loss", "backward", "update", "after")
 KERNELS = ("auto", "python", "numpy")  # python: compiled straight-line code when it applies
+EXPORT_TARGETS = ("numpy", "pytorch")  # what `backprop export --to` writes a script in

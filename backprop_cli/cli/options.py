@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..choices import KERNELS, PHASES, UPDATE_ORDERS
+from ..choices import EXPORT_TARGETS, KERNELS, PHASES, UPDATE_ORDERS
 from .common import fail, set_quiet
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ class Kind(str, Enum):
 UpdateOrder = Enum("UpdateOrder", [(o, o) for o in UPDATE_ORDERS], type=str)  # type: ignore[misc]
 Phase = Enum("Phase", [(p, p) for p in PHASES], type=str)  # type: ignore[misc]
 Kernel = Enum("Kernel", [(k, k) for k in KERNELS], type=str)  # type: ignore[misc]
+Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ignore[misc]
 
 # --- options -----------------------------------------------------------------------------------
 

@@ -1,0 +1,144 @@
+"""What both scripts share: each layer's names (the matrix view's layer-level ids, W_o, delta_o),
+its parameters' ids as matrices, and a writer of indented, commented source lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..ops import ACTIVATIONS, Activation
+from ..spec import Layer, Names, Spec, batches
+
+
+class ExportError(Exception):
+    """A config the chosen target cannot compute as backprop does; the message says why."""
+
+
+@dataclass(frozen=True)
+class LayerNames:
+    """Layer k's variables: W_o, b_o, net_o, ...; its neurons and its parameters' ids."""
+
+    k: int
+    layer: Layer
+    act: Activation
+    source: str  # the variable of the layer's input: x, or the layer below's out_h
+    sources: tuple[str, ...]  # the names of the inputs: i1, i2 or h1, h2
+    weight_ids: list[list[str]]
+    bias_ids: list[str] | str | None  # per neuron, one shared id, or no bias
+    bias_trained: bool
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    def var(self, what: str) -> str:
+        """A layer-level variable: var("W") is W_o, var("delta") is delta_o."""
+        return f"{what}_{self.name}"
+
+    @property
+    def W(self) -> str:
+        return self.var("W")
+
+    @property
+    def b(self) -> str:
+        return self.var("b")
+
+    @property
+    def neurons(self) -> str:
+        return self.var("neurons")
+
+    def trained(self) -> list[tuple[str, str, str]]:
+        """(variable, its ids' variable, layer-level id) of each trained parameter matrix."""
+        out = [(self.W, f"{self.W}_ids", self.W)]
+        if self.bias_ids is not None and self.bias_trained:
+            out.append((self.b, f"{self.b}_ids", self.b))
+        return out
+
+
+def layers(spec: Spec) -> list[LayerNames]:
+    names = Names.of(spec)
+    out = []
+    for k, layer in enumerate(spec.layers):
+        bias: list[str] | str | None
+        if layer.bias is None:
+            bias = None
+        elif layer.bias_shared:
+            bias = str(names.bias[k][0])
+        else:
+            bias = [str(b) for b in names.bias[k]]
+        out.append(
+            LayerNames(
+                k,
+                layer,
+                ACTIVATIONS[layer.activation],
+                "x" if k == 0 else f"out_{spec.layers[k - 1].name}",
+                spec.layer_inputs(k),
+                names.weight[k],
+                bias,
+                spec.training.update_biases,
+            )
+        )
+    return out
+
+
+def sequential(spec: Spec, update_order: str | None) -> bool:
+    """Whether each layer is updated as soon as its gradients are known (the post's closing
+    figures); that order applies to updates of one sample, and a mix is refused."""
+    order = update_order or spec.training.update_order
+    if order != "sequential":
+        return False
+    sizes = {len(b) for b in batches(spec)}
+    if sizes == {1}:
+        return True
+    if 1 in sizes:
+        raise ExportError(
+            "the sequential update order with batches of one and of several samples: "
+            "give training.batch_size a divisor of the sample count, or the simultaneous order"
+        )
+    return False
+
+
+def number(x: float) -> str:
+    """A float as Python source, exactly (the shortest text that reads back as it)."""
+    text = repr(float(x))
+    return text if text not in ("inf", "-inf", "nan") else f"float({text!r})"
+
+
+def vector(xs: Sequence[float]) -> str:
+    return "[" + ", ".join(number(x) for x in xs) + "]"
+
+
+def strings(xs: Sequence[str]) -> str:
+    return "[" + ", ".join(f'"{x}"' for x in xs) + "]"
+
+
+def id_grid(rows: Sequence[Sequence[str]]) -> str:
+    return "[" + ", ".join(strings(r) for r in rows) + "]"
+
+
+class Lines:
+    """Source lines at an indentation; blank lines kept single."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, *texts: str) -> None:
+        for text in texts:
+            for line in text.split("\n"):
+                self.lines.append(("    " * self.depth + line).rstrip() if line else "")
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1]:
+            self.lines.append("")
+
+    def section(self, title: str) -> None:
+        """A phase's heading: a rule with its title, as a reader scans for them."""
+        self.blank()
+        rule = "# --- " + title + " "
+        self(rule + "-" * max(3, 96 - 4 * self.depth - len(rule)))
+
+    def text(self) -> str:
+        while self.lines and not self.lines[-1]:
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
