@@ -4,6 +4,7 @@ computes, operation by operation (numpy's sums and exp aside: it agrees to about
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from .. import __version__
@@ -73,7 +74,7 @@ def _preamble(out: Lines, spec: Spec, ls: list[LayerNames], epochs: int | None, 
         + (f" from {src}." if src else "."),
         "It needs only NumPy: python this_file.py",
         "",
-        f"It prints {prints}.",
+        textwrap.fill(f"It prints {prints}.", 92),
         "",
         "Layout: a layer's weights are a matrix W with one row per neuron and one column per",
         "input (neurons × inputs, as torch.nn.Linear.weight), so that a layer computes",
@@ -83,7 +84,8 @@ def _preamble(out: Lines, spec: Spec, ls: list[LayerNames], epochs: int | None, 
         "",
         "import numpy as np",
         "",
-        "np.seterr(all='ignore')  # np.where computes both branches; the one not taken may overflow",
+        "# np.where computes both of its branches; the one not taken may overflow",
+        "np.seterr(all='ignore')",
         "",
         f"EPOCHS = {epochs or 1}",
         "PRINT_STEPS = EPOCHS == 1  # one step: print every quantity",
@@ -124,9 +126,14 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
                 f"{ln.b}_ids = {strings(ln.bias_ids or [])}",
             )
     out.blank()
-    out(f"# The samples: one row each, inputs {', '.join(spec.inputs)}; targets of "
-        f"{', '.join(spec.outputs)}.")
-    for var, rows in (("X", [s.inputs for s in spec.samples]), ("T", [s.targets for s in spec.samples])):
+    out(
+        f"# The samples: one row each, inputs {', '.join(spec.inputs)}; targets of "
+        f"{', '.join(spec.outputs)}."
+    )
+    for var, rows in (
+        ("X", [s.inputs for s in spec.samples]),
+        ("T", [s.targets for s in spec.samples]),
+    ):
         out(f"{var} = np.array([")
         for row in rows:
             out(f"    {vector(row)},")
@@ -170,7 +177,9 @@ def _forward(out: Lines, ls: list[LayerNames]) -> None:
         out(f"{net} = {ln.W} @ {ln.source}{bias}")
         out(f'show_each("net_{{}}" + suffix, {ln.neurons}, {net})')
         if ln.act.elementwise:
-            formula = ln.act.formula.replace("{net}", f"net_{first}").replace("α", repr(ln.layer.alpha))
+            formula = ln.act.formula.replace("{net}", f"net_{first}").replace(
+                "α", repr(ln.layer.alpha)
+            )
             out(f"# out_{first} = {formula}")
             out(f"{o} = {text_of(ln.act.value(NP, Expr(net), ln.layer.alpha))}")
         else:
@@ -244,7 +253,7 @@ def _loop(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
     out.section("Training: for each update, each sample's backward pass, then the update")
     saved = spec.training.optimizer.slots
     for ln in ls:
-        for var, ids_var, _ in ln.trained():
+        for var, _, _ in ln.trained():
             for slot in rule.slots:
                 values = saved.get(slot, {})
                 ids = _ids(ln, var)
@@ -317,7 +326,9 @@ def _backward(out: Lines, spec: Spec, ls: list[LayerNames], ln: LayerNames) -> N
     out.section(f"Backward pass · {'output' if last else 'hidden'} layer {name}")
     if last:
         n = ln.layer.size
-        g = loss.derivative_formula.replace("{out}", f"out_{first}").replace("{t}", f"target_{first}")
+        g = loss.derivative_formula.replace("{out}", f"out_{first}").replace(
+            "{t}", f"target_{first}"
+        )
         for h in loss.hyper:
             g = g.replace(h.symbol, repr(spec.loss_hyper[h.key]))
         out(f"# dE_total/dout_{first} = {g.replace('{n}', str(n))}")
@@ -336,23 +347,31 @@ def _backward(out: Lines, spec: Spec, ls: list[LayerNames], ln: LayerNames) -> N
     out(f'show_each("dE_total/dout_{{}}", {ln.neurons}, {dout})')
     fused = loss.fused.get(ln.layer.activation) if last else None
     if ln.act.elementwise:
-        d = ln.act.derivative_formula.replace("{out}", f"out_{first}").replace("{net}", f"net_{first}")
+        d = ln.act.derivative_formula.replace("{out}", f"out_{first}").replace(
+            "{net}", f"net_{first}"
+        )
         out(f"# dout_{first}/dnet_{first} = {d.replace('α', repr(ln.layer.alpha))}")
         value = ln.act.derivative(NP, Expr(net), Expr(o), ln.layer.alpha)
-        text = text_of(value) if isinstance(value, Expr) else f"np.full_like({net}, {number(value)})"
+        text = (
+            text_of(value) if isinstance(value, Expr) else f"np.full_like({net}, {number(value)})"
+        )
         out(f"{dact} = {text}", f'show_each("dout_{{}}/dnet_{{}}", {ln.neurons}, {dact})')
     else:
         ns = ln.layer.neurons
         outs = [Expr(f"{o}[{j}]") for j in range(ln.layer.size)]
         out(
-            f"# the Jacobian: row i, column j is dout_i/dnet_j = out_i * ((1 if i = j else 0) - out_j)",
+            "# the Jacobian: row i, column j is dout_i/dnet_j = out_i * ([i = j] - out_j)",
             f"{dact} = np.array([",
         )
         jac = ln.act.jacobian
         assert jac is not None
         for i in range(len(ns)):
             out(f"    [{', '.join(text_of(jac(outs, i, j)) for j in range(len(ns)))}],")
-        out("])", f'show_each("{{}}", {id_grid([[f"dout_{a}/dnet_{b}" for b in ns] for a in ns])}, {dact})')
+        out(
+            "])",
+            f'show_each("{{}}", {id_grid([[f"dout_{a}/dnet_{b}" for b in ns] for a in ns])}, '
+            f"{dact})",
+        )
     if fused is not None:
         rhs, _ = fused.shown(0, ln.layer.neurons)
         out(
@@ -362,15 +381,22 @@ def _backward(out: Lines, spec: Spec, ls: list[LayerNames], ln: LayerNames) -> N
         )
         n = ln.layer.size
         nets, outs = _elements(ln, net), _elements(ln, o)
-        ts = [Expr("target")] * n if ln.act.elementwise else [Expr(f"target[{j}]") for j in range(n)]
-        items = [fused.value(NP, j, nets, outs, ts, n) for j in range(1 if ln.act.elementwise else n)]
+        ts = (
+            [Expr("target")] * n if ln.act.elementwise else [Expr(f"target[{j}]") for j in range(n)]
+        )
+        items = [
+            fused.value(NP, j, nets, outs, ts, n) for j in range(1 if ln.act.elementwise else n)
+        ]
         out(f"{delta} = {_array(items, ln)}")
     elif ln.act.elementwise:
         out(f"# delta_{first} = dE_total/dout_{first} * dout_{first}/dnet_{first}")
         value = ln.act.delta(NP, Expr(dout), Expr(net), Expr(o), ln.layer.alpha)
         out(f"{delta} = {text_of(value)}")
     else:
-        out(f"# delta_j = Σ_i dE_total/dout_i * dout_i/dnet_j: the Jacobian transposed, times dE_total/dout")
+        out(
+            "# delta_j = Σ_i dE_total/dout_i * dout_i/dnet_j: the Jacobian transposed, times "
+            "dE_total/dout"
+        )
         out(f"{delta} = {dact}.T @ {dout}")
     out(f'show_each("delta_{{}}", {ln.neurons}, {delta})')
     src0 = _src(ln, 0)
@@ -383,8 +409,9 @@ def _backward(out: Lines, spec: Spec, ls: list[LayerNames], ln: LayerNames) -> N
     if ln.bias_ids is not None and ln.bias_trained:
         if isinstance(ln.bias_ids, str):
             out(
-                f"# dE_total/d{ln.bias_ids} = {' + '.join(f'delta_{x} * 1' for x in ln.layer.neurons)}: "
-                "the bias feeds every neuron",
+                f"# dE_total/d{ln.bias_ids} = "
+                + " + ".join(f"delta_{x} * 1" for x in ln.layer.neurons)
+                + ": the bias feeds every neuron",
                 f"dE_total_d{ln.b} = np.sum({delta})",
             )
         else:

@@ -1,0 +1,296 @@
+"""`backprop export`: the scripts it writes print the trace's numbers.
+
+Each NumPy script runs (as a subprocess for the worked example, in-process for the grid, which is
+quicker and the same code) and every value it prints is compared with the step of the same id,
+sample and update in `backprop step`'s trace: 1e-12 relative to the larger of the value and the
+operands it is computed from, all the way back (a sum whose terms cancel, such as a shared bias's
+gradient under softmax, keeps only its terms' absolute precision; numpy sums and takes exp in
+its own order and to its own last bit). With Adam, a gradient that is 0 but for
+round-off moves θ by about η·g/ε, as in test_conformance; there the update and after phases get
+an absolute slack of 1e-7.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import math
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from backprop_cli import step
+from backprop_cli.export import ExportError, script
+from backprop_cli.kernels import Trainer
+from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS
+from backprop_cli.spec import Spec
+from backprop_cli.trace import Step
+from backprop_cli.validate import load_spec, loads_spec
+
+from .clihelp import assert_input_error, run
+from .test_conformance import CASES, config
+
+np = pytest.importorskip("numpy")
+
+Key = tuple[int | None, int | None, str]
+HEADING = re.compile(r"# (update (?P<u>\d+)|after the update)(, sample (?P<s>\d+))?")
+
+
+def parse(text: str) -> dict[Key, float]:
+    """`id = value` lines by (update, sample, id), as the trace keys its steps."""
+    update: int | None = None
+    sample: int | None = None
+    out: dict[Key, float] = {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            m = HEADING.fullmatch(line)
+            assert m, line
+            update = int(m["u"]) - 1 if m["u"] else None
+            sample = int(m["s"]) - 1 if m["s"] else None
+            continue
+        name, sep, value = line.rpartition(" = ")
+        assert sep, line
+        key = (update, sample, name)
+        assert key not in out, key
+        out[key] = float(value)
+    return out
+
+
+def scales(steps: list[Step]) -> dict[Key, float]:
+    """The magnitude each step's value is known to, in absolute terms: the largest of its value,
+    its operands and their own scales (a sum whose terms cancel keeps its terms' precision)."""
+    out: dict[Key, float] = {}
+    for s in steps:
+        scale = abs(s.value) if math.isfinite(s.value) else 0.0
+        for name, value in s.terms.items():
+            base, _, index = name.partition("[")
+            if base not in s.inputs:
+                continue  # a hyper-parameter
+            sample = int(index.rstrip("]")) - 1 if index else s.sample
+            known = out.get((s.update, sample, base), abs(value))
+            scale = max(scale, known if math.isfinite(known) else 0.0)
+        out[(s.update, s.sample, s.id)] = scale
+    return out
+
+
+def close(value: float, want: float, scale: float, slack: float = 0.0) -> bool:
+    if math.isnan(value) or math.isnan(want):
+        return math.isnan(value) and math.isnan(want)
+    return value == want or abs(value - want) <= 1e-12 * scale + slack
+
+
+def run_here(text: str) -> str:
+    """A script run in this process, its stdout captured (numpy is imported once)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), np.errstate(all="ignore"):
+        exec(compile(text, "<export>", "exec"), {"__name__": "__main__"})
+    return out.getvalue()
+
+
+def compare(spec: Spec, printed: dict[Key, float]) -> set[str]:
+    """Every printed value against the trace; the kinds of quantity printed."""
+    trace = step(spec)
+    steps = {(s.update, s.sample, s.id): s for s in trace.steps}
+    unknown = [k for k in printed if k not in steps]
+    assert not unknown, unknown[:5]
+    adam = "v" in OPTIMIZERS[spec.training.optimizer.name].slots
+    scale = scales(trace.steps)
+    bad = []
+    for key, value in printed.items():
+        s = steps[key]
+        slack = 1e-7 if adam and s.phase in ("update", "after") else 0.0
+        if not close(value, s.value, scale[key], slack):
+            bad.append((key, value, s.value))
+    assert not bad, bad[:5]
+    names = sorted(
+        {*(n for layer in spec.layers for n in layer.neurons), *(p.id for p in spec.parameters())},
+        key=len,
+        reverse=True,
+    )
+    pattern = re.compile(
+        "|".join(rf"(?:(?<=/d)|(?<![A-Za-z0-9])){re.escape(n)}(?![A-Za-z0-9])" for n in names)
+    )
+    return {pattern.sub("*", k[2]) for k in printed}
+
+
+# --- the worked example ------------------------------------------------------------------------
+
+
+def test_the_worked_example_prints_the_posts_numbers() -> None:
+    spec = load_spec(None)
+    text = script(spec, "numpy", None, "configs/mazur.yaml")
+    done = subprocess.run(
+        [sys.executable, "-c", text], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "dE_total/dw5 = 0.08216704056423077\n" in done.stdout
+    assert "w5+ = 0.35891647971788465\n" in done.stdout
+    assert done.stderr == ""
+    printed = parse(done.stdout)
+    trace = step(spec)
+    # every quantity of the trace but the links of one chain (dnet_o1/dw5, dnet_o1/dout_h1,
+    # dE_o1/dout_h1), which the matrices hold as W and the layer's input
+    links = re.compile(r"dnet_\w+/d\w+|dE_o\d/dout_h\d")
+    assert {(s.update, s.sample, s.id) for s in trace.steps if not links.fullmatch(s.id)} == set(
+        printed
+    )
+    assert printed[(0, 0, "delta_o1")] == 0.13849856162855695
+    kinds = compare(spec, printed)
+    assert kinds == {
+        "net_*", "out_*", "E_*", "E_total", "dE_total/dout_*", "dout_*/dnet_*", "delta_*",
+        "dE_total/d*", "*+", "net_*+", "out_*+", "E_*+", "E_total+",
+    }  # fmt: skip
+    # no bias is trained in the post: none is printed as updated
+    assert not any(k[2].startswith("b") for k in printed)
+    assert trace.updated["w5"] == printed[(0, None, "w5+")]
+
+
+def test_the_script_explains_itself() -> None:
+    text = script(load_spec(None), "numpy")
+    for line in (
+        "W_o = np.array([  # one row per neuron, one column per input",
+        "    [0.4, 0.45],  # w5, w6: into o1",
+        "# Layer o: net_o1 = w5 * out_h1 + w6 * out_h2 + b2 * 1, and so on for each neuron",
+        "net_o = W_o @ out_h + b_o",
+        "# dE_total/dw5 = delta_o1 * out_h1: the outer product of delta_o and the layer's input",
+        "dE_total_dW_o = np.outer(delta_o, out_h)",
+        "dE_total_dout_h = W_o.T @ delta_o",
+        "# out_h1 = 1/(1 + e^(-net_h1))",
+        "W_o = (W_o - (lr * dE_batch_dW_o))",
+    ):
+        assert line in text.splitlines() or line in text, line
+    assert "backprop_cli" not in text  # standalone: no helper library
+    compile(text, "<export>", "exec")
+
+
+def test_the_post_s_closing_figures_in_the_sequential_order() -> None:
+    spec = loads_spec(_mazur())
+    assert spec.training.update_order == "sequential"
+    printed = parse(run_here(script(spec, "numpy")))
+    compare(spec, printed)
+    # the hidden layer's deltas read the updated output weights: E_total+ is the post's last figure
+    assert printed[(None, 0, "E_total+")] == pytest.approx(0.291027924, abs=5e-10)
+    assert (
+        printed[(None, 0, "E_total+")]
+        != parse(run_here(script(load_spec(None), "numpy")))[(None, 0, "E_total+")]
+    )
+
+
+def _mazur() -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "configs" / "mazur.yaml").read_text()
+    return text.replace(
+        "  update_biases: false", "  update_biases: false\n  update_order: sequential"
+    )
+
+
+def test_training_agrees_with_backprop_train() -> None:
+    spec = load_spec(None)
+    printed = parse(run_here(script(spec, "numpy", 10_000)).split("# after 10000 epochs\n")[1])
+    trainer = Trainer(spec)
+    list(trainer.run(10_000))
+    assert printed[(None, None, "E_total")] == pytest.approx(trainer.loss, rel=1e-11)
+    for pid, value in trainer.parameters().items():
+        assert printed[(None, None, pid)] == pytest.approx(value, rel=1e-11), pid
+
+
+# --- the grid ----------------------------------------------------------------------------------
+
+
+def features(case: tuple[str, str, str, str, int]) -> set[tuple[str, ...]]:
+    h, o, loss, opt, n = case
+    return {
+        ("hidden", h),
+        ("output", o),
+        ("pair", loss, o),
+        ("optimizer", opt, str(n % 2)),  # with and without weight decay
+        ("mode", str(n % 3), str(n % 2)),  # online, batch, minibatch; biases fixed or trained
+        ("saturated", str(n % 4), loss),
+    }
+
+
+def cover() -> Iterator[tuple[str, str, str, str, int]]:
+    """A few cases in which every activation, loss, optimizer, mode and bias setting appears."""
+    seen: set[tuple[str, ...]] = set()
+    for case in CASES:
+        new = features(case) - seen
+        if new:
+            seen |= new
+            yield case
+
+
+COVER = list(cover())
+
+
+def test_the_cover_covers_the_catalogue() -> None:
+    assert {c[0] for c in COVER} == {a.name for a in ACTIVATIONS.values() if a.hidden}
+    assert {c[1] for c in COVER} == set(ACTIVATIONS)
+    assert {c[2] for c in COVER} == set(LOSSES)
+    assert {(c[3], c[4] % 2) for c in COVER} == set(itertools.product(OPTIMIZERS, (0, 1)))
+    assert {(c[4] % 3, c[4] % 2) for c in COVER} == set(itertools.product((0, 1, 2), (0, 1)))
+    assert len(COVER) < 80
+
+
+@pytest.mark.parametrize("case", COVER, ids=lambda c: "-".join(map(str, c)))
+def test_the_numpy_script_prints_the_trace(case: tuple[str, str, str, str, int]) -> None:
+    spec = loads_spec(config(*case))
+    kinds = compare(spec, parse(run_here(script(spec, "numpy"))))
+    assert {"net_*", "delta_*", "dE_total/d*", "*+", "E_total+"} <= kinds
+
+
+@pytest.mark.parametrize("case", COVER[::4], ids=lambda c: "-".join(map(str, c)))
+def test_the_numpy_training_equals_backprop_train(case: tuple[str, str, str, str, int]) -> None:
+    spec = loads_spec(config(*case))
+    text = run_here(script(spec, "numpy", 3))
+    printed = parse(text.split("# after 3 epochs\n")[1])
+    trainer = Trainer(spec)
+    list(trainer.run(3))
+    scale = max(abs(v) for v in trainer.parameters().values())
+    slack = 1e-7 if "v" in OPTIMIZERS[case[3]].slots else 0.0
+    for pid, value in trainer.parameters().items():
+        assert printed[(None, None, pid)] == pytest.approx(
+            value, rel=1e-12, abs=1e-12 * scale + slack
+        )
+    if math.isfinite(trainer.loss):
+        assert printed[(None, None, "E_total")] == pytest.approx(trainer.loss, rel=1e-10, abs=1e-14)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_export_writes_stdout_or_a_file_and_never_overwrites(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    result = run("export", "--to", "numpy")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == script(load_spec(None), "numpy", None, "the worked example")
+    assert run("export", "--to", "numpy", "-o", "-").stdout == result.stdout
+    path = tmp_path / "step.py"
+    done = run("export", "--to", "numpy", "-o", str(path))
+    assert done.exit_code == 0 and done.stdout == ""
+    assert path.read_text() == result.stdout
+    path.write_text("mine")
+    again = assert_input_error(run("export", "--to", "numpy", "-o", str(path)))
+    assert "already exists; add --force" in again["rest"]
+    assert path.read_text() == "mine"
+    forced = run("export", "--to", "numpy", "-o", str(path), "--force", "--epochs", "2")
+    assert forced.exit_code == 0
+    assert "EPOCHS = 2" in path.read_text()
+
+
+def test_export_needs_a_target() -> None:
+    result = run("export")
+    assert result.exit_code == 2
+    assert "--to" in result.stderr
+    bad = run("export", "--to", "jax")
+    assert bad.exit_code == 2 and "numpy, pytorch" in bad.stderr
+
+
+def test_an_unknown_target_raises() -> None:
+    with pytest.raises(ExportError, match="unknown target 'jax'"):
+        script(load_spec(None), "jax")
