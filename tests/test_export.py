@@ -27,8 +27,9 @@ from backprop_cli import step
 from backprop_cli.export import ExportError, script
 from backprop_cli.kernels import Trainer
 from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS
+from backprop_cli.ops.losses import NEAR
 from backprop_cli.spec import Spec
-from backprop_cli.trace import Step
+from backprop_cli.trace import Step, Trace
 from backprop_cli.validate import load_spec, loads_spec
 
 from .clihelp import assert_input_error, run
@@ -91,18 +92,38 @@ def run_here(text: str) -> str:
     return out.getvalue()
 
 
-def compare(spec: Spec, printed: dict[Key, float]) -> set[str]:
-    """Every printed value against the trace; the kinds of quantity printed."""
+def near_0_or_1(trace: Trace, key: Key) -> bool:
+    """Whether an output of this sample (of any sample, for E+) is within NEAR of 0 or 1."""
+    outs = {f"out_{n}" for n in trace.spec.outputs}
+    every = key[:2] == (None, None)
+    return any(
+        min(abs(s.value), abs(1 - s.value)) < NEAR
+        for s in trace.steps
+        if s.id.rstrip("+") in outs
+        and ((s.update, s.sample) == key[:2] or (every and s.phase == "after"))
+    )
+
+
+def compare(spec: Spec, printed: dict[Key, float], by_logits: bool = False) -> set[str]:
+    """Every printed value against the trace; the kinds of quantity printed.
+
+    by_logits: the script computes a log-loss from the nets (PyTorch's BCEWithLogitsLoss), which
+    keeps every digit where an output is within 1e-5 of 0 or 1; the engine's plain form
+    ln(1 − out) loses some there (1e-7 relative, at out = 1 − 1e-11), so there its E values are
+    compared to 1e-6."""
     trace = step(spec)
     steps = {(s.update, s.sample, s.id): s for s in trace.steps}
     unknown = [k for k in printed if k not in steps]
     assert not unknown, unknown[:5]
     adam = "v" in OPTIMIZERS[spec.training.optimizer.name].slots
+    logs = by_logits and LOSSES[spec.loss].stable is not None
     scale = scales(trace.steps)
     bad = []
     for key, value in printed.items():
         s = steps[key]
         slack = 1e-7 if adam and s.phase in ("update", "after") else 0.0
+        if logs and s.id.startswith("E") and near_0_or_1(trace, key):
+            slack = 1e-6 * abs(s.value)
         if not close(value, s.value, scale[key], slack):
             bad.append((key, value, s.value))
     assert not bad, bad[:5]
@@ -294,3 +315,100 @@ def test_export_needs_a_target() -> None:
 def test_an_unknown_target_raises() -> None:
     with pytest.raises(ExportError, match="unknown target 'jax'"):
         script(load_spec(None), "jax")
+
+
+# --- PyTorch -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def torch() -> object:
+    torch = pytest.importorskip("torch")
+    dtype = torch.get_default_dtype()
+    yield torch
+    torch.set_default_dtype(dtype)  # the scripts set float64 for the whole process
+
+
+def refused(spec: Spec) -> bool:
+    """PyTorch has no loss module for this (loss, output activation) pair."""
+    loss = LOSSES[spec.loss]
+    fused = loss.fused.get(spec.layers[-1].activation)
+    return (fused.torch if fused is not None else loss.torch) is None
+
+
+@pytest.mark.parametrize("case", COVER, ids=lambda c: "-".join(map(str, c)))
+def test_the_pytorch_script_prints_the_trace(
+    torch: object, case: tuple[str, str, str, str, int]
+) -> None:
+    spec = loads_spec(config(*case))
+    if refused(spec):
+        with pytest.raises(ExportError, match="PyTorch has no loss that computes"):
+            script(spec, "pytorch")
+        return
+    text = script(spec, "pytorch")
+    assert "nn.Linear(2, 3, bias=" in text and "torch.optim." in text
+    kinds = compare(spec, parse(run_here(text)), by_logits=True)
+    assert {"net_*", "out_*", "E_total", "*+", "E_total+"} <= kinds
+    assert {"dE_total/d*", "dE_batch/d*"} & kinds
+
+
+def test_the_pytorch_script_on_the_worked_example(torch: object) -> None:
+    spec = load_spec(None)
+    text = script(spec, "pytorch")
+    for line in (
+        "layer_o = nn.Linear(2, 2, bias=False)  # weight: 2 neurons × 2 inputs",
+        "act_o = nn.Sigmoid()",
+        'loss_fn = nn.MSELoss(reduction="sum")',
+        "    return loss_fn(out_o, target) / 2.0",
+        "optimizer = torch.optim.SGD([p for p, _ in PARAMETERS], lr=0.5, weight_decay=0.0)",
+        "b_o = torch.tensor(0.6)",
+    ):
+        assert line in text.splitlines(), line
+    printed = parse(run_here(text))
+    assert printed[(0, 0, "dE_total/dw5")] == 0.08216704056423077
+    compare(spec, printed)
+
+
+@pytest.mark.parametrize("case", COVER[1::6], ids=lambda c: "-".join(map(str, c)))
+def test_the_pytorch_training_equals_backprop_train(
+    torch: object, case: tuple[str, str, str, str, int]
+) -> None:
+    spec = loads_spec(config(*case))
+    if refused(spec):
+        return
+    printed = parse(run_here(script(spec, "pytorch", 3)).split("# after 3 epochs\n")[1])
+    trainer = Trainer(spec)
+    list(trainer.run(3))
+    scale = max(abs(v) for v in trainer.parameters().values())
+    slack = 1e-7 if "v" in OPTIMIZERS[case[3]].slots else 0.0
+    for pid, value in trainer.parameters().items():
+        want = pytest.approx(value, rel=1e-12, abs=1e-12 * scale + slack)
+        assert printed[(None, None, pid)] == want, pid
+    if math.isfinite(trainer.loss):
+        assert printed[(None, None, "E_total")] == pytest.approx(trainer.loss, rel=1e-10)
+
+
+def _resumed() -> str:
+    """The worked example with a saved momentum state, as `train --save` writes it."""
+    return _mazur().replace(
+        "  update_order: sequential",
+        "  optimizer:\n    name: momentum\n    state: {step: 1, velocity: {w1: 0.5, w5: -0.25}}",
+    )
+
+
+def test_a_saved_optimizer_state_goes_on_in_numpy() -> None:
+    spec = loads_spec(_resumed())
+    assert spec.training.optimizer.step == 1
+    text = script(spec, "numpy")
+    assert "velocity_W_o = np.reshape([-0.25, 0.0, 0.0, 0.0], np.shape(W_o))" in text
+    compare(spec, parse(run_here(text)))
+
+
+def test_what_pytorch_cannot_do_is_refused() -> None:
+    with pytest.raises(ExportError, match="the sequential update order exports --to numpy"):
+        script(loads_spec(_mazur()), "pytorch")
+    with pytest.raises(ExportError, match="saved optimizer state"):
+        script(loads_spec(_resumed()), "pytorch")
+    result = run("export", "--to", "pytorch", "-", input=_mazur())
+    error = assert_input_error(result)
+    assert error["file"] == "--to pytorch"
+    assert error["rest"].startswith("torch.optim updates every layer at once")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from .. import __version__
 from ..ops import LOSSES, OPTIMIZERS, Expr, OutputLogs, Vars
 from ..ops.vocab import NUMPY_SOURCE as NP
 from ..spec import Spec, batches
@@ -70,8 +69,7 @@ def _preamble(out: Lines, spec: Spec, ls: list[LayerNames], epochs: int | None, 
         "#!/usr/bin/env python3",
         f'"""{spec.name}: {what}, in plain NumPy.',
         "",
-        f"Written by `backprop export --to numpy` (backprop-cli {__version__})"
-        + (f" from {src}." if src else "."),
+        "Written by `backprop export --to numpy`" + (f" from {src}." if src else "."),
         "It needs only NumPy: python this_file.py",
         "",
         textwrap.fill(f"It prints {prints}.", 92),
