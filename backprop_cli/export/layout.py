@@ -3,6 +3,7 @@ its parameters' ids as matrices, and a writer of indented, commented source line
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -96,6 +97,96 @@ def sequential(spec: Spec, update_order: str | None) -> bool:
             "give training.batch_size a divisor of the sample count, or the simultaneous order"
         )
     return False
+
+
+def trained(ls: Sequence[LayerNames]) -> list[str]:
+    """The variable of every trained parameter matrix, layer by layer."""
+    return [var for ln in ls for var, _, _ in ln.trained()]
+
+
+def layer_heading(out: Lines, ln: LayerNames) -> None:
+    """A layer's comment (what it computes, from what) and the names of its neurons."""
+    layer = ln.layer
+    alpha = f", α = {layer.alpha!r}" if ln.act.alpha is not None else ""
+    out.blank()
+    out(
+        f"# Layer {layer.name}: {ln.act.prose}{alpha}; neurons {', '.join(layer.neurons)}; "
+        f"inputs {', '.join(ln.sources)}.",
+        f"{ln.neurons} = {strings(layer.neurons)}",
+    )
+
+
+def samples(out: Lines, spec: Spec, tensor: str) -> None:
+    """X and T, one row per sample, made with `tensor` (np.array, torch.tensor)."""
+    out.blank()
+    out(
+        f"# The samples: one row each, inputs {', '.join(spec.inputs)}; targets of "
+        f"{', '.join(spec.outputs)}."
+    )
+    for var, rows in (
+        ("X", [s.inputs for s in spec.samples]),
+        ("T", [s.targets for s in spec.samples]),
+    ):
+        out(f"{var} = {tensor}([")
+        for row in rows:
+            out(f"    {vector(row)},")
+        out("])")
+
+
+TRAINING = "the loss after every tenth of the epochs, then the loss and every parameter at the end"
+
+
+def preamble(
+    out: Lines,
+    spec: Spec,
+    epochs: int | None,
+    src: str,
+    target: tuple[str, str, str],
+    prints: str,
+    layout: Sequence[str],
+    setup: Sequence[str],
+    show_each: str,
+) -> None:
+    """The docstring (what the script computes and prints, its layout), imports and settings,
+    and the helpers that print; target is (its name, the --to value, what it needs)."""
+    name, option, needs = target
+    what = f"{epochs} epochs of training" if epochs else "one step of training"
+    out(
+        "#!/usr/bin/env python3",
+        f'"""{spec.name}: {what}, in {name}.',
+        "",
+        f"Written by `backprop export --to {option}`" + (f" from {src}." if src else "."),
+        f"It needs {needs}: python this_file.py",
+        "",
+        textwrap.fill(f"It prints {TRAINING if epochs else prints}.", 92),
+        "",
+        *layout,
+        '"""',
+        "",
+        *setup,
+        "",
+        f"EPOCHS = {epochs or 1}",
+        "PRINT_STEPS = EPOCHS == 1  # one step: print every quantity",
+        "",
+        "",
+        SHOW,
+        "",
+        "",
+        show_each,
+    )
+
+
+# The helpers both scripts define first: one number, and a heading for the numbers below it.
+SHOW = '''def show(name, value):
+    """Print one number with its id, at full precision (the shortest text that reads back)."""
+    if PRINT_STEPS:
+        print(name, "=", repr(float(value)))
+
+
+def heading(text):
+    """Say which sample or update the numbers below belong to."""
+    if PRINT_STEPS:
+        print("#", text)'''
 
 
 def number(x: float) -> str:

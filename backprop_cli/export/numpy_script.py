@@ -4,32 +4,32 @@ computes, operation by operation (numpy's sums and exp aside: it agrees to about
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from ..ops import LOSSES, OPTIMIZERS, Expr, OutputLogs, Vars
 from ..ops.vocab import NUMPY_SOURCE as NP
 from ..spec import Spec, batches
-from .layout import LayerNames, Lines, id_grid, layers, number, sequential, strings, vector
+from .layout import (
+    LayerNames,
+    Lines,
+    id_grid,
+    layer_heading,
+    layers,
+    number,
+    preamble,
+    samples,
+    sequential,
+    strings,
+    trained,
+    vector,
+)
 
-SHOW = '''def show(name, value):
-    """Print one number with its id, at full precision (the shortest text that reads back)."""
-    if PRINT_STEPS:
-        print(name, "=", repr(float(value)))
-
-
-def show_each(template, names, values):
+SHOW_EACH = '''def show_each(template, names, values):
     """Print each entry of an array with its id: the template with the entry's name in it
     (show_each("net_{}", ["h1", "h2"], net_h) prints net_h1 and net_h2)."""
     if PRINT_STEPS:
         for name, value in zip(np.ravel(names), np.ravel(values)):
-            print(template.replace("{}", str(name)), "=", repr(float(value)))
-
-
-def heading(text):
-    """Say which sample or update the numbers below belong to."""
-    if PRINT_STEPS:
-        print("#", text)'''
+            print(template.replace("{}", str(name)), "=", repr(float(value)))'''
 
 
 def text_of(x: Any) -> str:
@@ -56,40 +56,29 @@ def numpy_script(spec: Spec, epochs: int | None, source: str) -> str:
 
 def _preamble(out: Lines, spec: Spec, ls: list[LayerNames], epochs: int | None, src: str) -> None:
     top = ls[-1]
-    what = f"{epochs} epochs of training" if epochs else "one step of training"
-    prints = (
-        "the loss after every tenth of the epochs, then the loss and every parameter at the end"
-        if epochs
-        else "every quantity of the step with the id `backprop step` gives it (net_h1, "
-        "delta_o1, dE_total/dw5, w5+, ...), so that each can be checked against "
-        "`backprop step --format json`"
-    )
-    w01 = top.weight_ids[0][min(1, len(top.sources) - 1)]
-    out(
-        "#!/usr/bin/env python3",
-        f'"""{spec.name}: {what}, in plain NumPy.',
-        "",
-        "Written by `backprop export --to numpy`" + (f" from {src}." if src else "."),
-        "It needs only NumPy: python this_file.py",
-        "",
-        textwrap.fill(f"It prints {prints}.", 92),
-        "",
-        "Layout: a layer's weights are a matrix W with one row per neuron and one column per",
-        "input (neurons × inputs, as torch.nn.Linear.weight), so that a layer computes",
-        f"net = W @ x + b. {top.W}[0, {min(1, len(top.sources) - 1)}] is {w01}, the weight from "
-        f"{top.sources[min(1, len(top.sources) - 1)]} to {top.layer.neurons[0]}.",
-        '"""',
-        "",
-        "import numpy as np",
-        "",
-        "# np.where computes both of its branches; the one not taken may overflow",
-        "np.seterr(all='ignore')",
-        "",
-        f"EPOCHS = {epochs or 1}",
-        "PRINT_STEPS = EPOCHS == 1  # one step: print every quantity",
-        "",
-        "",
-        SHOW,
+    i = min(1, len(top.sources) - 1)
+    preamble(
+        out,
+        spec,
+        epochs,
+        src,
+        ("plain NumPy", "numpy", "only NumPy"),
+        "every quantity of the step with the id `backprop step` gives it (net_h1, delta_o1, "
+        "dE_total/dw5, w5+, ...), so that each can be checked against "
+        "`backprop step --format json`",
+        [
+            "Layout: a layer's weights are a matrix W with one row per neuron and one column per",
+            "input (neurons × inputs, as torch.nn.Linear.weight), so that a layer computes",
+            f"net = W @ x + b. {top.W}[0, {i}] is {top.weight_ids[0][i]}, the weight from "
+            f"{top.sources[i]} to {top.layer.neurons[0]}.",
+        ],
+        [
+            "import numpy as np",
+            "",
+            "# np.where computes both of its branches; the one not taken may overflow",
+            "np.seterr(all='ignore')",
+        ],
+        SHOW_EACH,
     )
 
 
@@ -98,12 +87,8 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
     out(f"inputs = {strings(spec.inputs)}")
     for ln in ls:
         layer = ln.layer
-        alpha = f", α = {layer.alpha!r}" if ln.act.alpha is not None else ""
-        out.blank()
+        layer_heading(out, ln)
         out(
-            f"# Layer {layer.name}: {ln.act.prose}{alpha}; neurons {', '.join(layer.neurons)}; "
-            f"inputs {', '.join(ln.sources)}.",
-            f"{ln.neurons} = {strings(layer.neurons)}",
             f"{ln.W} = np.array([  # one row per neuron, one column per input",
         )
         for j, row in enumerate(layer.weights):
@@ -123,19 +108,7 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
                 f"{ln.b} = np.array({vector(layer.bias)})  # one bias per neuron{fixed}",
                 f"{ln.b}_ids = {strings(ln.bias_ids or [])}",
             )
-    out.blank()
-    out(
-        f"# The samples: one row each, inputs {', '.join(spec.inputs)}; targets of "
-        f"{', '.join(spec.outputs)}."
-    )
-    for var, rows in (
-        ("X", [s.inputs for s in spec.samples]),
-        ("T", [s.targets for s in spec.samples]),
-    ):
-        out(f"{var} = np.array([")
-        for row in rows:
-            out(f"    {vector(row)},")
-        out("])")
+    samples(out, spec, "np.array")
 
 
 def _training(out: Lines, spec: Spec, epochs: int | None) -> None:
@@ -271,9 +244,8 @@ def _loop(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
     out("t += 1")
     if not seq:
         out("# dE_batch/dθ: the gradients of the batch's samples, summed")
-        for ln in ls:
-            for var, _, _ in ln.trained():
-                out(f"dE_batch_d{var} = np.zeros_like({var})")
+        for var in trained(ls):
+            out(f"dE_batch_d{var} = np.zeros_like({var})")
     out("for s in batch:")
     out.depth += 1
     out(
@@ -297,13 +269,11 @@ def _loop(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
         out('heading(f"update {u + 1}")')
         if spec.training.reduction == "mean":
             out("# the batch's gradient is the mean of its samples' (one sample: its own)")
-            for ln in ls:
-                for var, _, _ in ln.trained():
-                    out(f"dE_batch_d{var} = dE_batch_d{var} / len(batch)")
+            for var in trained(ls):
+                out(f"dE_batch_d{var} = dE_batch_d{var} / len(batch)")
         out("if len(batch) > 1:")
-        for ln in ls:
-            for var, ids_var, _ in ln.trained():
-                out(f'    show_each("dE_batch/d{{}}", {ids_var}, dE_batch_d{var})')
+        for var in trained(ls):
+            out(f'    show_each("dE_batch/d{{}}", {var}_ids, dE_batch_d{var})')
         for ln in reversed(ls):
             _update(out, spec, ln, "dE_batch")
     out.depth -= 2

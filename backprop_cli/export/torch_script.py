@@ -5,32 +5,31 @@ E_total, each parameter's gradient and its updated value, and the loss after the
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from ..ops import LOSSES, OPTIMIZERS
 from ..ops.losses import TorchLoss
 from ..spec import Spec, batches
-from .layout import ExportError, LayerNames, Lines, layers, number, sequential, strings, vector
+from .layout import (
+    ExportError,
+    LayerNames,
+    Lines,
+    layer_heading,
+    layers,
+    number,
+    preamble,
+    samples,
+    sequential,
+    strings,
+    vector,
+)
 
-SHOW = '''def show(name, value):
-    """Print one number with its id, at full precision (the shortest text that reads back)."""
-    if PRINT_STEPS:
-        print(name, "=", repr(float(value)))
-
-
-def show_each(template, names, values):
+SHOW_EACH = '''def show_each(template, names, values):
     """Print each entry of a tensor, row by row, with its id: the template with the entry's name
     in it (show_each("net_{}", ["h1", "h2"], net_h) prints net_h1 and net_h2)."""
     if PRINT_STEPS:
         for name, value in zip(names, values.detach().reshape(-1).tolist()):
-            print(template.replace("{}", name), "=", repr(value))
-
-
-def heading(text):
-    """Say which sample or update the numbers below belong to."""
-    if PRINT_STEPS:
-        print("#", text)'''
+            print(template.replace("{}", name), "=", repr(value))'''
 
 
 SUM = 'reduction="sum"'
@@ -84,41 +83,30 @@ def torch_script(spec: Spec, epochs: int | None, source: str) -> str:
 
 def _preamble(out: Lines, spec: Spec, ls: list[LayerNames], epochs: int | None, src: str) -> None:
     top = ls[-1]
-    what = f"{epochs} epochs of training" if epochs else "one step of training"
-    prints = (
-        "the loss after every tenth of the epochs, then the loss and every parameter at the end"
-        if epochs
-        else "with the id `backprop step` gives it: each sample's nets and outputs (net_h1, "
-        "out_o1), E_total, each parameter's gradient (dE_total/dw5, or dE_batch/dw5 for a batch "
-        "of several samples), the updated parameters (w5+), and the loss after the update "
-        "(E_total+), so that each can be checked against `backprop step --format json`"
-    )
     i = min(1, len(top.sources) - 1)
-    out(
-        "#!/usr/bin/env python3",
-        f'"""{spec.name}: {what}, in PyTorch.',
-        "",
-        "Written by `backprop export --to pytorch`" + (f" from {src}." if src else "."),
-        "It needs PyTorch (a CPU build is enough): python this_file.py",
-        "",
-        textwrap.fill(f"It prints {prints}.", 92),
-        "",
-        "Layout: nn.Linear.weight holds one row per neuron and one column per input (neurons ×",
-        f"inputs), as backprop's configs do: layer_{top.name}.weight[0, {i}] is "
-        f"{top.weight_ids[0][i]}, the weight from {top.sources[i]} to {top.layer.neurons[0]}.",
-        '"""',
-        "",
-        "import torch",
-        "from torch import nn",
-        "",
-        "torch.set_default_dtype(torch.float64)  # every number in float64, as backprop computes",
-        "torch.set_num_threads(1)  # tensors this small: more threads only wait on each other",
-        "",
-        f"EPOCHS = {epochs or 1}",
-        "PRINT_STEPS = EPOCHS == 1  # one step: print every quantity",
-        "",
-        "",
-        SHOW,
+    preamble(
+        out,
+        spec,
+        epochs,
+        src,
+        ("PyTorch", "pytorch", "PyTorch (a CPU build is enough)"),
+        "each quantity with the id `backprop step` gives it: each sample's nets and outputs "
+        "(net_h1, out_o1), E_total, each parameter's gradient (dE_total/dw5, or dE_batch/dw5 "
+        "for a batch of several samples), the updated parameters (w5+), and the loss after the "
+        "update (E_total+), so that each can be checked against `backprop step --format json`",
+        [
+            "Layout: nn.Linear.weight holds one row per neuron and one column per input (neurons ×",
+            f"inputs), as backprop's configs do: layer_{top.name}.weight[0, {i}] is "
+            f"{top.weight_ids[0][i]}, the weight from {top.sources[i]} to {top.layer.neurons[0]}.",
+        ],
+        [
+            "import torch",
+            "from torch import nn",
+            "",
+            "torch.set_default_dtype(torch.float64)  # float64 throughout, as backprop computes",
+            "torch.set_num_threads(1)  # tensors this small: more threads only wait on each other",
+        ],
+        SHOW_EACH,
     )
 
 
@@ -132,12 +120,8 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames], lossfn: TorchLoss) ->
         lin = f"layer_{layer.name}"
         assert ln.act.torch is not None
         module, kwargs = ln.act.torch
-        alpha = f", α = {layer.alpha!r}" if ln.act.alpha is not None else ""
-        out.blank()
+        layer_heading(out, ln)
         out(
-            f"# Layer {layer.name}: {ln.act.prose}{alpha}; neurons {', '.join(layer.neurons)}; "
-            f"inputs {', '.join(ln.sources)}.",
-            f"{ln.neurons} = {strings(layer.neurons)}",
             f"{lin} = nn.Linear({len(ln.sources)}, {layer.size}, bias={per_neuron})"
             f"  # weight: {layer.size} neurons × {len(ln.sources)} inputs",
             f"act_{layer.name} = nn.{call(module, kwargs(layer.alpha))}",
@@ -180,19 +164,7 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames], lossfn: TorchLoss) ->
         every.append((bias, f"{ln.b}_ids"))
         if ln.bias_trained:
             trained.append((bias, f"{ln.b}_ids"))
-    out.blank()
-    out(
-        f"# The samples: one row each, inputs {', '.join(spec.inputs)}; targets of "
-        f"{', '.join(spec.outputs)}."
-    )
-    for var, rows in (
-        ("X", [s.inputs for s in spec.samples]),
-        ("T", [s.targets for s in spec.samples]),
-    ):
-        out(f"{var} = torch.tensor([")
-        for row in rows:
-            out(f"    {vector(row)},")
-        out("])")
+    samples(out, spec, "torch.tensor")
     out.blank()
     out("# Every trained parameter, with the ids of its entries")
     out(f"PARAMETERS = [{', '.join(f'({t}, {i})' for t, i in trained)}]")
