@@ -56,13 +56,7 @@ def step(
       backprop step --round 4                       [dim]# 4 decimals, as by hand[/]
       backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]
     """
-    from ..engine import step as run_step
-    from ..render import jsonfmt
-    from ..render.drift import drift_table
-    from ..render.latex import render_latex
-    from ..render.markdown import render_markdown
-    from ..render.table import trace_parts
-    from ..rounding import drift
+    from ..engine import step as run_step  # each renderer is imported where it is used
 
     spec = load(config)
     index = sample_index(spec, sample)
@@ -73,13 +67,19 @@ def step(
             f"{spec.training.mode} updates all layers together from the batch gradient"
         )
     trace = run_step(spec, update_order=order, round_to=round_to)
-    drifts = None if round_to is None else drift(trace, run_step(spec, update_order=order))
+    drifts = None
+    if round_to is not None:
+        from ..rounding import drift
+
+        drifts = drift(trace, run_step(spec, update_order=order))
     phases = [str(p.value) for p in phase] if phase else None
     steps = trace.select(only, phases, index)
     if only and not steps:
         _no_match(trace, only)
     filtered = bool(only or phases or sample is not None)
     if format is Format.json:
+        from ..render import jsonfmt
+
         if len(steps) > BIG_DOCUMENT:
             info(
                 f"note: {len(steps):,} steps make a document of about "
@@ -90,10 +90,16 @@ def step(
             doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit_pieces(jsonfmt.pieces(doc))
     elif format is Format.markdown:
+        from ..render.markdown import render_markdown
+
         emit(render_markdown(trace, steps, precision=precision, summary=not filtered))
     elif format is Format.latex:
+        from ..render.latex import render_latex
+
         emit(render_latex(trace, steps, precision=precision, summary=not filtered))
     else:
+        from ..render.table import trace_parts
+
         if len(steps) > BIG_TABLE:
             info(
                 f"note: {len(steps):,} steps take a while to lay out as tables; "
@@ -107,6 +113,8 @@ def step(
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))
+            from ..render.drift import drift_table
+
             emit(drift_table(drifts, round_to, precision))
 
 
