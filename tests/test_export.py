@@ -351,6 +351,28 @@ def test_the_pytorch_script_prints_the_trace(
     assert {"dE_total/d*", "dE_batch/d*"} & kinds
 
 
+SOFTPLUS_25 = """
+inputs: 1
+layers:
+  - {activation: softplus, weights: [[25.0], [30.0]], bias: [0.0, 0.0]}
+  - {activation: linear, weights: [[0.5, -0.25]], bias: 0.1}
+loss: half_sse
+samples:
+  - {inputs: [1.0], targets: [3.0]}
+"""
+
+
+def test_softplus_in_torch_keeps_its_last_digits_beyond_20(torch: object) -> None:
+    # torch.nn.Softplus returns net itself above threshold=20 (its default); the catalogue's
+    # entry sets 40, so that ln(1 + e^-25) = 1.4e-11 is not lost.
+    spec = loads_spec(SOFTPLUS_25)
+    text = script(spec, "pytorch")
+    assert "act_h = nn.Softplus(threshold=40.0)" in text
+    printed = parse(run_here(text))
+    assert printed[(0, 0, "out_h1")] == 25.000000000013888
+    compare(spec, printed)
+
+
 def test_the_pytorch_script_on_the_worked_example(torch: object) -> None:
     spec = load_spec(None)
     text = script(spec, "pytorch")
