@@ -158,9 +158,9 @@ def preamble(
         f"Written by `backprop export --to {option}`" + (f" from {src}." if src else "."),
         f"It needs {needs}: python this_file.py",
         "",
-        textwrap.fill(f"It prints {TRAINING if epochs else prints}.", 92),
+        textwrap.fill(f"It prints {TRAINING if epochs else prints}.", 79),
         "",
-        *layout,
+        *textwrap.wrap(" ".join(layout), WIDTH),
         '"""',
         "",
         *setup,
@@ -178,7 +178,7 @@ def preamble(
 
 # The helpers both scripts define first: one number, and a heading for the numbers below it.
 SHOW = '''def show(name, value):
-    """Print one number with its id, at full precision (the shortest text that reads back)."""
+    """Print a number with its id, in full (the shortest text that reads back)."""
     if PRINT_STEPS:
         print(name, "=", repr(float(value)))
 
@@ -207,6 +207,9 @@ def id_grid(rows: Sequence[Sequence[str]]) -> str:
     return "[" + ", ".join(strings(r) for r in rows) + "]"
 
 
+WIDTH = 79  # of a comment line, as PEP 8 has it
+
+
 class Lines:
     """Source lines at an indentation; blank lines kept single."""
 
@@ -217,6 +220,13 @@ class Lines:
     def __call__(self, *texts: str) -> None:
         for text in texts:
             for line in text.split("\n"):
+                indent = "    " * self.depth + line[: len(line) - len(line.lstrip())]
+                if line.lstrip().startswith("# ") and len(indent) + len(line.lstrip()) > WIDTH:
+                    # a comment of its own line, wrapped as a reader's editor shows it
+                    words = line.lstrip()[2:]
+                    for part in textwrap.wrap(words, WIDTH - len(indent) - 2):
+                        self.lines.append(f"{indent}# {part}")
+                    continue
                 self.lines.append(("    " * self.depth + line).rstrip() if line else "")
 
     def blank(self) -> None:
@@ -227,7 +237,7 @@ class Lines:
         """A phase's heading: a rule with its title, as a reader scans for them."""
         self.blank()
         rule = "# --- " + title + " "
-        self(rule + "-" * max(3, 96 - 4 * self.depth - len(rule)))
+        self(rule + "-" * max(3, WIDTH - 4 * self.depth - len(rule)))
 
     def text(self) -> str:
         while self.lines and not self.lines[-1]:

@@ -25,8 +25,8 @@ from .layout import (
 )
 
 SHOW_EACH = '''def show_each(template, names, values):
-    """Print each entry of an array with its id: the template with the entry's name in it
-    (show_each("net_{}", ["h1", "h2"], net_h) prints net_h1 and net_h2)."""
+    """Print each entry of an array with its id, the template with the entry's
+    name in it: show_each("net_{}", ["h1", "h2"], net_h) prints net_h1, net_h2."""
     if PRINT_STEPS:
         for name, value in zip(np.ravel(names), np.ravel(values)):
             print(template.replace("{}", str(name)), "=", repr(float(value)))'''
@@ -99,13 +99,14 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
             out(f"# no bias: net_{layer.name} = {ln.W} @ {ln.source}")
         elif isinstance(ln.bias_ids, str):
             out(
-                f"{ln.b} = {number(layer.bias[0])}  # {ln.bias_ids}, one bias shared by the "
-                f"layer's neurons{fixed}",
+                f"# {ln.bias_ids}: one bias shared by the layer's neurons{fixed}",
+                f"{ln.b} = {number(layer.bias[0])}",
                 f'{ln.b}_ids = "{ln.bias_ids}"',
             )
         else:
             out(
-                f"{ln.b} = np.array({vector(layer.bias)})  # one bias per neuron{fixed}",
+                f"# one bias per neuron{fixed}",
+                f"{ln.b} = np.array({vector(layer.bias)})",
                 f"{ln.b}_ids = {strings(ln.bias_ids or [])}",
             )
     samples(out, spec, "np.array")
@@ -131,7 +132,7 @@ def _forward(out: Lines, ls: list[LayerNames]) -> None:
     out.section("Forward pass")
     out(
         'def forward(x, suffix=""):',
-        '    """Every layer\'s net and out for one sample x (suffix "+" after the update)."""',
+        '    """Each layer\'s net and out for one sample x ("+" after the update)."""',
     )
     out.depth += 1
     results = []
@@ -440,7 +441,7 @@ def _after(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
         for var, ids_var in [(ln.W, f"{ln.W}_ids")]
         + ([(ln.b, f"{ln.b}_ids")] if ln.bias_ids is not None else [])
     )
-    out(f"for names, values in [{pairs}]:")
+    out(f"EVERY = [{pairs}]", "for names, values in EVERY:")
     out("    for name, value in zip(np.ravel(names), np.ravel(values)):")
     out('        print(name, "=", repr(float(value)))')
     out.depth -= 1

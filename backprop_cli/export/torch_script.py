@@ -25,8 +25,8 @@ from .layout import (
 )
 
 SHOW_EACH = '''def show_each(template, names, values):
-    """Print each entry of a tensor, row by row, with its id: the template with the entry's name
-    in it (show_each("net_{}", ["h1", "h2"], net_h) prints net_h1 and net_h2)."""
+    """Print each entry of a tensor, row by row, with its id, the template with
+    the entry's name in it: show_each("net_{}", ["h1", "h2"], net_h[0])."""
     if PRINT_STEPS:
         for name, value in zip(names, values.detach().reshape(-1).tolist()):
             print(template.replace("{}", name), "=", repr(value))'''
@@ -104,7 +104,7 @@ def _preamble(out: Lines, spec: Spec, ls: list[LayerNames], epochs: int | None, 
             "from torch import nn",
             "",
             "torch.set_default_dtype(torch.float64)  # float64 throughout, as backprop computes",
-            "torch.set_num_threads(1)  # tensors this small: more threads only wait on each other",
+            "torch.set_num_threads(1)  # tensors this small: more threads only wait",
         ],
         SHOW_EACH,
     )
@@ -168,7 +168,8 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames], lossfn: TorchLoss) ->
     out.blank()
     out("# Every trained parameter, with the ids of its entries")
     out(f"PARAMETERS = [{', '.join(f'({t}, {i})' for t, i in trained)}]")
-    out(f"EVERY = [{', '.join(f'({t}, {i})' for t, i in every)}]  # the fixed ones too")
+    out("# ... and every parameter, the fixed ones too")
+    out(f"EVERY = [{', '.join(f'({t}, {i})' for t, i in every)}]")
     _forward(out, ls)
     _loss(out, spec, ls[-1], lossfn)
 
