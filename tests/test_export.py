@@ -174,15 +174,15 @@ def test_the_script_explains_itself() -> None:
     for line in (
         "W_o = np.array([  # one row per neuron, one column per input",
         "    [0.4, 0.45],  # w5, w6: into o1",
-        "# Layer o: net_o1 = w5 * out_h1 + w6 * out_h2 + b2 * 1, and so on for each neuron",
+        "    # Layer o: net_o1 = w5 * out_h1 + w6 * out_h2 + b2 * 1 (each neuron alike)",
         "net_o = W_o @ out_h + b_o",
-        "# dE_total/dw5 = delta_o1 * out_h1: the outer product of delta_o and the layer's input",
+        "            # dE_total/dw5 = delta_o1 * out_h1: the outer product",
         "dE_total_dW_o = np.outer(delta_o, out_h)",
         "dE_total_dout_h = W_o.T @ delta_o",
         "# out_h1 = 1/(1 + e^(-net_h1))",
         "W_o = (W_o - (lr * dE_batch_dW_o))",
     ):
-        assert line in text.splitlines() or line in text, line
+        assert line in text.splitlines() or line.strip() in text, line
     assert "backprop_cli" not in text  # standalone: no helper library
     compile(text, "<export>", "exec")
 

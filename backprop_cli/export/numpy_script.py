@@ -145,7 +145,7 @@ def _forward(out: Lines, ls: list[LayerNames]) -> None:
             bid = ln.bias_ids if isinstance(ln.bias_ids, str) else ln.bias_ids[0]
             terms.append(f"{bid} * 1")
             bias = f" + {ln.b}"
-        out(f"# Layer {name}: net_{first} = {' + '.join(terms)}, and so on for each neuron")
+        out(f"# Layer {name}: net_{first} = {' + '.join(terms)} (each neuron alike)")
         out(f"{net} = {ln.W} @ {ln.source}{bias}")
         out(f'show_each("net_{{}}" + suffix, {ln.neurons}, {net})')
         if ln.act.elementwise:
@@ -370,8 +370,8 @@ def _backward(out: Lines, spec: Spec, ls: list[LayerNames], ln: LayerNames) -> N
     out(f'show_each("delta_{{}}", {ln.neurons}, {delta})')
     src0 = _src(ln, 0)
     out(
-        f"# dE_total/d{ln.weight_ids[0][0]} = delta_{first} * {src0}: the outer product of "
-        f"delta_{name} and the layer's input",
+        f"# dE_total/d{ln.weight_ids[0][0]} = delta_{first} * {src0}: the outer product",
+        f"# of delta_{name} and the layer's input",
         f"dE_total_d{ln.W} = np.outer({delta}, {ln.source})",
         f'show_each("dE_total/d{{}}", {ln.W}_ids, dE_total_d{ln.W})',
     )
