@@ -434,3 +434,21 @@ def test_what_pytorch_cannot_do_is_refused() -> None:
     error = assert_input_error(result)
     assert error["file"] == "--to pytorch"
     assert error["rest"].startswith("torch.optim updates every layer at once")
+
+
+def test_the_readme_shows_what_the_script_prints() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = re.search(r"```text\n\$ python step.py \| grep -E '(.*?)'\n(.*?)```", readme, re.S)
+    assert block is not None
+    pattern, shown = block[1], block[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script(load_spec(None), "numpy")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    real = "".join(line + "\n" for line in done.stdout.splitlines() if re.search(pattern, line))
+    assert shown == real

@@ -309,8 +309,8 @@ def _backward(out: Lines, spec: Spec, ls: list[LayerNames], ln: LayerNames) -> N
             f"delta_{m} * {above.weight_ids[i][0]}" for i, m in enumerate(above.layer.neurons)
         )
         out(
-            f"# dE_total/dout_{first} = {parts}: the deltas of layer {above.name} sent back",
-            f"# through its weights, W_{above.name} transposed (column {first} of W_{above.name})",
+            f"# dE_total/dout_{first} = {parts}: the deltas of layer {above.name} sent back "
+            f"through its weights, W_{above.name} transposed (column {first} of W_{above.name})",
         )
         out(f"{dout} = {above.W}.T @ {above.var('delta')}")
     out(f'show_each("dE_total/dout_{{}}", {ln.neurons}, {dout})')
@@ -370,8 +370,8 @@ def _backward(out: Lines, spec: Spec, ls: list[LayerNames], ln: LayerNames) -> N
     out(f'show_each("delta_{{}}", {ln.neurons}, {delta})')
     src0 = _src(ln, 0)
     out(
-        f"# dE_total/d{ln.weight_ids[0][0]} = delta_{first} * {src0}: the outer product",
-        f"# of delta_{name} and the layer's input",
+        f"# dE_total/d{ln.weight_ids[0][0]} = delta_{first} * {src0}: the outer product "
+        f"of delta_{name} and the layer's input",
         f"dE_total_d{ln.W} = np.outer({delta}, {ln.source})",
         f'show_each("dE_total/d{{}}", {ln.W}_ids, dE_total_d{ln.W})',
     )
