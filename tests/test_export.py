@@ -452,3 +452,36 @@ def test_the_readme_shows_what_the_script_prints() -> None:
     )
     real = "".join(line + "\n" for line in done.stdout.splitlines() if re.search(pattern, line))
     assert shown == real
+
+
+def test_three_layers_and_no_bias() -> None:
+    from pathlib import Path
+
+    deep = (Path(__file__).parents[1] / "configs" / "deep-softmax.yaml").read_text()
+    for text in (deep, deep.replace("    bias: [0.10, 0.20]\n", "")):
+        spec = loads_spec(text)
+        source = script(spec, "numpy")
+        assert "dE_total_dout_g = W_h.T @ delta_h" in source
+        kinds = compare(spec, parse(run_here(source)))
+        assert "dout_*/dnet_*" in kinds  # the softmax Jacobian's entries, dout_o1/dnet_o2
+    assert "# no bias: net_h = W_h @ out_g" in source
+
+
+def test_three_layers_and_no_bias_in_pytorch(torch: object) -> None:
+    from pathlib import Path
+
+    deep = (Path(__file__).parents[1] / "configs" / "deep-softmax.yaml").read_text()
+    spec = loads_spec(deep.replace("    bias: [0.10, 0.20]\n", ""))
+    text = script(spec, "pytorch")
+    assert "# no bias: net_h = layer_h(out_g)" in text
+    assert 'loss_fn = nn.CrossEntropyLoss(reduction="sum")' in text
+    compare(spec, parse(run_here(text)), by_logits=True)
+
+
+def test_the_sequential_order_with_batches_of_mixed_sizes_is_refused() -> None:
+    grid = config("sigmoid", "sigmoid", "half_sse", "sgd", 2)  # minibatches of 2 and 1
+    spec = loads_spec(
+        grid.replace("  mode: minibatch", "  update_order: sequential\n  mode: minibatch")
+    )
+    with pytest.raises(ExportError, match="batches of one and of several samples"):
+        script(spec, "numpy")

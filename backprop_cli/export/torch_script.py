@@ -138,7 +138,7 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames], lossfn: TorchLoss) ->
         trained.append((f"{lin}.weight", f"{ln.W}_ids"))
         every.append((f"{lin}.weight", f"{ln.W}_ids"))
         if layer.bias is None:
-            out(f"# no bias: net_{layer.name} = {lin}(x)")
+            out(f"# no bias: net_{layer.name} = {lin}({ln.source})")
             continue
         if per_neuron:
             bias_ids = list(ln.bias_ids or [])
