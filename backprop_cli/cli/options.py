@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..choices import KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
+from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
 from .common import fail, set_quiet
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ UpdateOrder = Enum("UpdateOrder", [(o, o) for o in UPDATE_ORDERS], type=str)  # 
 Phase = Enum("Phase", [(p, p) for p in PHASES], type=str)  # type: ignore[misc]
 Kernel = Enum("Kernel", [(k, k) for k in KERNELS], type=str)  # type: ignore[misc]
 Layout = Enum("Layout", [(k, k) for k in LAYOUTS], type=str)  # type: ignore[misc]
+Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ignore[misc]
 
 # --- options -----------------------------------------------------------------------------------
 
