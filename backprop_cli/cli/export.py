@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .common import ConfigArg, app, check_output, emit, fail, load, write_output
-from .options import ForceOpt, QuietOpt, Target
+from .options import ExportEpochsOpt, ForceOpt, QuietOpt, ScriptFileOpt, Target
 
 
 @app.command("export")
@@ -22,26 +21,8 @@ def export(
             "torch.nn module and a torch.optim optimizer.",
         ),
     ] = ...,  # type: ignore[assignment]
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Where to write the script ('-', or no -o: stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option(
-            "--epochs",
-            "-n",
-            min=1,
-            show_default=False,
-            help="Train this many epochs and print the loss and the parameters at the end, "
-            "instead of one step with every quantity.",
-        ),
-    ] = None,
+    output: ScriptFileOpt = None,
+    epochs: ExportEpochsOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
