@@ -65,7 +65,7 @@ def output_for(loss: str, layers: list[Layer]) -> str | None:
     rule = LOSSES[loss]
     if rule.outputs is None or last.name in rule.outputs or last is not LINEAR:
         return None
-    return next((t.applies for t in rule.torch if t.applies is not None), None)
+    return next((a for a, f in rule.fused.items() if f.torch is not None and f.torch.on_nets), None)
 
 
 def config(

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Activation, Hyper, TorchLoss
+from ..ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Activation, Hyper
 from ..ops import Optimizer as Rule
 from ..ops.activations import LINEAR
 from ..spec import REDUCTIONS, Names, Spec
@@ -38,7 +38,7 @@ def _torch() -> Any:
 
 
 def _activation_list() -> str:
-    return ", ".join(f"nn.{a.torch}" for a in ACTIVATIONS.values() if a.torch)
+    return ", ".join(f"nn.{a.torch[0]}" for a in ACTIVATIONS.values() if a.torch)
 
 
 def _hyper(obj: Any, h: Hyper) -> Any:
@@ -86,7 +86,8 @@ def _layers(model: Any) -> list[Layer]:
 
 
 def _nn(torch: Any, a: Activation) -> Any:
-    return getattr(torch.nn, a.torch)
+    assert a.torch is not None
+    return getattr(torch.nn, a.torch[0])
 
 
 def _check_settings(torch: Any, m: Any, act: Activation, what: str) -> None:
@@ -96,7 +97,9 @@ def _check_settings(torch: Any, m: Any, act: Activation, what: str) -> None:
         if dim not in (None, -1, 1):
             raise TorchError(f"{what}: dim={dim}; only the last dimension (dim=-1) is supported")
         return
-    kwargs = {h.torch: _hyper(m, h) for h in act.hyper if h.torch}
+    assert act.torch is not None
+    alpha = next((float(_hyper(m, h)) for h in act.hyper if h.torch), 0.0)
+    kwargs = act.torch[1](alpha)
     if hasattr(m, "inplace"):
         kwargs["inplace"] = m.inplace
     plain = _nn(torch, act)(**kwargs)
@@ -106,34 +109,51 @@ def _check_settings(torch: Any, m: Any, act: Activation, what: str) -> None:
         )
 
 
-def _loss(torch: Any, loss_fn: Any, n_out: int) -> tuple[TorchLoss, Any, str]:
-    """The catalogue's torch loss entry, the config's `loss:` value, and the reduction."""
-    found = [
-        (x, t)
-        for x in LOSSES.values()
-        for t in x.torch
-        if isinstance(loss_fn, getattr(torch.nn, t.cls))
-    ]
-    if not found:
-        known = ", ".join(f"nn.{t.cls}" for x in LOSSES.values() for t in x.torch)
-        raise TorchError(f"loss {type(loss_fn).__name__} is not supported; one of {known}")
-    loss, t = found[0]
+def _loss(torch: Any, loss_fn: Any, n_out: int) -> tuple[str | None, Any, str]:
+    """(the output activation the module applies itself, the config's `loss:`, the reduction).
+
+    The catalogue's TorchLoss computes a sample's E_total as the module's sum divided by
+    `divisor(n)`; a module's reduction agrees with ours where that divisor is what it divides by
+    (n under `mean` when it averages over outputs too, else 1), for any n."""
+    cls = type(loss_fn).__name__
     reduction = getattr(loss_fn, "reduction", "mean")
     if reduction not in REDUCTIONS:
-        raise TorchError(f"{t.cls}(reduction={reduction!r}): one of {', '.join(REDUCTIONS)}")
-    if t.over_outputs and reduction == "sum" and n_out > 1:
-        raise TorchError(
-            f"{t.cls}(reduction='sum') adds over the {n_out} outputs too, where {loss.name} "
-            "averages them: use reduction='mean'"
+        raise TorchError(f"{cls}(reduction={reduction!r}): one of {', '.join(REDUCTIONS)}")
+    entries = [
+        (x, t, act if t.on_nets else None)
+        for x in LOSSES.values()
+        for t, act in [(x.torch, None), *((f.torch, a) for a, f in x.fused.items())]
+        if t is not None
+    ]
+    same = [e for e in entries if isinstance(loss_fn, getattr(torch.nn, e[1].module))]
+    if not same:
+        known = ", ".join(dict.fromkeys(f"nn.{t.module}" for _, t, _ in entries))
+        raise TorchError(f"loss {cls} is not supported; one of {known}")
+    found = [
+        e
+        for e in same
+        if all(
+            e[1].divisor(n) == (n if reduction == "mean" and e[1].over_outputs else 1)
+            for n in (1, 2, 3)
         )
+    ]
+    if not found:
+        if n_out == 1 and reduction == "sum":
+            found = [e for e in same if e[1].divisor(1) == 1]
+        if not found:
+            raise TorchError(
+                f"{cls}(reduction={reduction!r}) adds over the {n_out} outputs too, where "
+                f"{same[0][0].name} averages them: use reduction='mean'"
+            )
+    loss, _, applies = found[0]
     for attr in ("weight", "pos_weight"):
         if getattr(loss_fn, attr, None) is not None:
-            raise TorchError(f"{t.cls}({attr}=...) is not supported")
+            raise TorchError(f"{cls}({attr}=...) is not supported")
     if getattr(loss_fn, "label_smoothing", 0.0):
-        raise TorchError(f"{t.cls}(label_smoothing=...) is not supported")
+        raise TorchError(f"{cls}(label_smoothing=...) is not supported")
     hyper = {h.key: float(_hyper(loss_fn, h)) for h in loss.hyper if h.torch}
     written = {"name": loss.name, **hyper} if hyper else loss.name
-    return t, written, reduction
+    return applies, written, reduction
 
 
 def _rule(torch: Any, optimizer: Any) -> tuple[Rule, dict[str, float], float]:
@@ -165,9 +185,9 @@ def _rule(torch: Any, optimizer: Any) -> tuple[Rule, dict[str, float], float]:
     raise TorchError(f"{cls} with {settings} is not supported")
 
 
-def _targets(torch: Any, t: TorchLoss, targets: Any, n_out: int) -> Any:
+def _targets(torch: Any, applies: str | None, targets: Any, n_out: int) -> Any:
     """Targets as one row per sample; class indices (for a loss that applies softmax) one-hot."""
-    if t.applies is not None and targets.ndim == 1 and not targets.is_floating_point():
+    if applies is not None and targets.ndim == 1 and not targets.is_floating_point():
         return torch.nn.functional.one_hot(targets, n_out).to(torch.float64)
     return targets
 
@@ -188,14 +208,15 @@ def from_torch(
     torch = _torch()
     layers = _layers(model)
     n_out = layers[-1].size
-    t, loss, reduction = _loss(torch, loss_fn, n_out)
-    if t.applies is not None:
-        if layers[-1].activation is not LINEAR:
+    applies, loss, reduction = _loss(torch, loss_fn, n_out)
+    if applies is not None:
+        last = layers[-1].activation
+        if last is not LINEAR:
             raise TorchError(
-                f"{t.cls} applies {t.applies} itself: end the model with its last nn.Linear, not "
-                f"nn.{layers[-1].activation.torch}"
+                f"{type(loss_fn).__name__} applies {applies} itself: end the model with its last "
+                f"nn.Linear, not nn.{last.torch[0] if last.torch else last.name}"
             )
-        layers[-1].activation = ACTIVATIONS[t.applies]
+        layers[-1].activation = ACTIVATIONS[applies]
     rule, hyper, lr = _rule(torch, optimizer)
     _same_parameters(model, optimizer)
     if optimizer.state:
@@ -203,7 +224,7 @@ def from_torch(
             f"{type(optimizer).__name__} has taken steps already (it has state); give a new one"
         )
     x = inputs.detach()
-    y = _targets(torch, t, targets.detach(), n_out)
+    y = _targets(torch, applies, targets.detach(), n_out)
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y):
         raise TorchError(
             f"expected inputs and targets with one row per sample, got shapes "
@@ -241,8 +262,8 @@ def capture_torch_step(
     spec = from_torch(model, loss_fn, optimizer, inputs, targets)
     names = Names.of(spec)
     rule = OPTIMIZERS[spec.training.optimizer.name]
-    t = _loss(torch, loss_fn, spec.layers[-1].size)[0]
-    y = _targets(torch, t, targets, spec.layers[-1].size)
+    applies = _loss(torch, loss_fn, spec.layers[-1].size)[0]
+    y = _targets(torch, applies, targets, spec.layers[-1].size)
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     n = len(inputs)
 

@@ -48,9 +48,13 @@ class Activation:
     smooth: bool = True  # False: no derivative at net = 0 (a kink)
     elementwise: bool = True
     hidden: bool = True  # allowed on a hidden layer
-    # The same function elsewhere: the torch.nn module class, and the ONNX operator type.
-    torch: str = ""
-    onnx: str = ""
+    # For the scripts `backprop export` writes. Where the activation is not elementwise, its
+    # layer in numpy: a statement template in {net} and {out}; and dout_i/dnet_j of the layer.
+    numpy_layer: str | None = None
+    jacobian: Callable[[Sequence[X], int, int], X] | None = None
+    # The same activation in PyTorch: torch.nn's module and its keyword arguments from α.
+    torch: tuple[str, Callable[[float], dict[str, Any]]] | None = None
+    onnx: str = ""  # the ONNX operator type (backprop import)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -93,7 +97,7 @@ SIGMOID = Activation(
     log_out=lambda m, net: -m.softplus(-net),
     log_one_minus_out=lambda m, net: -m.softplus(net),
     targets=lambda unit: (unit, 1 - unit),
-    torch="Sigmoid",
+    torch=("Sigmoid", lambda a: {}),
     onnx="Sigmoid",
 )
 
@@ -106,7 +110,7 @@ TANH = Activation(
     lambda m, _n, out, _a: 1.0 - out * out,
     saturates=True,
     targets=lambda unit: (-1 + unit, 1 - unit),
-    torch="Tanh",
+    torch=("Tanh", lambda a: {}),
     onnx="Tanh",
 )
 
@@ -120,7 +124,7 @@ RELU = Activation(
     targets=lambda unit: (unit, 1.0),
     can_die=True,
     smooth=False,
-    torch="ReLU",
+    torch=("ReLU", lambda a: {}),
     onnx="Relu",
 )
 
@@ -143,7 +147,7 @@ LEAKY_RELU = Activation(
         ),
     ),
     smooth=False,
-    torch="LeakyReLU",
+    torch=("LeakyReLU", lambda a: {"negative_slope": a}),
     onnx="LeakyRelu",
 )
 
@@ -154,7 +158,7 @@ LINEAR = Activation(
     "1",
     lambda m, net, _a: net,
     lambda m, _n, _o, _a: 1.0,
-    torch="Identity",
+    torch=("Identity", lambda a: {}),
     onnx="Identity",
 )
 
@@ -168,7 +172,9 @@ SOFTPLUS = Activation(
     lambda m, net, _o, _a: _sigmoid(m, net, 0.0),  # the derivative is the logistic of net
     saturates=True,
     targets=lambda unit: (unit, 1.0),
-    torch="Softplus",
+    # torch.nn.Softplus returns net itself above its threshold, 20 by default, where
+    # ln(1 + e^-net) is still 2e-9; from 40 on, that term is below float64's last digit.
+    torch=("Softplus", lambda a: {"threshold": 40.0}),
     onnx="Softplus",
 )
 
@@ -194,7 +200,7 @@ ELU = Activation(
     saturates=True,
     smooth=False,  # a kink at 0 unless α = 1
     targets=lambda unit: (-1 + unit, 1.0),
-    torch="ELU",
+    torch=("ELU", lambda a: {"alpha": a}),
     onnx="Elu",
 )
 
@@ -258,7 +264,10 @@ SOFTMAX = Activation(
     lambda m, _n, _o, _a: _no_elementwise_derivative(),
     elementwise=False,
     hidden=False,
-    torch="Softmax",
+    # shifted by the largest net, so that e^x never overflows (as `softmax` above)
+    numpy_layer="{out} = np.exp({net} - np.max({net})) / np.sum(np.exp({net} - np.max({net})))",
+    jacobian=softmax_jacobian,
+    torch=("Softmax", lambda a: {"dim": -1}),
     onnx="Softmax",
 )
 

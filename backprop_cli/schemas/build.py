@@ -131,7 +131,7 @@ def operations() -> str:
         out.append(
             f"| `{a.name}`: {a.prose}{where} | {_code(a.formula)} | "
             f"{_code(a.derivative_formula)} | {_hyper(a.hyper)} | "
-            f"`nn.{a.torch}`, `{a.onnx}` |"
+            f"`nn.{a.torch[0] if a.torch else '–'}`, `{a.onnx}` |"
         )
     out += [
         "",
@@ -145,8 +145,11 @@ def operations() -> str:
     ]
     for x in LOSSES.values():
         outputs = ", ".join(x.outputs) if x.outputs else "any"
+        pairs = [(x.torch, None), *((f.torch, a) for a, f in x.fused.items())]
         torch = ", ".join(
-            f"`nn.{t.cls}`" + (f" (applies {t.applies})" if t.applies else "") for t in x.torch
+            f"`nn.{t.module}`" + (f" (on the nets, with {a})" if t.on_nets else "")
+            for t, a in pairs
+            if t is not None
         )
         out.append(
             f"| `{x.name}`: {x.prose} | {_code(x.formula)} | {_code(x.derivative_formula)} | "
