@@ -141,9 +141,10 @@ def _loss(torch: Any, loss_fn: Any, n_out: int) -> tuple[str | None, Any, str]:
         if n_out == 1 and reduction == "sum":
             found = [e for e in same if e[1].divisor(1) == 1]
         if not found:
+            means = [e[0].name for e in same if all(e[1].divisor(n) == n for n in (1, 2, 3))]
             raise TorchError(
                 f"{cls}(reduction={reduction!r}) adds over the {n_out} outputs too, where "
-                f"{same[0][0].name} averages them: use reduction='mean'"
+                f"{(means or [same[0][0].name])[0]} averages them: use reduction='mean'"
             )
     loss, _, applies = found[0]
     for attr in ("weight", "pos_weight"):
