@@ -7,9 +7,18 @@ from typing import Annotated
 
 import typer
 
-from ..ops import LOSSES
 from .common import app, check_output, emit, fail, write_output
-from .options import ForceOpt, QuietOpt, columns
+from .options import (
+    ConfigFileOpt,
+    DataFileOpt,
+    ForceOpt,
+    InputsOpt,
+    LearningRateOpt,
+    LossOpt,
+    QuietOpt,
+    TargetsOpt,
+    columns,
+)
 
 
 @app.command("import")
@@ -17,41 +26,12 @@ def import_command(
     model: Annotated[
         Path, typer.Argument(metavar="MODEL", help="An ONNX file (.onnx).", show_default=False)
     ],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Where to write the config. Default: stdout.", show_default=False
-        ),
-    ] = None,
-    samples: Annotated[
-        Path | None,
-        typer.Option(
-            help="A CSV (with a header row) or JSON Lines file of samples; the config names it.",
-            show_default=False,
-        ),
-    ] = None,
-    inputs: Annotated[
-        str | None,
-        typer.Option(
-            help="The input columns, comma-separated. Default: all but the targets.",
-            show_default=False,
-        ),
-    ] = None,
-    targets: Annotated[
-        str | None,
-        typer.Option(
-            help="The target columns. Default: the last columns, one per output.",
-            show_default=False,
-        ),
-    ] = None,
-    loss: Annotated[
-        str,
-        typer.Option(
-            help=", ".join(LOSSES) + ". cross_entropy on a model that ends with a linear layer "
-            "(logits) gives that layer softmax, as PyTorch's CrossEntropyLoss does."
-        ),
-    ] = "half_sse",
-    learning_rate: Annotated[float, typer.Option(help="η, the learning rate.")] = 0.5,
+    output: ConfigFileOpt = None,
+    samples: DataFileOpt = None,
+    inputs: InputsOpt = None,
+    targets: TargetsOpt = None,
+    loss: LossOpt = "half_sse",
+    learning_rate: LearningRateOpt = 0.5,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:

@@ -7,9 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..ops import ACTIVATIONS, LOSSES
+from ..ops import ACTIVATIONS
 from .common import app, check_output, emit, fail, write_output
-from .options import ForceOpt, QuietOpt, columns
+from .options import (
+    ForceOpt,
+    InitSamplesOpt,
+    InputsOpt,
+    LearningRateOpt,
+    LossOpt,
+    QuietOpt,
+    TargetsOpt,
+    columns,
+)
 
 if TYPE_CHECKING:
     from ..exercise import Options
@@ -50,7 +59,7 @@ def init(
             show_default=False,
         ),
     ] = None,
-    loss: Annotated[str, typer.Option(help=", ".join(LOSSES) + ".")] = "half_sse",
+    loss: LossOpt = "half_sse",
     seed: Annotated[
         int | None,
         typer.Option(
@@ -60,31 +69,10 @@ def init(
         ),
     ] = None,
     decimals: Annotated[int, typer.Option(min=1, max=6, help="Decimals of every number.")] = 2,
-    samples: Annotated[
-        str,
-        typer.Option(
-            help="Training samples: how many to draw (1 to 100), or a CSV (with a header row) or "
-            "JSON Lines file of them, which the config then names."
-        ),
-    ] = "1",
-    inputs: Annotated[
-        str | None,
-        typer.Option(
-            help="With a data file: the input columns, comma-separated. Default: all but the "
-            "targets.",
-            show_default=False,
-        ),
-    ] = None,
-    targets: Annotated[
-        str | None,
-        typer.Option(
-            help="With a data file: the target columns. Default: the last column.",
-            show_default=False,
-        ),
-    ] = None,
-    learning_rate: Annotated[
-        float, typer.Option(help="η, the learning rate (greater than 0).")
-    ] = 0.5,
+    samples: InitSamplesOpt = "1",
+    inputs: InputsOpt = None,
+    targets: TargetsOpt = None,
+    learning_rate: LearningRateOpt = 0.5,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
