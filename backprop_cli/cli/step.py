@@ -8,9 +8,21 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.text import Text
 
-from .common import ConfigArg, app, emit, emit_pieces, fail, info, load
+from .common import (
+    ConfigArg,
+    app,
+    check_output,
+    emit,
+    emit_pieces,
+    fail,
+    info,
+    load,
+    write_output,
+)
 from .options import (
     PRECISION,
+    DocumentOutputOpt,
+    ForceOpt,
     Format,
     FormatOpt,
     PhaseOpt,
@@ -23,9 +35,13 @@ from .options import (
 )
 
 if TYPE_CHECKING:
-    from ..trace import Trace
+    from pathlib import Path
+
+    from ..render.html import View
+    from ..trace import Step, Trace
 
 BIG_TABLE = 2000  # steps; rich lays out about a thousand table rows a second
+BIG_PAGE = 3000  # steps; the page holds each step's chain rule too, about 4 kB a step
 BIG_DOCUMENT = 100_000  # steps; JSON is written at about 15,000 steps a second (350 bytes each)
 
 # --- step --------------------------------------------------------------------------------------
@@ -44,6 +60,8 @@ def step(
     sample: SampleOpt = None,
     update_order: UpdateOrderOpt = None,
     round_to: RoundOpt = None,
+    output: DocumentOutputOpt = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """One update, every quantity computed, in the post's notation.
@@ -54,16 +72,21 @@ def step(
       backprop step --only 'dE_total/dw*'           [dim]# the gradients only[/]
       backprop step net.yaml -f json | jq '.steps[] | select(.id=="w5+") | .value'
       backprop step --round 4                       [dim]# 4 decimals, as by hand[/]
+      backprop step -f html -o page.html            [dim]# a web page to step through[/]
       backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]
     """
     from ..engine import step as run_step
     from ..render import jsonfmt
     from ..render.drift import drift_table
-    from ..render.latex import render_latex
-    from ..render.markdown import render_markdown
     from ..render.table import trace_parts
     from ..rounding import drift
 
+    if output is not None:
+        if format not in (Format.html, Format.markdown, Format.latex):
+            fail(
+                f"--output: for the documents (html, markdown, latex), not --format {format.value}"
+            )
+        check_output(output, force, "--output")
     spec = load(config)
     index = sample_index(spec, sample)
     order = str(update_order.value) if update_order else spec.training.update_order
@@ -89,10 +112,8 @@ def step(
         if drifts is not None:
             doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit_pieces(jsonfmt.pieces(doc))
-    elif format is Format.markdown:
-        emit(render_markdown(trace, steps, precision=precision, summary=not filtered))
-    elif format is Format.latex:
-        emit(render_latex(trace, steps, precision=precision, summary=not filtered))
+    elif format in (Format.markdown, Format.latex, Format.html):
+        _document(trace, steps, format, precision, filtered, output, force)
     else:
         if len(steps) > BIG_TABLE:
             info(
@@ -108,6 +129,49 @@ def step(
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))
             emit(drift_table(drifts, round_to, precision))
+
+
+def _document(
+    trace: Trace,
+    steps: list[Step],
+    format: Format,
+    precision: int,
+    filtered: bool,
+    output: Path | None,
+    force: bool,
+) -> None:
+    """A Markdown, LaTeX or HTML document, to stdout or to --output."""
+    if format is Format.html:
+        from ..render.html import render_html
+
+        if filtered:
+            info(
+                "note: the web page shows the whole computation; --only, --phase and --sample "
+                "apply to the other formats"
+            )
+        if len(trace.steps) > BIG_PAGE:
+            info(f"note: {len(trace.steps):,} steps make a large page; a smaller config is quicker")
+        text = render_html(trace, precision=precision, views=_views(trace))
+    elif format is Format.markdown:
+        from ..render.markdown import render_markdown
+
+        text = render_markdown(trace, steps, precision=precision, summary=not filtered)
+    else:
+        from ..render.latex import render_latex
+
+        text = render_latex(trace, steps, precision=precision, summary=not filtered)
+    if output is None:
+        emit(text)
+    else:
+        write_output(output, text, "", force, "--output")
+
+
+def _views(trace: Trace) -> list[View]:
+    """More tabs of the web page besides the scalar one: the matrix view, when it exists.
+
+    The hook for backprop_cli/render's matrix view (branch `matrix`): when it lands, return
+    [View("Matrices", its_html(trace))] here."""
+    return []
 
 
 def _no_match(trace: Trace, patterns: list[str]) -> NoReturn:
