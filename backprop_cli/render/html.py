@@ -447,7 +447,7 @@ def render_html(trace: Trace, *, precision: int = 9, views: Iterable[View] = ())
         '<div class="panel-head"><h2 id="panel-title" tabindex="-1">Chain rule</h2>'
         '<button type="button" id="close" aria-label="Close the chain rule">Close ✕</button>'
         '</div><div id="panel-body"></div></aside>'
-        f"<footer><p>Made by <code>backprop step --format html</code> "
+        "<footer><p>Made by <code>backprop step --format html</code>"
         ".</p></footer>"
     )
     return page(f"{spec.name} · backprop", body, assets.STEP_JS)
@@ -588,7 +588,7 @@ def render_train_html(
         f'<section aria-labelledby="s-out"><h2 id="s-out">Outputs</h2>{outputs}</section>'
         f'<section aria-labelledby="s-par"><h2 id="s-par">Parameters</h2>{params}</section>'
         "</main>"
-        f"<footer><p>Made by <code>backprop train --format html</code> "
+        "<footer><p>Made by <code>backprop train --format html</code>"
         ".</p></footer>"
     )
     return page(f"{spec.name} · training · backprop", body, assets.TRAIN_JS)
