@@ -75,11 +75,7 @@ def step(
       backprop step -f html -o page.html            [dim]# a web page to step through[/]
       backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]
     """
-    from ..engine import step as run_step
-    from ..render import jsonfmt
-    from ..render.drift import drift_table
-    from ..render.table import trace_parts
-    from ..rounding import drift
+    from ..engine import step as run_step  # each renderer is imported where it is used
 
     if output is not None:
         if format not in (Format.html, Format.markdown, Format.latex):
@@ -96,13 +92,19 @@ def step(
             f"{spec.training.mode} updates all layers together from the batch gradient"
         )
     trace = run_step(spec, update_order=order, round_to=round_to)
-    drifts = None if round_to is None else drift(trace, run_step(spec, update_order=order))
+    drifts = None
+    if round_to is not None:
+        from ..rounding import drift
+
+        drifts = drift(trace, run_step(spec, update_order=order))
     phases = [str(p.value) for p in phase] if phase else None
     steps = trace.select(only, phases, index)
     if only and not steps:
         _no_match(trace, only)
     filtered = bool(only or phases or sample is not None)
     if format is Format.json:
+        from ..render import jsonfmt
+
         if len(steps) > BIG_DOCUMENT:
             info(
                 f"note: {len(steps):,} steps make a document of about "
@@ -115,6 +117,8 @@ def step(
     elif format in (Format.markdown, Format.latex, Format.html):
         _document(trace, steps, format, precision, filtered, output, force)
     else:
+        from ..render.table import trace_parts
+
         if len(steps) > BIG_TABLE:
             info(
                 f"note: {len(steps):,} steps take a while to lay out as tables; "
@@ -128,6 +132,8 @@ def step(
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))
+            from ..render.drift import drift_table
+
             emit(drift_table(drifts, round_to, precision))
 
 
