@@ -20,25 +20,30 @@ from .common import (
     write_output,
 )
 from .options import (
+    LAYOUT,
     PRECISION,
     DocumentOutputOpt,
     ForceOpt,
     Format,
     FormatOpt,
+    LayoutOpt,
     PhaseOpt,
     PrecisionOpt,
     QuietOpt,
     RoundOpt,
     SampleOpt,
     UpdateOrderOpt,
+    View,
+    ViewOpt,
     sample_index,
 )
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..render.html import View
-    from ..trace import Step, Trace
+    from ..matrices import MatrixView
+    from ..render.matrix import Pick
+    from ..trace import Trace
 
 BIG_TABLE = 2000  # steps; rich lays out about a thousand table rows a second
 BIG_PAGE = 3000  # steps; the page holds each step's chain rule too, about 4 kB a step
@@ -60,6 +65,8 @@ def step(
     sample: SampleOpt = None,
     update_order: UpdateOrderOpt = None,
     round_to: RoundOpt = None,
+    view: ViewOpt = View.scalar,
+    layout: LayoutOpt = LAYOUT,
     output: DocumentOutputOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
@@ -74,8 +81,12 @@ def step(
       backprop step --round 4                       [dim]# 4 decimals, as by hand[/]
       backprop step -f html -o page.html            [dim]# a web page to step through[/]
       backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]
+      backprop step --view matrix                   [dim]# W, δ, ∇W as matrices[/]
+      backprop step --view matrix --layout in-out   [dim]# W stored in × out, as X·W[/]
     """
     from ..engine import step as run_step  # each renderer is imported where it is used
+    from ..matrices import build as build_matrices
+    from ..render.matrix import Pick
 
     if output is not None:
         if format not in (Format.html, Format.markdown, Format.latex):
@@ -98,10 +109,18 @@ def step(
 
         drifts = drift(trace, run_step(spec, update_order=order))
     phases = [str(p.value) for p in phase] if phase else None
+    filtered = bool(only or phases or sample is not None)
+    pick = Pick(only, phases, index, precision)
+    if format is Format.html:  # the page has both views, as two tabs
+        _page(trace, build_matrices(trace, str(layout.value)), precision, filtered, output, force)
+        return
+    mview = None if view is View.scalar else build_matrices(trace, str(layout.value))
+    if mview is not None and (view is View.matrix or format is Format.json):
+        _matrix_view(trace, mview, format, pick, output, force)
+        return
     steps = trace.select(only, phases, index)
     if only and not steps:
         _no_match(trace, only)
-    filtered = bool(only or phases or sample is not None)
     if format is Format.json:
         from ..render import jsonfmt
 
@@ -114,9 +133,19 @@ def step(
         if drifts is not None:
             doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit_pieces(jsonfmt.pieces(doc))
-    elif format in (Format.markdown, Format.latex, Format.html):
-        _document(trace, steps, format, precision, filtered, output, force)
+    elif format in (Format.markdown, Format.latex):
+        from ..render.document import build as document
+        from ..render.latex import write_latex
+        from ..render.markdown import write_markdown
+        from ..render.matrix import matrix_blocks
+
+        blocks = document(trace, steps, precision=precision, summary=not filtered)
+        if mview is not None:  # --view both: the scalar document, then the matrices
+            blocks += matrix_blocks(trace, mview, pick, title=False)
+        text = write_markdown(blocks) if format is Format.markdown else write_latex(blocks)
+        _write(text, output, force)
     else:
+        from ..render.matrix import matrix_parts
         from ..render.table import trace_parts
 
         if len(steps) > BIG_TABLE:
@@ -129,6 +158,10 @@ def step(
             trace, steps, precision=precision, summary=not filtered, decimals=round_to
         ):
             emit(part)
+        if mview is not None:
+            emit(Text(""))
+            for part in matrix_parts(trace, mview, pick, title=False):
+                emit(part)
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))
@@ -137,47 +170,66 @@ def step(
             emit(drift_table(drifts, round_to, precision))
 
 
-def _document(
+def _page(
     trace: Trace,
-    steps: list[Step],
-    format: Format,
+    mview: MatrixView,
     precision: int,
     filtered: bool,
     output: Path | None,
     force: bool,
 ) -> None:
-    """A Markdown, LaTeX or HTML document, to stdout or to --output."""
-    if format is Format.html:
-        from ..render.html import render_html
+    """The web page: the scalar view and the matrix view as two tabs."""
+    from ..render.html import Tab, render_html, render_matrix_tab
 
-        if filtered:
-            info(
-                "note: the web page shows the whole computation; --only, --phase and --sample "
-                "apply to the other formats"
-            )
-        if len(trace.steps) > BIG_PAGE:
-            info(f"note: {len(trace.steps):,} steps make a large page; a smaller config is quicker")
-        text = render_html(trace, precision=precision, views=_views(trace))
-    elif format is Format.markdown:
-        from ..render.markdown import render_markdown
+    if filtered:
+        info(
+            "note: the web page shows the whole computation; --only, --phase and --sample "
+            "apply to the other formats"
+        )
+    if len(trace.steps) > BIG_PAGE:
+        info(f"note: {len(trace.steps):,} steps make a large page; a smaller config is quicker")
+    tabs = [Tab("Matrices", render_matrix_tab(trace, mview, precision))]
+    _write(render_html(trace, precision=precision, tabs=tabs), output, force)
 
-        text = render_markdown(trace, steps, precision=precision, summary=not filtered)
-    else:
-        from ..render.latex import render_latex
 
-        text = render_latex(trace, steps, precision=precision, summary=not filtered)
+def _write(text: str, output: Path | None, force: bool) -> None:
+    """A document to stdout, or to --output."""
     if output is None:
         emit(text)
     else:
         write_output(output, text, "", force, "--output")
 
 
-def _views(trace: Trace) -> list[View]:
-    """More tabs of the web page besides the scalar one: the matrix view, when it exists.
+def _matrix_view(
+    trace: Trace,
+    mview: MatrixView,
+    format: Format,
+    pick: Pick,
+    output: Path | None = None,
+    force: bool = False,
+) -> None:
+    """`--view matrix`: the matrices in the chosen format (JSON: the trace and its matrices)."""
+    from ..render import jsonfmt
+    from ..render.latex import write_latex
+    from ..render.markdown import write_markdown
+    from ..render.matrix import chosen, matrix_blocks, matrix_parts
 
-    The hook for backprop_cli/render's matrix view (branch `matrix`): when it lands, return
-    [View("Matrices", its_html(trace))] here."""
-    return []
+    if pick.only and not any(chosen(mview, pick)):
+        ids = list(dict.fromkeys(str(m["id"]) for m in mview.to_dict()))
+        near = difflib.get_close_matches(pick.only[0], ids, n=5, cutoff=0.4)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        fail(f"--only {' '.join(pick.only)}: no matrix matches{hint}")
+    if format is Format.json:
+        doc = trace.document(trace.select(pick.only, pick.phases, pick.sample))
+        doc["matrices"] = [m for m in mview.to_dict() if pick.shows(m)]
+        emit_pieces(jsonfmt.pieces(doc))
+    elif format is Format.markdown:
+        _write(write_markdown(matrix_blocks(trace, mview, pick)), output, force)
+    elif format is Format.latex:
+        _write(write_latex(matrix_blocks(trace, mview, pick)), output, force)
+    else:
+        for part in matrix_parts(trace, mview, pick):
+            emit(part)
 
 
 def _no_match(trace: Trace, patterns: list[str]) -> NoReturn:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..explain import Explanation, Node, explain, producer
 from ..spec import Spec
@@ -31,12 +31,15 @@ from .mathml import mathml
 from .numbers import Numbers
 from .svg import render_svg
 
+if TYPE_CHECKING:
+    from ..matrices import MatrixView
+
 # Phases drawn in the forward colour; the rest (backward, update) in the backward colour.
 FORWARD_PHASES = ("forward", "loss", "after")
 
 
 @dataclass(frozen=True)
-class View:
+class Tab:
     """One more tab of the page (the matrix view): a title and its HTML."""
 
     title: str
@@ -374,6 +377,23 @@ _GIVEN = {
 }
 
 
+def render_matrix_tab(trace: Trace, view: MatrixView, precision: int = 9) -> str:
+    """The matrix view (render/matrix.py's document blocks) as the page's second tab."""
+    from .matrix import Pick, matrix_blocks
+
+    out: list[str] = []
+    for block in matrix_blocks(trace, view, Pick(None, None, None, precision), title=False):
+        if isinstance(block, Heading):
+            level = min(block.level + 1, 4) if block.level == 1 else block.level
+            out.append(f"<h{level}>{escape(block.text)}</h{level}>")
+        elif isinstance(block, Prose):
+            out.append("<p>" + _prose(block) + "</p>")
+        elif isinstance(block, Display):
+            for item in block.items:
+                out.append(f'<div class="mscroll">{mathml(item, display=True)}</div>')
+    return f'<div class="matrices">{"".join(out)}</div>'
+
+
 def _pieces(pieces: Sequence[str]) -> str:
     """Formula pieces (mathtex's break points), each its own <math>, so a line breaks only
     between terms, never inside a number."""
@@ -386,8 +406,8 @@ def _prose(block: Prose) -> str:
     return "".join(escape(t) if k == "text" else mathml(t) for k, t in block.parts)
 
 
-def render_html(trace: Trace, *, precision: int = 9, views: Iterable[View] = ()) -> str:
-    """The whole trace as one web page; `views`: more tabs after the scalar one (the matrix
+def render_html(trace: Trace, *, precision: int = 9, tabs: Iterable[Tab] = ()) -> str:
+    """The whole trace as one web page; `tabs`: more views after the scalar one (the matrix
     view), shown as tabs when there are any."""
     p = _StepPage(trace, precision)
     spec = trace.spec
@@ -413,19 +433,19 @@ def render_html(trace: Trace, *, precision: int = 9, views: Iterable[View] = ())
         f'<section class="phase" aria-labelledby="sec-params"><h2 id="sec-params">'
         f"Parameters</h2>{p.result()}</section></div></div>"
     )
-    extra = list(views)
+    extra = list(tabs)
     if extra:
-        tabs = [View("Scalar", scalar), *extra]
+        views = [Tab("Scalar", scalar), *extra]
         buttons = "".join(
             f'<button type="button" role="tab" id="tab-{k}" aria-controls="view-{k}" '
             f'aria-selected="{"true" if k == 0 else "false"}"{_TAB_INDEX if k else ""}>'
             f"{escape(v.title)}</button>"
-            for k, v in enumerate(tabs)
+            for k, v in enumerate(views)
         )
         panels = "".join(
             f'<div class="view" role="tabpanel" id="view-{k}" aria-labelledby="tab-{k}">'
             f"{v.html}</div>"
-            for k, v in enumerate(tabs)
+            for k, v in enumerate(views)
         )
         content = f'<div class="tabs" role="tablist" aria-label="Views">{buttons}</div>{panels}'
     else:

@@ -96,6 +96,8 @@ box-shadow:0 6px 24px rgba(0,0,0,.3);z-index:5}
 .tabs [role=tab]{border-bottom:none;border-radius:6px 6px 0 0}
 .tabs [aria-selected=true]{font-weight:700;border-color:var(--fg);
 box-shadow:inset 0 -3px 0 var(--fg)}
+.mscroll{max-width:100%;overflow-x:auto;margin:6px 0}
+.mscroll math{display:block;text-align:left}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}
 .facts dd{margin:0;font-variant-numeric:tabular-nums}
 .curvebox{max-width:680px}

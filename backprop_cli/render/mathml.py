@@ -27,10 +27,22 @@ _LETTERS = {
     "partial": "∂",
     "infty": "∞",
 }
-_OPERATORS = {"cdot": "·", "times": "×", "to": "→", "le": "≤", "ge": "≥", "approx": "≈"}
+_OPERATORS = {
+    "cdot": "·",
+    "times": "×",
+    "to": "→",
+    "le": "≤",
+    "ge": "≥",
+    "approx": "≈",
+    "neq": "≠",
+    "sum": "∑",
+    "odot": "⊙",
+}
+# Matrix environments (the matrix view's): their brackets, left and right.
+_FENCES = {"bmatrix": ("[", "]"), "pmatrix": ("(", ")"), "matrix": ("", ""), "cases": ("{", "")}
 _FUNCTIONS = ("ln", "log", "exp", "tanh", "max", "min")  # upright names, as LaTeX sets them
 _TOKEN = re.compile(
-    r"\\(?P<cmd>[A-Za-z]+|[,;! ])|(?P<num>\d+(?:\.\d+)?)|(?P<word>[A-Za-z]+)|(?P<space>\s+)"
+    r"\\(?P<cmd>[A-Za-z]+|[,;! _\\])|(?P<num>\d+(?:\.\d+)?)|(?P<word>[A-Za-z]+)|(?P<space>\s+)"
     r"|(?P<char>.)",
     re.S,
 )
@@ -90,12 +102,15 @@ class _Reader:
                 self.i += 1
                 return "".join(out)
             depth += {"{": 1, "}": -1}.get(text, 0) if kind == "char" else 0
-            out.append(text)
+            out.append(text if kind != "cmd" or not text.isalpha() else "\\" + text)
 
-    def sequence(self, until: str = "") -> list[str]:
+    def sequence(self, until: str = "", cell: bool = False) -> list[str]:
+        """Atoms up to `until` (or the end); in a matrix `cell`, up to &, \\\\ or \\end."""
         items: list[str] = []
         while True:
             kind, text = self.peek()
+            if cell and (kind, text) in (("char", "&"), ("cmd", "\\"), ("cmd", "end")):
+                return _signs(items)
             if not kind or (kind == "char" and text == until):
                 if until and not kind:
                     raise self.fail(f"missing {until!r}")
@@ -150,6 +165,30 @@ class _Reader:
             return f"<mo>{escape(text)}</mo>"
         return None
 
+    def environment(self, env: str) -> str:
+        """`\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}` as an mtable in its brackets."""
+        if env not in _FENCES:
+            raise self.fail(f"unknown environment {env}")
+        rows: list[list[str]] = [[]]
+        while True:
+            rows[-1].append(_cell(self.sequence(cell=True)))
+            kind, text = self.take()
+            if (kind, text) == ("cmd", "\\"):
+                rows.append([])
+            elif (kind, text) == ("cmd", "end"):
+                if self.text_arg() != env:
+                    raise self.fail(f"\\begin{{{env}}} ends with another \\end")
+                break
+            elif (kind, text) != ("char", "&"):
+                raise self.fail(f"unclosed {env}")
+        body = "".join(f"<mtr>{''.join(r)}</mtr>" for r in rows if r != ["<mtd></mtd>"])
+        left, right = _FENCES[env]
+        align = ' columnalign="left"' if env == "cases" else ""
+        table = f"<mtable{align}>{body}</mtable>"
+        fence = "".join(f"<mo>{f}</mo>" if f else "" for f in (left,))
+        close = f"<mo>{right}</mo>" if right else ""
+        return f"<mrow>{fence}{table}{close}</mrow>"
+
     def command(self, name: str) -> str:
         if name in _LETTERS:
             return f"<mi>{_LETTERS[name]}</mi>"
@@ -164,6 +203,14 @@ class _Reader:
             return f"<msqrt>{self.group()}</msqrt>"
         if name == "hat":
             return f'<mover accent="true">{self.group()}<mo>^</mo></mover>'
+        if name == "top":
+            return "<mi>⊤</mi>"
+        if name == "operatorname":
+            return f"<mi>{escape(self.text_arg())}</mi>"
+        if name == "_":
+            return "<mi>_</mi>"
+        if name == "begin":
+            return self.environment(self.text_arg())
         if name == "text":
             return f"<mtext>{escape(self.text_arg())}</mtext>"
         if name in ("left", "right"):
@@ -196,6 +243,10 @@ def _signs(items: list[str]) -> list[str]:
             continue
         out.append(item)
     return out
+
+
+def _cell(items: list[str]) -> str:
+    return f"<mtd>{_row(items) if items else ''}</mtd>"
 
 
 def _row(items: list[str]) -> str:
