@@ -294,7 +294,8 @@ class _StepPage:
 
     def diagram(self) -> str:
         svg = render_svg(self.spec, self.trace, precision=4)
-        svg = svg.split("\n", 1)[1]  # no XML declaration inside HTML
+        svg = svg.split("\n", 1)[1]  # no XML declaration inside HTML, nor a namespace URL
+        svg = svg.replace(' xmlns="http://www.w3.org/2000/svg"', "", 1)
         first: dict[str, str] = {}
         for i, s in enumerate(self.trace.steps):
             first.setdefault(s.id, self.anchors[i])
