@@ -85,8 +85,6 @@ def step(
       backprop step --view matrix --layout in-out   [dim]# W stored in × out, as X·W[/]
     """
     from ..engine import step as run_step  # each renderer is imported where it is used
-    from ..matrices import build as build_matrices
-    from ..render.matrix import Pick
 
     if output is not None:
         if format not in (Format.html, Format.markdown, Format.latex):
@@ -110,14 +108,21 @@ def step(
         drifts = drift(trace, run_step(spec, update_order=order))
     phases = [str(p.value) for p in phase] if phase else None
     filtered = bool(only or phases or sample is not None)
-    pick = Pick(only, phases, index, precision)
     if format is Format.html:  # the page has both views, as two tabs
+        from ..matrices import build as build_matrices
+
         _page(trace, build_matrices(trace, str(layout.value)), precision, filtered, output, force)
         return
-    mview = None if view is View.scalar else build_matrices(trace, str(layout.value))
-    if mview is not None and (view is View.matrix or format is Format.json):
-        _matrix_view(trace, mview, format, pick, output, force)
-        return
+    mview, pick = None, None
+    if view is not View.scalar:
+        from ..matrices import build as build_matrices
+        from ..render.matrix import Pick
+
+        pick = Pick(only, phases, index, precision)
+        mview = build_matrices(trace, str(layout.value))
+        if view is View.matrix or format is Format.json:
+            _matrix_view(trace, mview, format, pick, output, force)
+            return
     steps = trace.select(only, phases, index)
     if only and not steps:
         _no_match(trace, only)
@@ -137,15 +142,15 @@ def step(
         from ..render.document import build as document
         from ..render.latex import write_latex
         from ..render.markdown import write_markdown
-        from ..render.matrix import matrix_blocks
 
         blocks = document(trace, steps, precision=precision, summary=not filtered)
-        if mview is not None:  # --view both: the scalar document, then the matrices
+        if mview is not None and pick is not None:  # --view both: the scalar, then matrices
+            from ..render.matrix import matrix_blocks
+
             blocks += matrix_blocks(trace, mview, pick, title=False)
         text = write_markdown(blocks) if format is Format.markdown else write_latex(blocks)
         _write(text, output, force)
     else:
-        from ..render.matrix import matrix_parts
         from ..render.table import trace_parts
 
         if len(steps) > BIG_TABLE:
@@ -158,7 +163,9 @@ def step(
             trace, steps, precision=precision, summary=not filtered, decimals=round_to
         ):
             emit(part)
-        if mview is not None:
+        if mview is not None and pick is not None:
+            from ..render.matrix import matrix_parts
+
             emit(Text(""))
             for part in matrix_parts(trace, mview, pick, title=False):
                 emit(part)
