@@ -36,6 +36,7 @@ class Format(str, Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
 
 
 class View(str, Enum):
@@ -52,6 +53,7 @@ class TrainFormat(str, Enum):
     table = "table"
     json = "json"
     jsonl = "jsonl"
+    html = "html"
 
 
 class Kind(str, Enum):
@@ -141,7 +143,8 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="table; json (the full trace); markdown or latex (a worked example document).",
+        help="table; json (the full trace); markdown or latex (a worked example document); "
+        "html (one self-contained web page that steps through it).",
     ),
 ]
 TrainFormatOpt = Annotated[
@@ -149,8 +152,18 @@ TrainFormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="table (a summary), json (the summary record), or jsonl (one record per epoch as "
-        "training goes, then the summary).",
+        help="table (a summary), json (the summary record), jsonl (one record per epoch as "
+        "training goes, then the summary), or html (a report page with the loss curve).",
+    ),
+]
+DocumentOutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the document (html, markdown, latex) to this file instead of stdout.",
+        show_default=False,
+        dir_okay=False,
     ),
 ]
 PrecisionOpt = Annotated[

@@ -22,11 +22,13 @@ from .common import (
     fail,
     info,
     load,
+    write_output,
 )
 from .common import quiet as global_quiet
 from .options import (
     KERNEL,
     PRECISION,
+    DocumentOutputOpt,
     ForceOpt,
     Kernel,
     KernelOpt,
@@ -83,6 +85,7 @@ def train(
         ),
     ] = None,
     round_to: RoundOpt = None,
+    output: DocumentOutputOpt = None,
     quiet: QuietOpt = False,
     precision: PrecisionOpt = PRECISION,
     kernel: KernelOpt = KERNEL,
@@ -100,6 +103,7 @@ def train(
       backprop train --epochs 10000                [dim]# the post's 10,000 rounds[/]
       backprop train -n 4000 --save run.yaml && backprop train run.yaml -n 6000
       backprop train -n 10000 --format jsonl | tail -n 1 | jq .E_total
+      backprop train -n 10000 -f html -o report.html  [dim]# a page with the curve[/]
     """
     try:
         _train(
@@ -114,6 +118,7 @@ def train(
             round_to,
             precision,
             kernel,
+            output,
         )
     except BrokenPipeError:
         # Click would turn a closed pipe (`| head`) into exit 1; end quietly, as `head` expects.
@@ -132,6 +137,7 @@ def _train(
     round_to: int | None,
     precision: int,
     kernel: Kernel,
+    output: Path | None = None,
 ) -> None:
     from ..kernels import Curve, Trainer
     from ..render import jsonfmt
@@ -140,6 +146,10 @@ def _train(
     configured = spec.training.epochs
     n = epochs if epochs is not None else (configured if configured is not None else 1)
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
+    if output is not None:
+        if format is not TrainFormat.html:
+            fail(f"--output: for --format html, not --format {format.value}")
+        check_output(output, force, "--output")
     order = str(update_order.value) if update_order else None
     try:
         if round_to is not None:
@@ -207,6 +217,16 @@ def _train(
                     decimals=round_to,
                 )
             )
+        elif format is TrainFormat.html:
+            from ..render.html import render_train_html
+
+            page = render_train_html(
+                spec, summary, curve.all(), precision=precision, update_order=trainer.order
+            )
+            if output is None:
+                out.emit(page)
+            else:
+                write_output(output, page, "", force, "--output")
         else:
             out.emit(jsonfmt.dumps(summary, indent=None if stream else 2))
         if saved is not None:
