@@ -17,6 +17,7 @@ COMMANDS.update(
         "explain": "explain",
         "export": "export",
         "gradcheck": "gradcheck",
+        "import": "import_onnx",
         "init": "init",
         "schema": "schema",
         "step": "step",

@@ -232,3 +232,56 @@ def sample_index(spec: Spec, sample: int | None) -> int | None:
     if sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
     return sample - 1
+
+
+def columns(text: str | None) -> list[str] | None:
+    """--inputs/--targets: `x1,x2` -> [x1, x2]."""
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+# backprop init and backprop import: a config from a data file, and its loss and η.
+ConfigFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Where to write the config. Default: stdout.", show_default=False
+    ),
+]
+DataFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--samples",
+        help="A CSV (with a header row) or JSON Lines file of samples; the config names it.",
+        show_default=False,
+    ),
+]
+InitSamplesOpt = Annotated[
+    str,
+    typer.Option(
+        "--samples",
+        help="Training samples: how many to draw (1 to 100), or a CSV (with a header row) or "
+        "JSON Lines file of them, which the config then names.",
+    ),
+]
+InputsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a data file: the input columns, comma-separated. Default: every column but "
+        "the targets.",
+        show_default=False,
+    ),
+]
+TargetsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a data file: the target columns. Default: the last column (one per output).",
+        show_default=False,
+    ),
+]
+LossOpt = Annotated[
+    str,
+    typer.Option(
+        help="The loss, by its name in docs/operations.md: half_sse (the post's) by default. "
+        "cross_entropy on a network that ends in logits gives it softmax, as PyTorch does."
+    ),
+]
+LearningRateOpt = Annotated[float, typer.Option(help="η, the learning rate (greater than 0).")]

@@ -329,7 +329,7 @@ def _save(trainer: Trainer, save: Path, force: bool) -> str:
     trained = trainer.trained_spec()
     existed = save.exists()
     try:
-        write_atomic(save, dump_spec(trained, header), replace=force)
+        write_atomic(save, dump_spec(trained, header, save.parent), replace=force)
     except OutputError as exc:
         fail(f"--save {save}: {exc}")
     except OSError as exc:

@@ -8,7 +8,7 @@ else of the project.
 
 from .activations import ACTIVATIONS, Activation, log_softmax, log_sum_exp, softmax
 from .base import Hyper, UnknownOperation
-from .losses import LOSSES, Fused, Loss, OutputLogs
+from .losses import LOSSES, Fused, Loss, OutputLogs, TorchLoss
 from .optimizers import (
     OPTIMIZERS,
     Optimizer,
@@ -56,6 +56,7 @@ __all__ = [
     "Optimizer",
     "OutputLogs",
     "Stage",
+    "TorchLoss",
     "UnknownOperation",
     "Vars",
     "arrays",

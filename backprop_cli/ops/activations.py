@@ -54,6 +54,7 @@ class Activation:
     jacobian: Callable[[Sequence[X], int, int], X] | None = None
     # The same activation in PyTorch: torch.nn's module and its keyword arguments from α.
     torch: tuple[str, Callable[[float], dict[str, Any]]] | None = None
+    onnx: str = ""  # the ONNX operator type (backprop import)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,6 +98,7 @@ SIGMOID = Activation(
     log_one_minus_out=lambda m, net: -m.softplus(net),
     targets=lambda unit: (unit, 1 - unit),
     torch=("Sigmoid", lambda a: {}),
+    onnx="Sigmoid",
 )
 
 TANH = Activation(
@@ -109,6 +111,7 @@ TANH = Activation(
     saturates=True,
     targets=lambda unit: (-1 + unit, 1 - unit),
     torch=("Tanh", lambda a: {}),
+    onnx="Tanh",
 )
 
 RELU = Activation(
@@ -122,6 +125,7 @@ RELU = Activation(
     can_die=True,
     smooth=False,
     torch=("ReLU", lambda a: {}),
+    onnx="Relu",
 )
 
 LEAKY_RELU = Activation(
@@ -131,9 +135,20 @@ LEAKY_RELU = Activation(
     "(1 if {net} > 0 else α)",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * net),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a),
-    hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0", latex=r"\alpha"),),
+    hyper=(
+        Hyper(
+            "alpha",
+            "α",
+            0.01,
+            "the slope for net ≤ 0",
+            latex=r"\alpha",
+            torch="negative_slope",
+            onnx="alpha",
+        ),
+    ),
     smooth=False,
     torch=("LeakyReLU", lambda a: {"negative_slope": a}),
+    onnx="LeakyRelu",
 )
 
 LINEAR = Activation(
@@ -144,6 +159,7 @@ LINEAR = Activation(
     lambda m, net, _a: net,
     lambda m, _n, _o, _a: 1.0,
     torch=("Identity", lambda a: {}),
+    onnx="Identity",
 )
 
 
@@ -159,6 +175,7 @@ SOFTPLUS = Activation(
     # torch.nn.Softplus returns net itself above its threshold, 20 by default, where
     # ln(1 + e^-net) is still 2e-9; from 40 on, that term is below float64's last digit.
     torch=("Softplus", lambda a: {"threshold": 40.0}),
+    onnx="Softplus",
 )
 
 
@@ -169,11 +186,22 @@ ELU = Activation(
     "(1 if {net} > 0 else α * e^{net})",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * (m.exp(net) - 1.0)),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a * m.exp(net)),
-    hyper=(Hyper("alpha", "α", 1.0, "the value approached as net → −∞ is −α", latex=r"\alpha"),),
+    hyper=(
+        Hyper(
+            "alpha",
+            "α",
+            1.0,
+            "the value approached as net → −∞ is −α",
+            latex=r"\alpha",
+            torch="alpha",
+            onnx="alpha",
+        ),
+    ),
     saturates=True,
     smooth=False,  # a kink at 0 unless α = 1
     targets=lambda unit: (-1 + unit, 1.0),
     torch=("ELU", lambda a: {"alpha": a}),
+    onnx="Elu",
 )
 
 
@@ -240,6 +268,7 @@ SOFTMAX = Activation(
     numpy_layer="{out} = np.exp({net} - np.max({net})) / np.sum(np.exp({net} - np.max({net})))",
     jacobian=softmax_jacobian,
     torch=("Softmax", lambda a: {"dim": -1}),
+    onnx="Softmax",
 )
 
 

@@ -31,6 +31,9 @@ class TorchLoss:
     kwargs: Callable[[Mapping[str, float]], dict[str, Any]]
     divisor: Callable[[int], float]
     on_nets: bool = False
+    # Its reduction="mean" averages over every output of every sample (MSELoss); False: over
+    # the samples only (CrossEntropyLoss, whose outputs are one distribution).
+    over_outputs: bool = True
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,8 @@ BINARY_CROSS_ENTROPY = Loss(
         ),
     },
     check_targets=_unit_interval,
+    # clamps ln at -100, where ours takes the stable form: they part only at saturation
+    torch=TorchLoss("BCELoss", lambda p: {}, float),
 )
 
 CROSS_ENTROPY = Loss(
@@ -281,7 +286,9 @@ CROSS_ENTROPY = Loss(
             lambda j, ns: (f"{{out_{ns[j]}}} - {{target_{ns[j]}}}", []),
             exact_always=True,
             # takes probabilities as targets (PyTorch 1.10 on)
-            torch=TorchLoss("CrossEntropyLoss", lambda p: {}, lambda n: 1.0, on_nets=True),
+            torch=TorchLoss(
+                "CrossEntropyLoss", lambda p: {}, lambda n: 1.0, on_nets=True, over_outputs=False
+            ),
         ),
     },
     check_targets=_distribution,
@@ -317,6 +324,7 @@ HUBER = Loss(
             "where the loss turns from squared to linear",
             above_minimum=True,
             latex=r"\Delta",
+            torch="delta",
         ),
     ),
     torch=TorchLoss("HuberLoss", lambda p: {"delta": p["delta"]}, float),
