@@ -1,13 +1,14 @@
-"""Check a student's hand-computed values against the trace, and name the first mistake.
+"""Check values against the trace, and name the first mistake: a student's hand calculation or a
+program's output.
 
 The tolerance of each answer follows its significant digits: `0.40` gives two, so it is right when
 it agrees with the exact value to two significant digits (within 0.005 of 0.3775), and counts as a
 rounding difference within one unit of its last digit (as when intermediates are rounded by hand,
 as the post does). A whole number claims no more than it gives: `1` for 0.75 gives one digit and
-0.75 to one digit is 0.8, so `1` is wrong; and 0 is right only for a value that is 0.
-For the first wrong answer in computation order, known slips are recomputed with the engine (a
-neighbouring weight taken for another, the wrong bias, the sign of (target − out), a missing
-activation derivative, the output weights already updated, ...) and named when one reproduces it.
+0.75 to one digit is 0.8, so `1` is wrong; and 0 is right only for a value that is 0. An answer
+with 12 or more significant digits is a program's output: right within 1e-9 relative, else wrong.
+For the first wrong answer in computation order, known slips and bugs (slips.py) are recomputed
+with the engine and named when one reproduces it.
 """
 
 from __future__ import annotations
@@ -15,20 +16,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from . import source
-from .engine import CORRECT, Mistake
 from .engine import step as run_step
 from .explain import UnknownId, ancestors, locate, producer
-from .ops import ACTIVATIONS, LOSSES
+from .slips import ALIASES, Values, variants
 from .source import SourceError
 from .spec import Spec
 from .trace import Step, Trace, json_number
-from .validate import _kind, load_spec
+from .validate import _kind
 
 _NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
 _SLACK = 1e-9  # relative slack on the tolerance, so that 0.35 → 0.4 is within half of 0.1
@@ -37,6 +35,9 @@ RESIDUE = 1e-15  # |value| below this × Σ|terms| is what float64 leaves of an 
 MIN_DIGITS_SLIP = 2
 MIN_DIGITS_OTHER = 3  # ... and before it is matched against every other quantity of the trace
 VERDICTS = ("right", "rounding", "wrong")
+PROGRAM_DIGITS = 12  # an answer with this many significant digits is a program's output ...
+PROGRAM_RTOL = 1e-9  # ... judged right within this relative difference
+PROGRAM_REASON = "program output: within 1e-9 relative"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,13 @@ class Answer:
     line: int
     col: int
     unit: float  # one unit in the last digit written: 0.01 for "0.40"
+    # Where a trace names the step exactly: its sample and update (0-based, as in trace JSON).
+    at: tuple[int | None, int | None] | None = None
+
+    @property
+    def program(self) -> bool:
+        """Written with 12 or more significant digits: a program's output, not a hand's."""
+        return significant_digits(self.text) >= PROGRAM_DIGITS
 
 
 @dataclass
@@ -80,6 +88,7 @@ class Verdict:
             "difference": json_number(self.difference),
             "unit": self.answer.unit,
             "margin": self.unit / 2,
+            "program": self.answer.program,
             "verdict": self.status,
             "reason": self.reason,
         }
@@ -93,14 +102,22 @@ class Slip:
     description: str
     value: float
     also: tuple[str, ...] = ()  # the student's other wrong answers this slip reproduces
+    breaks: int = 0  # answers that are right but that this slip would make wrong
+    eta: float | None = None  # learning_rate: the η the updates fit
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "code": self.code,
             "description": self.description,
             "value": self.value,
             "also_explains": list(self.also),
+            "contradicts": self.breaks,
         }
+        if self.code in ALIASES:
+            d["alias"] = ALIASES[self.code]  # the code this slip had before
+        if self.eta is not None:
+            d["learning_rate"] = self.eta
+        return d
 
 
 @dataclass
@@ -144,6 +161,11 @@ class Report:
     def passed(self) -> bool:
         return self.count("wrong") == 0
 
+    @property
+    def codes(self) -> list[str]:
+        """The diagnosis's slip codes, best first (empty when nothing is wrong or recognised)."""
+        return [s.code for s in self.diagnosis.slips] if self.diagnosis else []
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "network": self.network,
@@ -153,6 +175,54 @@ class Report:
             "passed": self.passed,
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
         }
+
+
+class Ids:
+    """Where each id is in a trace, indexed once: thousands of answers stay quick."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.first: dict[str, int] = {}
+        self.exact: dict[tuple[str, int | None, int | None], int] = {}
+        for i, s in enumerate(trace.steps):
+            self.first.setdefault(s.id, i)
+            self.exact.setdefault((s.id, s.sample, s.update), i)
+
+    def index(self, key: str, at: tuple[int | None, int | None] | None = None) -> int:
+        """The step an answer names; UnknownId (with the closest ids) when there is none."""
+        if at is not None and (key, at[0], at[1]) in self.exact:
+            return self.exact[(key, at[0], at[1])]
+        if key in self.first:
+            return self.first[key]
+        return locate(self.trace, key)
+
+
+def with_fixed(trace: Trace) -> Trace:
+    """The trace with `b1+` for each parameter the config holds fixed: its value, unchanged, so
+    that a program that updates it anyway can say so (and be told `bias_updated`)."""
+    have = set(trace.ids())
+    fixed = [p for p in trace.parameters if f"{p.id}+" not in have]
+    updates = [i for i, s in enumerate(trace.steps) if s.phase == "update"]
+    if not fixed or not updates:
+        return trace
+    at = updates[-1] + 1
+    last = trace.steps[updates[-1]].update
+    added = [
+        Step(
+            f"{p.id}+",
+            "update",
+            p.layer,
+            None,
+            last,
+            f"{{{p.id}}}",
+            {p.id: p.value},
+            p.value,
+            (p.id,),
+            "held fixed by the config",
+        )
+        for p in fixed
+    ]
+    return dataclasses.replace(trace, steps=trace.steps[:at] + added + trace.steps[at:])
 
 
 # --- reading the answers -----------------------------------------------------------------------
@@ -186,20 +256,11 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
     if not isinstance(doc.value, dict):
         raise doc.error((), "expected a mapping of ids to values, e.g. `dE_total/dw5: 0.0822`")
     out: list[Answer] = []
-    answered: dict[int, tuple[str, int]] = {}  # step index -> the id and line that named it
+    named = Named(trace, file)
     for key, value in doc.value.items():
         path = (key,)
         line, col = doc.where(path)
-        try:
-            index = locate(trace, key)
-        except UnknownId as exc:
-            message = str(exc).replace(f"no quantity {key!r} in this network", "no such quantity")
-            raise SourceError(file, line, col, key, message) from None
-        if index in answered:  # two spellings of one quantity (w5+ and w5+[1])
-            first, first_line = answered[index]
-            message = f"the same quantity as {first!r} on line {first_line}; answer it once"
-            raise SourceError(file, line, col, key, message)
-        answered[index] = (key, line)
+        named.add(str(key), line, col)
         raw = doc.texts.get(path)
         if isinstance(value, bool) or raw is None:
             raise doc.error(path, f"expected a number, got {_kind(value)}")
@@ -219,9 +280,27 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
     return out
 
 
-def load_answers(path: Path, trace: Trace) -> list[Answer]:
-    """Read an answers file from disk."""
-    return read_answers(source.read_text(path), str(path), trace)
+class Named:
+    """The ids an answers file names so far: each must exist, and be answered once."""
+
+    def __init__(self, trace: Trace, file: str) -> None:
+        self.ids = Ids(with_fixed(trace))
+        self.file = file
+        self.answered: dict[int, tuple[str, int]] = {}  # step index -> the id and line
+
+    def add(
+        self, key: str, line: int, col: int, at: tuple[int | None, int | None] | None = None
+    ) -> None:
+        try:
+            index = self.ids.index(key, at)
+        except UnknownId as exc:
+            message = str(exc).replace(f"no quantity {key!r} in this network", "no such quantity")
+            raise SourceError(self.file, line, col, key, message) from None
+        if index in self.answered:  # two spellings of one quantity (w5+ and w5+[1])
+            first, first_line = self.answered[index]
+            message = f"the same quantity as {first!r} on line {first_line}; answer it once"
+            raise SourceError(self.file, line, col, key, message)
+        self.answered[index] = (key, line)
 
 
 # --- judging ---------------------------------------------------------------------------------
@@ -254,8 +333,25 @@ def judging_unit(answer: Answer, expected: float, step: Step) -> float:
     return min(answer.unit, 10.0 ** (exponent - n + 1))
 
 
+def program_margin(expected: float, step: Step) -> float:
+    """What a program's output may differ by: 1e-9 relative, or the residue of an exact 0."""
+    return PROGRAM_RTOL * abs(expected) + RESIDUE * sum(abs(x) for x in step.terms.values())
+
+
+def agrees(answer: Answer, value: float, step: Step) -> bool:
+    """The answer is what `value` gives at the precision written (for naming a slip)."""
+    if answer.program:
+        return abs(answer.value - value) <= program_margin(value, step)
+    return within(answer.value, value, judging_unit(answer, value, step))
+
+
 def judge(answer: Answer, expected: float, step: Step) -> tuple[str, float]:
-    """right (within half a unit), rounding (within one unit), or wrong; and the unit."""
+    """right (within half a unit), rounding (within one unit), or wrong; and the unit. A
+    program's output is right within 1e-9 relative, and never a rounding (its unit is twice
+    that margin)."""
+    if answer.program:
+        m = program_margin(expected, step)
+        return ("right" if abs(answer.value - expected) <= m else "wrong"), 2 * m
     unit = judging_unit(answer, expected, step)
     if unit == 0.0:
         return ("right" if is_zero(expected, step) else "wrong"), unit
@@ -274,30 +370,36 @@ def check(
     spec: Spec, answers: list[Answer], *, round_to: int | None = None, diagnose: bool = True
 ) -> Report:
     """Judge every answer; diagnose the first wrong one in computation order."""
-    exact = run_step(spec)
-    reference = exact if round_to is None else run_step(spec, round_to=round_to)
-    rounded: dict[int, Trace] = {}
+    exact = with_fixed(run_step(spec))
+    reference = exact if round_to is None else with_fixed(run_step(spec, round_to=round_to))
+    ids, exact_ids = Ids(reference), Ids(exact)
+    rounded: dict[int, tuple[Trace, Ids]] = {}
     verdicts: list[Verdict] = []
     for a in answers:
-        i = locate(reference, a.key)
+        i = ids.index(a.key, a.at)
         s = reference.steps[i]
         status, unit = judge(a, s.value, s)
-        v = Verdict(a, i, s, s.value, exact.steps[locate(exact, a.key)].value, status, "", unit)
-        if v.status == "rounding":
+        exact_value = exact.steps[exact_ids.index(a.key, a.at)].value
+        v = Verdict(a, i, s, s.value, exact_value, status, "", unit)
+        if a.program:
+            v.reason = PROGRAM_REASON if status == "right" else ""
+        elif v.status == "rounding":
             v.reason = "within one unit of the last digit"
         elif v.status == "wrong" and round_to is None:
             # Rounding every intermediate by hand drifts further than one unit at times.
-            for d in sorted({_decimals(b.unit) for b in answers if b.unit < 1}):
+            for d in sorted({_decimals(b.unit) for b in answers if b.unit < 1 and not b.program}):
                 if d not in rounded:
-                    rounded[d] = run_step(spec, round_to=d)
-                r = rounded[d].steps[locate(rounded[d], a.key)]
+                    t = with_fixed(run_step(spec, round_to=d))
+                    rounded[d] = (t, Ids(t))
+                t, t_ids = rounded[d]
+                r = t.steps[t_ids.index(a.key, a.at)]
                 if judge(a, r.value, r)[0] == "right":
                     v.status = "rounding"
                     v.reason = f"matches rounding every intermediate to {d} decimals"
                     break
         if v.status == "wrong" and v.unit == 0.0:
             v.reason = "0 is right only for a value that is 0"
-        elif v.status == "wrong" and v.unit < a.unit:
+        elif v.status == "wrong" and not a.program and v.unit < a.unit:
             n = significant_digits(a.text)
             shown = f"{round(s.value / v.unit) * v.unit:.{_decimals(v.unit)}f}"
             v.reason = f"to {n} significant digit{'s' * (n > 1)} it is {shown}"
@@ -311,18 +413,6 @@ def check(
 
 
 # --- diagnosing ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A known slip, as a way to run the engine."""
-
-    code: str
-    description: str
-    spec: Spec
-    update_order: str | None = None
-    mistake: Mistake = CORRECT
-    swapped: tuple[str, float, float] | None = None  # (id, value used, true value)
 
 
 def diagnose_first(
@@ -342,30 +432,38 @@ def diagnose_first(
         return diagnosis
     _, given = ancestors(trace, first.index)
     others = [v for v in verdicts if v.status == "wrong" and v is not first]
-    for variant in variants(spec, given):
-        t = run_step(
-            variant.spec,
-            update_order=variant.update_order,
-            round_to=round_to,
-            mistake=variant.mistake,
-        )
-        value = _variant_value(t, variant, first.step)
-        if value is None or not within(a.value, value, judging_unit(a, value, first.step)):
+    rights = [v for v in verdicts if v.status != "wrong"]
+    for variant in variants(spec, given, fitted_etas(spec, verdicts)):
+        values = Values(variant, variant.run(round_to))
+        value = values.value(first.step)
+        if value is None or not agrees(a, value, first.step):
             continue
-        if within(value, first.expected, first.unit / 2):
+        if agrees(a, first.expected, first.step):
             continue  # this slip does not change the answer at the precision written
         also = []
         for w in others:
-            x = _variant_value(t, variant, w.step)
-            if x is not None and within(w.answer.value, x, judging_unit(w.answer, x, w.step)):
+            x = values.value(w.step)
+            if x is not None and agrees(w.answer, x, w.step):
                 also.append(w.answer.key)
-        diagnosis.slips.append(Slip(variant.code, variant.description, value, tuple(also)))
-    # The slip that also explains most of the later wrong answers first; the post's typo first
-    # among equals, since it is the one readers copy.
-    diagnosis.slips.sort(key=lambda s: (-len(s.also), "post's own typo" not in s.description))
+        breaks = 0
+        for r in rights:
+            x = values.value(r.step)
+            if x is not None and not agrees(r.answer, x, r.step):
+                breaks += 1
+        slip = Slip(variant.code, variant.description, value, tuple(also), breaks, variant.eta)
+        if not variant.broader or not any(
+            (s.code, s.value, s.also, s.breaks) == (slip.code, value, slip.also, breaks)
+            for s in diagnosis.slips
+        ):  # the same slip in more layers than it shows in: the narrower one says it
+            diagnosis.slips.append(slip)
+    # The slip that also explains most of the later wrong answers first; the post's typo next,
+    # since it is the one readers copy; then the one that keeps most right answers right.
+    diagnosis.slips.sort(
+        key=lambda s: (-len(s.also), "post's own typo" not in s.description, s.breaks)
+    )
     if significant_digits(a.text) >= MIN_DIGITS_OTHER:
         for s in trace.steps[: first.index]:
-            if s.id != first.step.id and within(a.value, s.value, judging_unit(a, s.value, s)):
+            if s.id != first.step.id and agrees(a, s.value, s):
                 diagnosis.slips.append(
                     Slip("other_quantity", f"the value of {s.id}, not of {first.step.id}", s.value)
                 )
@@ -373,159 +471,20 @@ def diagnose_first(
     return diagnosis
 
 
-def _variant_value(trace: Trace, variant: Variant, step: Step) -> float | None:
-    """The value of the same quantity in the run that reproduces a slip."""
-    value = None
-    for s in trace.steps:
-        if s.id == step.id and s.sample == step.sample and s.update == step.update:
-            value = s.value
-            break
-    else:
-        value = next((s.value for s in trace.steps if s.id == step.id), None)
-    if value is not None and variant.swapped and step.id == f"{variant.swapped[0]}+":
-        # The slip was in using the weight, not in the weight being updated.
-        _, used, true = variant.swapped
-        value = value - used + true
-    return value
-
-
-def variants(spec: Spec, used: set[str]) -> Iterator[Variant]:
-    """The known slips that touch the given values `used` (and the ones that touch every step)."""
-    params = {p.id: p for p in spec.parameters()}
-    fmt = _short
-    typo = _is_worked_example(spec)
-    for a, b in neighbours(spec):
-        if a not in used:
+def fitted_etas(spec: Spec, verdicts: list[Verdict]) -> tuple[float, ...]:
+    """Learning rates that the first wrong update fits: η·(w − answer)/(w − expected), exact
+    for sgd (and any update linear in η), rounded to 1, 2 and 3 significant digits."""
+    for v in verdicts:
+        pid = v.step.id[:-1]
+        if v.status != "wrong" or v.step.phase != "update" or not v.step.id.endswith("+"):
             continue
-        pa, pb = params[a], params[b]
-        if pa.value == pb.value:
+        if pid not in v.step.terms:
             continue
-        what = f"{b} ({fmt(pb.value)}) used where {a} ({fmt(pa.value)}) belongs"
-        if pa.kind == "bias":
-            code = "wrong_bias"
-        else:
-            code = "neighbour_weight"
-            if typo and (a, b) == ("w2", "w3"):
-                what += (
-                    ": the post's own typo in its hidden-layer section "
-                    "(net_h1 = w1*i1 + w3*i2 + b1)"
-                )
-        yield Variant(
-            code,
-            what,
-            spec.with_parameters({a: pb.value}),
-            swapped=(a, pb.value, pa.value),
-        )
-    for p in params.values():
-        if p.kind == "bias" and p.id in used and p.value != 0:
-            yield Variant(
-                "missing_bias",
-                f"the bias {p.id} left out of net",
-                spec.with_parameters({p.id: 0.0}),
-                swapped=(p.id, 0.0, p.value),
-            )
-    yield Variant(
-        "error_sign",
-        "the sign of (target − out): dE_total/dout written as (target − out), not −(target − out)",
-        spec,
-        mistake=Mistake(error_sign=True),
-    )
-    # A constant factor of dE_total/dout forgotten: the 2 of mse's -2 * (target - out)/n.
-    derivative = LOSSES[spec.loss].derivative_formula
-    factor = re.match(r"-?(?P<k>\d+) \* ", derivative)
-    if factor:
-        k = factor["k"]
-        written = _in_words(derivative.replace(f"{k} * ", "", 1))
-        yield Variant(
-            "factor_left_out",
-            f"the factor {k} of the loss's derivative left out: dE_total/dout written as "
-            f"{written}, not {_in_words(derivative)}",
-            spec,
-            mistake=Mistake(error_factor=1 / int(k)),
-        )
-    for k, layer in enumerate(spec.layers):
-        act = ACTIVATIONS[layer.activation]
-        if not act.elementwise or act.derivative_formula == "1":  # no factor to leave out
+        w = v.step.terms[pid]
+        if w == v.expected:
             continue
-        yield Variant(
-            "missing_derivative",
-            f"the activation's derivative dout/dnet left out in layer {layer.name} "
-            f"(for {layer.activation}: {_derivative_text(layer.activation)})",
-            spec,
-            mistake=Mistake(no_derivative=(k,)),
-        )
-    if len(spec.layers) > 1:
-        if spec.training.update_order == "simultaneous":
-            what = (
-                "the output weights already updated: the hidden deltas used w+ (e.g. "
-                f"{_first_output_weight(spec)}+), not the weights before the update"
-            )
-            if typo:
-                what += " (the order behind the post's closing figure E_total+ = 0.291027924)"
-            yield Variant("sequential_order", what, spec, update_order="sequential")
-        else:
-            yield Variant(
-                "simultaneous_order",
-                "the weights before the update used in the hidden deltas, while this config "
-                "updates the output layer first (update_order: sequential)",
-                spec,
-                update_order="simultaneous",
-            )
-    t = spec.training
-    yield Variant(
-        "missing_learning_rate",
-        "the learning rate η left out: w+ = w − dE_total/dw",
-        dataclasses.replace(spec, training=dataclasses.replace(t, learning_rate=1.0)),
-    )
-    yield Variant(
-        "update_sign",
-        "the gradient added, not subtracted: w+ = w + η·dE_total/dw",
-        dataclasses.replace(spec, training=dataclasses.replace(t, learning_rate=-t.learning_rate)),
-    )
-
-
-def neighbours(spec: Spec) -> Iterator[tuple[str, str]]:
-    """(a, b): b is a weight that could be taken for a by eye — same neuron, same input, or the
-    next or previous number — or another bias."""
-    params = spec.parameters()
-    weights = [p for p in params if p.kind == "weight"]
-    biases = [p for p in params if p.kind == "bias"]
-    for n, p in enumerate(weights):
-        for m, q in enumerate(weights):
-            if p is q or p.layer != q.layer:
-                continue
-            same_row = p.neuron == q.neuron and abs((p.input or 0) - (q.input or 0)) == 1
-            same_col = p.input == q.input and abs((p.neuron or 0) - (q.neuron or 0)) == 1
-            if same_row or same_col or abs(n - m) == 1:
-                yield p.id, q.id
-    for p in biases:
-        for q in biases:
-            if p is not q:
-                yield p.id, q.id
-
-
-def _is_worked_example(spec: Spec) -> bool:
-    mine, post = spec.to_dict(), load_spec().to_dict()
-    mine.pop("name")
-    post.pop("name")
-    return bool(mine == post)
-
-
-def _first_output_weight(spec: Spec) -> str:
-    k = len(spec.layers) - 1
-    return next(p.id for p in spec.parameters() if p.layer == k and p.kind == "weight")
-
-
-def _in_words(formula: str) -> str:
-    """A loss formula template as a person writes it: -(target - out)/n."""
-    return formula.replace("{t}", "target").replace("{", "").replace("}", "")
-
-
-def _derivative_text(activation: str) -> str:
-    return (
-        ACTIVATIONS[activation].derivative_formula.replace("{out}", "out").replace("{net}", "net")
-    )
-
-
-def _short(x: float) -> str:
-    return f"{x:.10g}"
+        eta = spec.training.learning_rate * (w - v.answer.value) / (w - v.expected)
+        if not math.isfinite(eta) or eta <= 0:
+            return ()
+        return tuple(dict.fromkeys(float(f"{eta:.{n}g}") for n in (1, 2, 3)))
+    return ()
