@@ -15,14 +15,17 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import source
+from . import grading, source
 from .grading import _NUMBER, Answer, Named, read_answers, unit_of
 from .source import SourceError
 from .trace import Trace
+
+if TYPE_CHECKING:
+    from .logcheck import LogReport
 
 SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 LOG_SUFFIXES = (".jsonl",)
@@ -85,9 +88,14 @@ def _json(text: str, file: str, trace: Trace) -> list[Answer]:
     except RecursionError:
         raise SourceError(file, 1, 1, "", "nested too deeply") from None
     try:
-        doc = source.parse(text, file)
+        doc: source.Document | None = source.parse(text, file)
     except SourceError:
         doc = None  # JSON that YAML reads otherwise: values without their places
+    return from_plain(plain, doc, file, trace)
+
+
+def from_plain(plain: Any, doc: source.Document | None, file: str, trace: Trace) -> list[Answer]:
+    """Answers from parsed JSON (or Python values): ids to values, or a trace's `steps`."""
     if isinstance(plain, dict) and isinstance(plain.get("steps"), list):
         return _steps(plain["steps"], doc, file, trace)
     if not isinstance(plain, dict):
@@ -98,6 +106,8 @@ def _json(text: str, file: str, trace: Trace) -> list[Answer]:
     out: list[Answer] = []
     for key, value in plain.items():
         line, col = _where(doc, (key,))
+        if not isinstance(key, str):
+            raise SourceError(file, line, col, repr(key), "expected an id")
         for sub, sub_value, path in _entries(key, value, trace):
             raw = _text(doc, (key, *path), sub_value)
             if isinstance(sub_value, bool) or not isinstance(sub_value, (int, float, str)):
@@ -193,3 +203,41 @@ def _csv(text: str, file: str, trace: Trace) -> list[Answer]:
     if not out:
         raise SourceError(file, 1, 1, "", "no answers: write one `id,value` a row")
     return out
+
+
+# --- the Python API ------------------------------------------------------------------------------
+
+
+def check(
+    answers: Any, spec: Any = None, *, round_to: int | None = None
+) -> grading.Report | LogReport:
+    """Check values against a network, as `backprop check` does; the report as a value.
+
+    answers: a path (.yaml, .yml, .json, .csv; a .csv `epoch,E_total` or a .jsonl log gives a
+    LogReport), a Trace, a trace document (`{"steps": [...]}`), or a mapping of ids to values.
+    spec: a Spec, a config's path, or None for the worked example.
+    `report.passed` is True when nothing is wrong; `report.codes` names the diagnosis.
+    A bad file or an unknown id raises SourceError (its message names file:line:col).
+    """
+    from .engine import step as run_step
+    from .logcheck import check_log, read_log
+    from .spec import Spec
+    from .validate import load_spec
+
+    if not isinstance(spec, Spec):
+        spec = load_spec(None if spec is None else Path(spec))
+    trace = run_step(spec)
+    if isinstance(answers, (str, Path)):
+        path = Path(answers)
+        head = source.read_text(path)[:4096] if path.suffix.lower() == ".csv" else ""
+        if kind_of(path, head) == "log":
+            return check_log(spec, lambda: read_log(path), round_to=round_to)
+        given = load_answers(path, trace)
+    elif isinstance(answers, Trace):
+        doc = {"steps": [s.to_dict() for s in answers.steps]}
+        given = from_plain(doc, None, "<trace>", trace)
+    elif isinstance(answers, Mapping):
+        given = from_plain(dict(answers), None, "<answers>", trace)
+    else:
+        raise TypeError(f"cannot check {type(answers).__name__}: give a path, a Trace or a dict")
+    return grading.check(spec, given, round_to=round_to)

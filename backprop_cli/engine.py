@@ -38,8 +38,9 @@ class Mistake:
     error_factor: float = 1.0  # dE_total/dout scaled: 0.5 is MSE's factor 2 forgotten
     derivative_of_out: tuple[int, ...] = ()  # layers whose f′ is taken at out, not net: σ′(out)
     # The fused delta (out − target) of softmax with cross-entropy taken as dE_total/dout and
-    # multiplied by the softmax's Jacobian again.
-    jacobian_twice: bool = False
+    # multiplied by the softmax's derivative again: "full" (the Jacobian) or "diagonal" (only
+    # dout_j/dnet_j, as if softmax were elementwise); "" for no slip.
+    jacobian_twice: str = ""
 
     def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
         """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
@@ -412,6 +413,10 @@ class _Pass:
                 if fused.exact_always and self.mistake.error_sign:
                     value = -value
                 note = fused.note_for(outs)
+            elif self.mistake.jacobian_twice == "diagonal":
+                template = f"{{{syms[j][0]}}} * {{{syms[j][1]}}}"
+                terms = {syms[j][0]: dE_dout[j], syms[j][1]: jac[j][j]}
+                value = dE_dout[j] * jac[j][j]
             else:
                 template = chain
                 value = 0.0

@@ -433,8 +433,9 @@ def diagnose_first(
     _, given = ancestors(trace, first.index)
     others = [v for v in verdicts if v.status == "wrong" and v is not first]
     rights = [v for v in verdicts if v.status != "wrong"]
+    last_update = max((s.update for s in trace.steps if s.update is not None), default=None)
     for variant in variants(spec, given, fitted_etas(spec, verdicts)):
-        values = Values(variant, variant.run(round_to))
+        values = Values(variant, variant.run(round_to), last_update)
         value = values.value(first.step)
         if value is None or not agrees(a, value, first.step):
             continue

@@ -55,23 +55,31 @@ class Variant:
         """The id in this run of what the buggy program calls step_id."""
         if not self.renamed:
             return step_id
-        return _PARAM.sub(lambda m: self.renamed.get(m[0], m[0]), step_id)
-
-
-_PARAM = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z0-9_]*(?![A-Za-z0-9_])")
+        # A parameter's id stands alone (w2+), after /d (dE_total/dw2) or after _ (v_w2).
+        ids = "|".join(re.escape(p) for p in sorted(self.renamed, key=len, reverse=True))
+        pattern = rf"(?:(?<=/d)|(?<=_)|(?<![A-Za-z0-9_]))(?:{ids})(?![A-Za-z0-9_])"
+        return re.sub(pattern, lambda m: self.renamed[m[0]], step_id)
 
 
 class Values:
     """A variant's run, indexed for lookups by (id, sample, update): thousands of answers stay
     quick."""
 
-    def __init__(self, variant: Variant, trace: Trace) -> None:
+    def __init__(self, variant: Variant, trace: Trace, last_update: int | None = None) -> None:
+        """last_update: the reference run's last update; its values (w5+) are the epoch's
+        result, and so are the last update's of a run that updates more or less often."""
         self.variant = variant
+        self.last_update = last_update
         self.exact: dict[tuple[str, int | None, int | None], float] = {}
         self.first: dict[str, float] = {}
+        self.final: dict[str, float] = {}
+        self.by_sample: dict[tuple[str, int | None], float] = {}
         for s in trace.steps:
             self.exact.setdefault((s.id, s.sample, s.update), s.value)
+            self.by_sample.setdefault((s.id, s.sample), s.value)
             self.first.setdefault(s.id, s.value)
+            if s.phase == "update" and s.sample is None:
+                self.final[s.id] = s.value
         for p in trace.parameters:  # a fixed parameter's w+ is its value
             self.first.setdefault(f"{p.id}+", trace.updated.get(p.id, p.value))
 
@@ -79,7 +87,13 @@ class Values:
         """The value of the same quantity in the run that reproduces the slip."""
         v = self.variant
         sid = v.id_in_run(step.id)
-        value = self.exact.get((sid, step.sample, step.update))
+        value = None
+        if step.phase == "update" and step.update == self.last_update and step.sample is None:
+            value = self.final.get(sid)
+        if value is None:
+            value = self.exact.get((sid, step.sample, step.update))
+        if value is None:  # a run that updates more or less often: the same sample's value
+            value = self.by_sample.get((sid, step.sample))
         if value is None:
             value = self.first.get(sid)
         if value is not None and v.swapped and step.id == f"{v.swapped[0]}+":
@@ -201,13 +215,17 @@ def code_bugs(spec: Spec, etas: tuple[float, ...] = ()) -> Iterator[Variant]:
             )
     out = spec.layers[-1]
     if not ACTIVATIONS[out.activation].elementwise and out.activation in LOSSES[spec.loss].fused:
-        yield Variant(
-            "softmax_jacobian_twice",
-            f"out − target (already dE_total/dnet for {out.activation} with {spec.loss}) "
-            f"multiplied by the {out.activation} derivative again",
-            spec,
-            mistake=Mistake(jacobian_twice=True),
-        )
+        for how, what in (
+            ("diagonal", "its diagonal out·(1 − out)"),
+            ("full", "its Jacobian"),
+        ):
+            yield Variant(
+                "softmax_jacobian_twice",
+                f"out − target (already dE_total/dnet for {out.activation} with {spec.loss}) "
+                f"multiplied by the {out.activation} derivative again ({what})",
+                spec,
+                mistake=Mistake(jacobian_twice=how),
+            )
     for eta in (1.0, *etas):
         if eta == t.learning_rate or not math.isfinite(eta) or eta <= 0:
             continue

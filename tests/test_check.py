@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.grading import Report, check, read_answers, unit_of
 from backprop_cli.engine import Mistake
+from backprop_cli.grading import Report, check, read_answers, unit_of
 from backprop_cli.source import SourceError
 
 from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
