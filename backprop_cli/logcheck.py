@@ -107,10 +107,7 @@ def _csv(lines: Iterable[str], file: str) -> Iterator[LogRow]:
     header: list[str] | None = None
     e = v = 0
     for line, text in enumerate(lines, 1):
-        if '"' in text:  # quoted fields: the csv module reads them
-            row = next(csv.reader([text]), [])
-        else:
-            row = text.rstrip("\r\n").split(",")
+        row = _fields(text, file, line)
         if not row or all(not c.strip() for c in row):
             continue
         if header is None:
@@ -145,6 +142,15 @@ def _jsonl(lines: Iterable[str], file: str) -> Iterator[LogRow]:
                 raise SourceError(file, line, 1, key, "missing: each record needs epoch, E_total")
         col = text.find('"E_total"') + 1
         yield _row(record["epoch"], record["E_total"], file, line, col)
+
+
+def _fields(text: str, file: str, line: int) -> list[str]:
+    if '"' not in text:
+        return text.rstrip("\r\n").split(",")
+    try:  # quoted fields: the csv module reads them
+        return next(csv.reader([text]), [])
+    except csv.Error as exc:
+        raise SourceError(file, line, 1, "", f"not valid CSV: {exc}") from None
 
 
 _NOT_IN_NUMBERS = str.maketrans("", "", "0123456789.-+eE")
