@@ -21,7 +21,7 @@ from typing import Any
 
 from . import source
 from .engine import step as run_step
-from .explain import UnknownId, ancestors, locate, producer
+from .explain import UnknownId, ancestors, locate, parse_id, producer
 from .slips import ALIASES, Values, variants
 from .source import SourceError
 from .spec import Spec
@@ -35,6 +35,9 @@ RESIDUE = 1e-15  # |value| below this × Σ|terms| is what float64 leaves of an 
 MIN_DIGITS_SLIP = 2
 MIN_DIGITS_OTHER = 3  # ... and before it is matched against every other quantity of the trace
 VERDICTS = ("right", "rounding", "wrong")
+# Above this many steps, a slip is looked for among the values the wrong step reads, not among
+# all those it rests on (tracing them all is quadratic in the trace's length).
+ANCESTRY_STEPS = 2000
 PROGRAM_DIGITS = 12  # an answer with this many significant digits is a program's output ...
 PROGRAM_RTOL = 1e-9  # ... judged right within this relative difference
 PROGRAM_REASON = "program output: within 1e-9 relative"
@@ -184,17 +187,22 @@ class Ids:
         self.trace = trace
         self.first: dict[str, int] = {}
         self.exact: dict[tuple[str, int | None, int | None], int] = {}
+        self.by_sample: dict[tuple[str, int | None], int] = {}
         for i, s in enumerate(trace.steps):
             self.first.setdefault(s.id, i)
             self.exact.setdefault((s.id, s.sample, s.update), i)
+            self.by_sample.setdefault((s.id, s.sample), i)
 
     def index(self, key: str, at: tuple[int | None, int | None] | None = None) -> int:
         """The step an answer names; UnknownId (with the closest ids) when there is none."""
-        if at is not None and (key, at[0], at[1]) in self.exact:
-            return self.exact[(key, at[0], at[1])]
-        if key in self.first:
+        base, sample = parse_id(key)
+        if at is not None and (base, at[0], at[1]) in self.exact:
+            return self.exact[(base, at[0], at[1])]
+        if sample is None and key in self.first:
             return self.first[key]
-        return locate(self.trace, key)
+        if sample is not None and (base, sample) in self.by_sample:
+            return self.by_sample[(base, sample)]
+        return locate(self.trace, key)  # an update's id with a sample, or no such id
 
 
 def with_fixed(trace: Trace) -> Trace:
@@ -430,7 +438,10 @@ def diagnose_first(
     if significant_digits(a.text) < MIN_DIGITS_SLIP:
         diagnosis.too_few_digits = True
         return diagnosis
-    _, given = ancestors(trace, first.index)
+    if len(trace.steps) <= ANCESTRY_STEPS:
+        _, given = ancestors(trace, first.index)
+    else:  # tracing every ancestor is quadratic: the values this step reads
+        given = {parse_id(term)[0] for term in first.step.terms}
     others = [v for v in verdicts if v.status == "wrong" and v is not first]
     rights = [v for v in verdicts if v.status != "wrong"]
     last_update = max((s.update for s in trace.steps if s.update is not None), default=None)
