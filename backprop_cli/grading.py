@@ -131,6 +131,7 @@ class Diagnosis:
     inputs: list[tuple[str, Verdict | None]]  # the step's inputs; the student's verdict if given
     slips: list[Slip] = field(default_factory=list)
     too_few_digits: bool = False  # the answer is too coarse to tell one slip from another
+    others: int = 0  # the wrong answers after the first
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -443,6 +444,7 @@ def diagnose_first(
     else:  # tracing every ancestor is quadratic: the values this step reads
         given = {parse_id(term)[0] for term in first.step.terms}
     others = [v for v in verdicts if v.status == "wrong" and v is not first]
+    diagnosis.others = len(others)
     rights = [v for v in verdicts if v.status != "wrong"]
     last_update = max((s.update for s in trace.steps if s.update is not None), default=None)
     for variant in variants(spec, given, fitted_etas(spec, verdicts)):

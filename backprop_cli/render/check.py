@@ -101,7 +101,7 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
             text.append(slip.description)
             text.append(f" → {fmt(slip.value)}", style="bold")
             if slip.also:
-                text.append(f"; also explains your {', '.join(slip.also)}", style="dim")
+                text.append(f"; {_also(slip.also, d.others)}", style="dim")
             line(text, 4)
     elif v.answer.value == 0:
         line("0 is right only for a value that is 0; work this step out and give its digits.")
@@ -155,3 +155,12 @@ def render_log_report(report: LogReport, precision: int = 9) -> RenderableType:
             )
         )
     return Group(*lines)
+
+
+def _also(also: tuple[str, ...], others: int) -> str:
+    """Which later wrong answers a slip also explains: the ids, or how many of them."""
+    if len(also) <= 4:
+        return f"also explains your {', '.join(also)}"
+    if len(also) == others:
+        return f"also explains all {others} of your other wrong answers"
+    return f"also explains {len(also)} of your {others} other wrong answers ({also[0]}, …)"
