@@ -15,12 +15,12 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import grading, source
-from .grading import _NUMBER, Answer, Named, read_answers, unit_of
+from .grading import _NUMBER, Answer, Named, cells, read_answers, unit_of
 from .source import SourceError
 from .trace import Trace
 
@@ -106,9 +106,8 @@ def from_plain(plain: Any, doc: source.Document | None, file: str, trace: Trace)
     out: list[Answer] = []
     for key, value in plain.items():
         line, col = _where(doc, (key,))
-        if not isinstance(key, str):
-            raise SourceError(file, line, col, repr(key), "expected an id")
-        for sub, sub_value, path in _entries(key, value, trace):
+        for sub, sub_value, path in cells(key, value, trace, (line, col), file):
+            line, col = _where(doc, (key, *path))
             raw = _text(doc, (key, *path), sub_value)
             if isinstance(sub_value, bool) or not isinstance(sub_value, (int, float, str)):
                 what = "a list" if isinstance(sub_value, list) else type(sub_value).__name__
@@ -119,11 +118,6 @@ def from_plain(plain: Any, doc: source.Document | None, file: str, trace: Trace)
     if not out:
         raise SourceError(file, 1, 1, "", 'no answers: write {"id": value, ...}')
     return out
-
-
-def _entries(key: str, value: Any, trace: Trace) -> Iterator[tuple[str, Any, tuple[int, ...]]]:
-    """(id, value, path inside the value) of one entry: a number, or a matrix's cells."""
-    yield key, value, ()
 
 
 def _steps(steps: list[Any], doc: source.Document | None, file: str, trace: Trace) -> list[Answer]:

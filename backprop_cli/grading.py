@@ -267,26 +267,61 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
     out: list[Answer] = []
     named = Named(trace, file)
     for key, value in doc.value.items():
-        path = (key,)
-        line, col = doc.where(path)
-        named.add(str(key), line, col)
-        raw = doc.texts.get(path)
-        if isinstance(value, bool) or raw is None:
-            raise doc.error(path, f"expected a number, got {_kind(value)}")
-        if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
-            raise doc.error(path, f"expected a number, got the text {value!r}")
-        if not _NUMBER.fullmatch(raw.strip()) or not any(c.isdigit() for c in raw):
-            raise doc.error(path, f"expected a number written in digits, got {raw!r}")
-        x = float(raw)
-        if not math.isfinite(x):
-            raise doc.error(path, f"expected a finite number, got {raw!r}")
-        unit = unit_of(raw)
-        if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
-            raise doc.error(path, "more decimals than a number can hold; 17 digits are plenty")
-        out.append(Answer(key, raw.strip(), x, line, col, unit))
+        for sub, cell, where in cells(str(key), value, trace, doc.where((key,)), file):
+            path = (key, *where)
+            line, col = doc.where(path)
+            named.add(sub, line, col)
+            raw = doc.texts.get(path)
+            if isinstance(cell, bool) or raw is None:
+                raise doc.error(path, f"expected a number, got {_kind(cell)}")
+            if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
+                raise doc.error(path, f"expected a number, got the text {cell!r}")
+            if not _NUMBER.fullmatch(raw.strip()) or not any(c.isdigit() for c in raw):
+                raise doc.error(path, f"expected a number written in digits, got {raw!r}")
+            x = float(raw)
+            if not math.isfinite(x):
+                raise doc.error(path, f"expected a finite number, got {raw!r}")
+            unit = unit_of(raw)
+            if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
+                raise doc.error(path, "more decimals than a number can hold; 17 digits are plenty")
+            out.append(Answer(sub, raw.strip(), x, line, col, unit))
     if not out:
         raise doc.error((), "no answers: write one `id: value` a line")
     return out
+
+
+def cells(
+    key: str, value: Any, trace: Trace, where: tuple[int, int], file: str
+) -> list[tuple[str, Any, tuple[int, ...]]]:
+    """(scalar id, value, place inside the value) of one answer: itself, or the entries of a
+    matrix given as nested lists under a layer-level id (W_o, dE_total/dW_o, delta_o[2]), one
+    row per neuron as in the config; a column (delta_o) may be a flat list."""
+    if not isinstance(value, list):
+        return [(key, value, ())]
+    from .matrices import scalar_ids
+
+    base, sample = parse_id(key)
+    grid = scalar_ids(trace.spec).get(base)
+    if grid is None:
+        return [(key, value, ())]  # "expected a number, got a list"
+    suffix = f"[{sample + 1}]" if sample is not None else ""
+    column = all(len(row) == 1 for row in grid)
+    if column and not any(isinstance(v, list) for v in value):
+        if len(value) == len(grid):
+            return [(grid[r][0] + suffix, v, (r,)) for r, v in enumerate(value)]
+    elif len(value) == len(grid) and all(
+        isinstance(row, list) and len(row) == len(g) for row, g in zip(value, grid, strict=True)
+    ):
+        return [
+            (grid[r][c] + suffix, v, (r, c))
+            for r, row in enumerate(value)
+            for c, v in enumerate(row)
+        ]
+    shape = f"{len(grid)}×{len(grid[0])}"
+    message = f"expected a {shape} matrix: {len(grid)} rows (one per neuron) of {len(grid[0])}"
+    if column:
+        message += f", or a list of {len(grid)}"
+    raise SourceError(file, where[0], where[1], key, message)
 
 
 class Named:

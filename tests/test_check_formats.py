@@ -140,3 +140,44 @@ def test_api_takes_a_config_path_and_rejects_other_things() -> None:
     assert report.passed and report.network == MAZUR.name
     with pytest.raises(TypeError, match="cannot check list"):
         check([1, 2])
+
+
+def test_matrices_under_layer_ids(tmp_path: Path) -> None:
+    # W_o+ row by row as in the config (one row per neuron); a column as a flat list too.
+    path = tmp_path / "m.json"
+    path.write_text(
+        '{"W_o+": [[0.35891648, 0.408666186],\n'
+        "          [0.51130127, 0.561370121]],\n"
+        ' "delta_h": [0.00877, 0.00995],\n'
+        ' "dE_total/dW_h": [[0.000438568, 0.000877135], [0.000497713, 0.0009945]]}'
+    )
+    report = check(path)
+    rows = {v.answer.key: (v.answer.line, v.status) for v in report.verdicts}
+    assert rows == {
+        "delta_h1": (3, "right"),
+        "delta_h2": (3, "right"),
+        "dE_total/dw1": (4, "right"),
+        "dE_total/dw2": (4, "right"),
+        "dE_total/dw3": (4, "right"),
+        "dE_total/dw4": (4, "wrong"),  # 0.0009945 for 0.000995425
+        "w5+": (1, "right"),
+        "w6+": (1, "right"),
+        "w7+": (2, "right"),
+        "w8+": (2, "right"),
+    }
+    yaml = tmp_path / "m.yaml"
+    yaml.write_text("W_h+: [[0.1498, 0.1996], [0.2498, 0.2995]]\n")
+    assert [v.status for v in check(yaml).verdicts] == ["right", "right", "wrong", "right"]
+
+
+def test_a_matrix_of_the_wrong_shape_names_its_place() -> None:
+    with pytest.raises(SourceError) as exc:
+        parse_answers('{"w5+": 0.35,\n "W_o+": [[0.35, 0.40]]}', "a.json", TRACE, ".json")
+    assert str(exc.value) == (
+        "a.json:2:10: W_o+: expected a 2×2 matrix: 2 rows (one per neuron) of 2"
+    )
+    with pytest.raises(SourceError) as exc:
+        parse_answers("delta_o: [1, 2, 3]\n", "a.yaml", TRACE)
+    assert str(exc.value).endswith(
+        "delta_o: expected a 2×1 matrix: 2 rows (one per neuron) of 1, or a list of 2"
+    )
