@@ -166,7 +166,7 @@ def test_matrices_under_layer_ids(tmp_path: Path) -> None:
         "w8+": (2, "right"),
     }
     yaml = tmp_path / "m.yaml"
-    yaml.write_text("W_h+: [[0.1498, 0.1996], [0.2498, 0.2995]]\n")
+    yaml.write_text("W_h+: [[0.1498, 0.1996], [0.2490, 0.2995]]\n")
     assert [v.status for v in check(yaml).verdicts] == ["right", "right", "wrong", "right"]
 
 
