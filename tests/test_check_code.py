@@ -284,3 +284,34 @@ def test_softmax_jacobian_twice(twice: str) -> None:
     assert report.codes[0] == "softmax_jacobian_twice"
     assert report.diagnosis is not None and report.diagnosis.verdict.answer.key == "delta_o1"
     assert ("(its Jacobian)" in report.diagnosis.slips[0].description) == (twice == "full")
+
+
+def test_the_readme_s_transposed_json_is_this_implementation_s_output() -> None:
+    shipped = Path(__file__).parents[1] / "configs" / "transposed.json"
+    assert json.loads(shipped.read_text()) == numpy_step(transposed=True)
+
+
+def test_an_unknown_bug_names_the_first_wrong_id_and_its_inputs() -> None:
+    # out_h from tanh, where the config says sigmoid: no known bug gives it.
+    values = numpy_step()
+    values["out_h1"] = float(np.tanh(values["net_h1"]))
+    report = check(values)
+    d = report.diagnosis
+    assert d is not None and d.verdict.answer.key == "out_h1" and d.slips == []
+    assert [(name, v.status if v else None) for name, v in d.inputs] == [("net_h1", "right")]
+    text = render(report)
+    assert "First mistake: out_h1 (line 1)" in text
+    assert "Its inputs you gave: net_h1 ✓: right, so the slip is in this step" in text
+    assert "No known slip gives your value; redo this step from the numbers above." in text
+
+
+def render(report: Report) -> str:
+    import io
+
+    from rich.console import Console
+
+    from backprop_cli.render.check import render_report
+
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(render_report(report))
+    return out.getvalue()

@@ -242,3 +242,33 @@ def test_a_million_epochs_in_constant_memory(tmp_path: Path) -> None:
         return int(out.stdout)  # kilobytes
 
     assert growth(1_000_000) - growth(1_000) < 4_000
+
+
+def test_the_readme_s_log_is_the_post_s_training_counted_from_1() -> None:
+    shipped = Path(__file__).parents[1] / "configs" / "losses.csv"
+    log = plain_train(MAZUR, 10_000, count_from_1=True)
+    rows = [(e, v) for e, v in log if e <= 3 or e % 1000 == 0]
+    assert shipped.read_text() == "epoch,E_total\n" + "".join(f"{e},{v:.10f}\n" for e, v in rows)
+
+
+def test_a_log_no_cause_explains(tmp_path: Path) -> None:
+    log = plain_train(MAZUR, 20)
+    log[10] = (10, log[10][1] * 1.5)  # one epoch off, by nothing the checker knows
+    report = check(write_csv(tmp_path / "odd.csv", log))
+    assert report.difference is not None and report.difference.row.epoch == 10
+    assert report.codes == [] and report.rows == 11
+    result = run("check", str(tmp_path / "odd.csv"))
+    assert result.exit_code == 1
+    assert "No known cause reproduces the log" in result.stdout
+    assert json.loads(run("check", str(tmp_path / "odd.csv"), "-f", "json").stdout)[
+        "diagnosis"
+    ] == {"slips": []}
+
+
+def test_a_log_that_starts_before_a_resumed_run(tmp_path: Path) -> None:
+    saved = tmp_path / "saved.yaml"
+    run("train", "--epochs", "3", "--save", str(saved), "--quiet")
+    log = write_csv(tmp_path / "log.csv", plain_train(MAZUR, 5))
+    result = run("check", str(log), str(saved))
+    assert result.exit_code == 1
+    assert "the log says 0.2983711088, but this training starts later" in result.stdout
