@@ -14,13 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import grading, source
-from .grading import _NUMBER, Answer, Named, cells, read_answers, unit_of
+from .grading import Answer, Named, cells, number, read_answers
 from .source import SourceError
 from .trace import Trace
 
@@ -59,22 +58,6 @@ def parse_answers(text: str, file: str, trace: Trace, suffix: str = ".yaml") -> 
     raise SourceError(
         file, 0, 0, "", f"unknown answers format {suffix!r}; one of .yaml, .yml, .json, .csv"
     )
-
-
-def number(raw: str, file: str, line: int, col: int, key: str) -> tuple[float, float]:
-    """The value and the unit of its last digit, from a number as written; else SourceError."""
-    text = raw.strip()
-    if not _NUMBER.fullmatch(text) or not any(c.isdigit() for c in text):
-        raise SourceError(file, line, col, key, f"expected a number written in digits, got {raw!r}")
-    x = float(text)
-    if not math.isfinite(x):
-        raise SourceError(file, line, col, key, f"expected a finite number, got {raw!r}")
-    unit = unit_of(text)
-    if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
-        raise SourceError(
-            file, line, col, key, "more decimals than a number can hold; 17 digits are plenty"
-        )
-    return x, unit
 
 
 # --- JSON ----------------------------------------------------------------------------------------

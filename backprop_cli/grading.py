@@ -247,6 +247,22 @@ def unit_of(text: str) -> float:
     return 10.0 ** (exponent - decimals)
 
 
+def number(raw: str, file: str, line: int, col: int, key: str) -> tuple[float, float]:
+    """The value and the unit of its last digit, from a number as written; else SourceError."""
+    text = raw.strip()
+    if not _NUMBER.fullmatch(text) or not any(c.isdigit() for c in text):
+        raise SourceError(file, line, col, key, f"expected a number written in digits, got {raw!r}")
+    x = float(text)
+    if not math.isfinite(x):
+        raise SourceError(file, line, col, key, f"expected a finite number, got {raw!r}")
+    unit = unit_of(text)
+    if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
+        raise SourceError(
+            file, line, col, key, "more decimals than a number can hold; 17 digits are plenty"
+        )
+    return x, unit
+
+
 def significant_digits(text: str) -> int:
     """Digits written, leading zeros aside: "0.0217" → 3."""
     m = _NUMBER.fullmatch(text.strip())

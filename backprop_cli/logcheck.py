@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .answers import number
-from .grading import PROGRAM_DIGITS, PROGRAM_RTOL
+from .grading import PROGRAM_DIGITS, PROGRAM_RTOL, number
 from .kernels import Kernel, Trainer
 from .kernels.rounded import rounded_kernel
 from .source import SourceError, os_reason
