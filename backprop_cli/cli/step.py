@@ -66,16 +66,7 @@ def step(
       backprop step --view matrix                   [dim]# W, δ, ∇W as matrices[/]
       backprop step --view matrix --layout in-out   [dim]# W stored in × out, as X·W[/]
     """
-    from ..engine import step as run_step
-    from ..matrices import build as build_matrices
-    from ..render import jsonfmt
-    from ..render.document import build as document
-    from ..render.drift import drift_table
-    from ..render.latex import write_latex
-    from ..render.markdown import write_markdown
-    from ..render.matrix import Pick, matrix_blocks, matrix_parts
-    from ..render.table import trace_parts
-    from ..rounding import drift
+    from ..engine import step as run_step  # each renderer is imported where it is used
 
     spec = load(config)
     index = sample_index(spec, sample)
@@ -86,18 +77,29 @@ def step(
             f"{spec.training.mode} updates all layers together from the batch gradient"
         )
     trace = run_step(spec, update_order=order, round_to=round_to)
-    drifts = None if round_to is None else drift(trace, run_step(spec, update_order=order))
+    drifts = None
+    if round_to is not None:
+        from ..rounding import drift
+
+        drifts = drift(trace, run_step(spec, update_order=order))
     phases = [str(p.value) for p in phase] if phase else None
     filtered = bool(only or phases or sample is not None)
-    pick = Pick(only, phases, index, precision)
-    mview = None if view is View.scalar else build_matrices(trace, str(layout.value))
-    if mview is not None and (view is View.matrix or format is Format.json):
-        _matrix_view(trace, mview, format, pick)
-        return
+    mview, pick = None, None
+    if view is not View.scalar:
+        from ..matrices import build as build_matrices
+        from ..render.matrix import Pick
+
+        pick = Pick(only, phases, index, precision)
+        mview = build_matrices(trace, str(layout.value))
+        if view is View.matrix or format is Format.json:
+            _matrix_view(trace, mview, format, pick)
+            return
     steps = trace.select(only, phases, index)
     if only and not steps:
         _no_match(trace, only)
     if format is Format.json:
+        from ..render import jsonfmt
+
         if len(steps) > BIG_DOCUMENT:
             info(
                 f"note: {len(steps):,} steps make a document of about "
@@ -108,11 +110,19 @@ def step(
             doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit_pieces(jsonfmt.pieces(doc))
     elif format in (Format.markdown, Format.latex):
+        from ..render.document import build as document
+        from ..render.latex import write_latex
+        from ..render.markdown import write_markdown
+
         blocks = document(trace, steps, precision=precision, summary=not filtered)
-        if mview is not None:  # --view both: the scalar document, then the matrices
+        if mview is not None and pick is not None:  # --view both: the scalar, then matrices
+            from ..render.matrix import matrix_blocks
+
             blocks += matrix_blocks(trace, mview, pick, title=False)
         emit(write_markdown(blocks) if format is Format.markdown else write_latex(blocks))
     else:
+        from ..render.table import trace_parts
+
         if len(steps) > BIG_TABLE:
             info(
                 f"note: {len(steps):,} steps take a while to lay out as tables; "
@@ -123,13 +133,17 @@ def step(
             trace, steps, precision=precision, summary=not filtered, decimals=round_to
         ):
             emit(part)
-        if mview is not None:
+        if mview is not None and pick is not None:
+            from ..render.matrix import matrix_parts
+
             emit(Text(""))
             for part in matrix_parts(trace, mview, pick, title=False):
                 emit(part)
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))
+            from ..render.drift import drift_table
+
             emit(drift_table(drifts, round_to, precision))
 
 
