@@ -42,6 +42,16 @@ def kind_of(path: Path, head: str = "") -> str:
     return "answers"
 
 
+def head(path: Path) -> str:
+    """The first characters of a file, to tell a log's header from answers (empty when it
+    cannot be read: reading it properly then says why). A log may be long: no more is read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(4096)
+    except OSError:
+        return ""
+
+
 def load_answers(path: Path, trace: Trace) -> list[Answer]:
     """Read an answers file from disk, in the format its extension names."""
     return parse_answers(source.read_text(path), str(path), trace, path.suffix.lower())
@@ -206,8 +216,7 @@ def check(
     trace = run_step(spec)
     if isinstance(answers, (str, Path)):
         path = Path(answers)
-        head = source.read_text(path)[:4096] if path.suffix.lower() == ".csv" else ""
-        if kind_of(path, head) == "log":
+        if kind_of(path, head(path)) == "log":
             return check_log(spec, lambda: read_log(path), round_to=round_to)
         given = load_answers(path, trace)
     elif isinstance(answers, Trace):

@@ -51,7 +51,7 @@ def check_command(
       backprop check my-program.json --format json | jq .diagnosis.slips[0].code
       backprop check losses.csv                     [dim]# a log: epoch,E_total[/]
     """
-    from ..answers import kind_of, load_answers
+    from ..answers import head, kind_of, load_answers
     from ..engine import step as run_step
     from ..errors import ExitCode
     from ..grading import check
@@ -61,7 +61,7 @@ def check_command(
 
     spec = load(config)
     try:
-        if kind_of(answers, _head(answers)) == "log":
+        if kind_of(answers, head(answers)) == "log":
             from ..logcheck import check_log, read_log
 
             log = check_log(spec, lambda: read_log(answers), round_to=round_to)
@@ -79,13 +79,3 @@ def check_command(
         emit(render_report(report, precision))
     if not report.passed:
         raise typer.Exit(int(ExitCode.FAILED))
-
-
-def _head(path: Path) -> str:
-    """The first bytes of a file, to tell a log's header from answers (empty if unreadable:
-    reading it properly then says why)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read(4096)
-    except OSError:
-        return ""
