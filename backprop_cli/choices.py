@@ -11,3 +11,4 @@ PHASES = ("forward", "loss", "backward", "update", "after")
 # The matrix view's layouts: W as neurons × inputs (the config, PyTorch), or inputs × neurons (X·W)
 LAYOUTS = ("out-in", "in-out")
 KERNELS = ("auto", "python", "numpy")  # python: compiled straight-line code when it applies
+EXPORT_TARGETS = ("numpy", "pytorch")  # what `backprop export --to` writes a script in

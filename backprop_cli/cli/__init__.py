@@ -15,6 +15,7 @@ COMMANDS.update(
         "check": "check",
         "draw": "draw",
         "explain": "explain",
+        "export": "export",
         "gradcheck": "gradcheck",
         "init": "init",
         "schema": "schema",

@@ -8,11 +8,12 @@ and "not given" are named here too. `common.tidy_help` writes each choice into t
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..choices import KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
+from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
 from .common import fail, set_quiet
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ UpdateOrder = Enum("UpdateOrder", [(o, o) for o in UPDATE_ORDERS], type=str)  # 
 Phase = Enum("Phase", [(p, p) for p in PHASES], type=str)  # type: ignore[misc]
 Kernel = Enum("Kernel", [(k, k) for k in KERNELS], type=str)  # type: ignore[misc]
 Layout = Enum("Layout", [(k, k) for k in LAYOUTS], type=str)  # type: ignore[misc]
+Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ignore[misc]
 
 # --- options -----------------------------------------------------------------------------------
 
@@ -95,6 +97,43 @@ QuietOpt = Annotated[
 ]
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Replace an output file that exists, instead of refusing.")
+]
+# -o and -n mean the same in each command; only what they write or run differs.
+SvgFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the SVG here (default: stdout).", show_default=False
+    ),
+]
+ScriptFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Where to write the script ('-', or no -o: stdout).",
+        show_default=False,
+    ),
+]
+TrainEpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs",
+        "-n",
+        min=0,
+        show_default=False,
+        help="Epochs to run (one pass over all samples each). Default: training.epochs, else 1.",
+    ),
+]
+ExportEpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs",
+        "-n",
+        min=1,
+        show_default=False,
+        help="Train this many epochs and print the loss and the parameters at the end, "
+        "instead of one step with every quantity.",
+    ),
 ]
 OutputOpt = Annotated[Output, typer.Option("--format", "-f", help="table, or json.")]
 FormatOpt = Annotated[

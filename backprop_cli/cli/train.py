@@ -33,6 +33,7 @@ from .options import (
     PrecisionOpt,
     QuietOpt,
     RoundOpt,
+    TrainEpochsOpt,
     TrainFormat,
     TrainFormatOpt,
     UpdateOrder,
@@ -49,17 +50,7 @@ PLOT_HINT = "pip install 'backprop-cli[plot]'"
 @app.command()
 def train(
     config: ConfigArg = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option(
-            "--epochs",
-            "-n",
-            min=0,
-            show_default=False,
-            help="Epochs to run (one pass over all samples each). Default: training.epochs, "
-            "else 1.",
-        ),
-    ] = None,
+    epochs: TrainEpochsOpt = None,
     format: TrainFormatOpt = TrainFormat.table,
     every: Annotated[
         int | None,
