@@ -94,6 +94,9 @@ class Loss:
     # Why a sample's targets don't suit this loss, or None.
     check_targets: Callable[[Sequence[float]], tuple[int | None, str] | None] = lambda _t: None
     hyper: tuple[Hyper, ...] = ()  # set in a config as loss: {name: ..., key: value}
+    # The slip of a squared loss's constant (`backprop check`'s missing_half): the factor a
+    # gradient written with it is off by, and the slip in words.
+    missing_half: tuple[float, str] | None = None
     # The same loss in PyTorch, on the outputs (a fused pair's own form comes first).
     torch: TorchLoss | None = None
 
@@ -202,6 +205,11 @@ HALF_SSE = Loss(
     "-({t} - {out})",
     lambda m, t, o, _n, _p: 0.5 * (t - o) ** 2,
     lambda m, t, o, _n, _p: -(t - o),
+    missing_half=(
+        2.0,
+        "the ½ of ½(target − out)² forgotten: dE_total/dout written as 2·(out − target), "
+        "not −(target − out)",
+    ),
     torch=TorchLoss("MSELoss", lambda p: {}, lambda n: 2.0),
 )
 
@@ -213,6 +221,11 @@ MSE = Loss(
     "-2 * ({t} - {out})/{n}",
     lambda m, t, o, n, _p: (t - o) ** 2 / n,
     lambda m, t, o, n, _p: -2.0 * (t - o) / n,
+    missing_half=(
+        0.5,
+        "the factor 2 of the loss's derivative left out: dE_total/dout written as "
+        "-(target - out)/n, not -2 * (target - out)/n",
+    ),
     torch=TorchLoss("MSELoss", lambda p: {}, float),
 )
 
