@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import plain_backprop  # noqa: E402
-import straight_line  # noqa: E402
+import plain_backprop
+import straight_line
 
-from backprop_cli import load_spec  # noqa: E402
-from backprop_cli.kernels import Curve, Trainer  # noqa: E402
-from backprop_cli.kernels.rounded import rounded_kernel  # noqa: E402
+from backprop_cli import load_spec
+from backprop_cli.kernels import Curve, Trainer
+from backprop_cli.kernels.rounded import rounded_kernel
 
 
 def plain(epochs: int) -> float:
