@@ -536,3 +536,49 @@ def test_numpy_is_chosen_by_the_measured_size_rule() -> None:
     assert not numpy_pays(network(4, 256, "batch", False))  # 5,120 a call but 5 per neuron
     assert numpy_pays(network(16, 16, "batch", False))
     assert not numpy_pays(network(16, 16, "online", False))
+
+
+def test_the_curve_kept_a_chunk_at_a_time_is_the_curve_kept_epoch_by_epoch() -> None:
+    import random
+
+    rng = random.Random(7)
+    for cap in (1, 2, 3, 5, 16, 1024):
+        for n in (0, 1, 7, 100, 5000):
+            losses = [rng.random() for _ in range(n)]
+            one, chunked = Curve(cap), Curve(cap)
+            for curve in (one, chunked):
+                curve.add(3, 9.0)
+            for k, x in enumerate(losses):
+                one.add(4 + k, x)
+            done = 0
+            while done < n:
+                size = rng.randint(1, 700)
+                chunked.extend(4 + done, losses[done : done + size])
+                done += size
+            assert chunked.all() == one.all() and chunked.stride == one.stride, (cap, n)
+
+
+def test_json_with_indent_is_json_dumps_text_from_the_c_encoder() -> None:
+    import random
+
+    from backprop_cli.render import jsonfmt
+
+    rng = random.Random(3)
+
+    def value(depth: int = 0) -> Any:
+        k = rng.random()
+        if depth > 3 or k < 0.4:
+            return rng.choice([rng.random() * 10.0 ** rng.randint(-30, 30), -0.0, 0, -5, True])
+        if k < 0.55:
+            return rng.choice([None, 'é"\\x\n', "", 2**70, False])
+        if k < 0.8:
+            return [value(depth + 1) for _ in range(rng.randint(0, 5))]
+        return {f'k{i}"é': value(depth + 1) for i in range(rng.randint(0, 5))}
+
+    for _ in range(2000):
+        v = value()
+        assert jsonfmt.dumps(v) == json.dumps(v, indent=2, ensure_ascii=False), v
+    summary = {"parameters": {"w1": 0.5, "b1": -1e-300}, "outputs": [[0.25, 1.0], []]}
+    assert jsonfmt.dumps(summary) == json.dumps(summary, indent=2)
+    with pytest.raises(ValueError):
+        jsonfmt.dumps({"parameters": {"w1": math.nan}})
