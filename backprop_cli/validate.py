@@ -52,9 +52,12 @@ def loads_spec(text: str, name: str = "<string>") -> Spec:
 
 def bundled_example_text() -> str:
     """The YAML text of the worked example that ships inside the package."""
-    from importlib import resources  # only here: it takes longer to import than the rest of spec
+    try:  # a file beside this module, as pip installs it: quicker than importlib.resources
+        return (Path(__file__).parent / "configs" / BUNDLED_EXAMPLE).read_text("utf-8")
+    except OSError:  # pragma: no cover  (a package run from a zip file)
+        from importlib import resources
 
-    return resources.files("backprop_cli.configs").joinpath(BUNDLED_EXAMPLE).read_text("utf-8")
+        return resources.files("backprop_cli.configs").joinpath(BUNDLED_EXAMPLE).read_text("utf-8")
 
 
 def from_document(doc: Document) -> Spec:

@@ -12,7 +12,8 @@ import re
 import signal
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -33,12 +34,17 @@ _ClickException: type[Exception] = next(
 
 
 class _Group(TyperGroup):
-    """The root command: a usage error is the one `error: ...` line the README promises."""
+    """The root command: a usage error is the one `error: ...` line the README promises; each
+    subcommand is built when it is looked up (COMMANDS)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for command in [self, *self.commands.values()]:
             tidy_help(command)
+        self.commands = _Commands(self.commands)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # the names: nothing is built to list them
 
     def main(
         self,
@@ -50,6 +56,7 @@ class _Group(TyperGroup):
         **extra: Any,
     ) -> Any:
         run = (args, prog_name, complete_var, False, windows_expand_args)
+        _consoles.clear()  # each run sees its own terminal (tests run many in one process)
         if not standalone_mode:
             return super().main(*run, **extra)
         try:
@@ -58,12 +65,66 @@ class _Group(TyperGroup):
         except _ClickException as exc:
             if type(exc).__name__ != "NoArgsIsHelpError":  # bare `backprop`: help shown already
                 line = Text.assemble(("error:", "bold red"), " ", usage_error(exc))
-                stderr.print(line, soft_wrap=True)
+                err_console().print(line, soft_wrap=True)
             sys.exit(getattr(exc, "exit_code", int(ExitCode.USAGE)))
         except typer.Abort:
-            stderr.print("aborted")
+            err_console().print("aborted")
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+# Commands by name: the module of this package that defines each (filled in cli/__init__.py).
+COMMANDS: dict[str, str] = {}
+
+
+class _Commands(MutableMapping[str, Any]):
+    """The root's commands by name, each built (its module imported) when first looked up:
+    running a command builds that one alone; listing the names builds none."""
+
+    def __init__(self, built: MutableMapping[str, Any]) -> None:
+        self.built = dict(built)  # those whose module was imported before the root was built
+        self.names = [*COMMANDS, *(name for name in built if name not in COMMANDS)]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.built:
+            if name not in self.names:
+                raise KeyError(name)
+            self.built[name] = _build(name)
+        return self.built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self.built[name] = command
+        if name not in self.names:
+            self.names.append(name)
+
+    def __delitem__(self, name: str) -> None:
+        self.names.remove(name)
+        self.built.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _build(name: str) -> Any:
+    """Import the module of command `name`, which registers it on `app`, and build it."""
+    import_module(f"{__package__}.{COMMANDS[name]}")
+    for info in app.registered_commands:
+        callback = info.callback
+        if callback and (info.name or typer.main.get_command_name(callback.__name__)) == name:
+            command = typer.main.get_command_from_info(
+                info,
+                pretty_exceptions_short=app.pretty_exceptions_short,
+                rich_markup_mode=app.rich_markup_mode,
+            )
+            tidy_help(command)
+            return command
+    raise KeyError(name)
 
 
 def tidy_help(command: Any) -> None:
@@ -143,8 +204,21 @@ class _Stdout(Console):
         _quiet_broken_pipe()
 
 
-stdout = _Stdout(soft_wrap=False)
-stderr = Console(stderr=True)
+_consoles: dict[str, Console] = {}
+
+
+def out_console() -> Console:
+    """stdout's console, made on first use in each run."""
+    if "out" not in _consoles:
+        _consoles["out"] = _Stdout(soft_wrap=False)
+    return _consoles["out"]
+
+
+def err_console() -> Console:
+    """stderr's console, made on first use in each run."""
+    if "err" not in _consoles:
+        _consoles["err"] = Console(stderr=True)
+    return _consoles["err"]
 
 
 # --- output and errors -------------------------------------------------------------------------
@@ -180,6 +254,7 @@ def emit_pieces(pieces: Iterable[str]) -> None:
 
 def _console() -> Console:
     """stdout's console, or one like it at MIN_WIDTH when the terminal claims fewer columns."""
+    stdout = out_console()
     if stdout.width >= MIN_WIDTH:
         return stdout
     return _Stdout(
@@ -195,7 +270,7 @@ def _console() -> Console:
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     """One line on stderr, then exit."""
     # Plain Text, not markup: a message quotes the user's own input, brackets and colons included.
-    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    err_console().print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(int(code))
 
 
@@ -215,7 +290,7 @@ def quiet() -> bool:
 def info(message: str) -> None:
     """A note for the reader on stderr (never data); `--quiet` silences it, errors still show."""
     if not _settings["quiet"]:
-        stderr.print(Text(message, style="dim"), soft_wrap=True)
+        err_console().print(Text(message, style="dim"), soft_wrap=True)
 
 
 def check_output(path: Path, force: bool, option: str = "") -> None:
@@ -308,7 +383,7 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return app(args=argv, prog_name="backprop")
     except KeyboardInterrupt:
-        stderr.print("interrupted")
+        err_console().print("interrupted")
         sys.exit(int(ExitCode.INTERRUPTED))
     except BrokenPipeError:
         _quiet_broken_pipe()
@@ -324,7 +399,7 @@ def main(argv: list[str] | None = None) -> Any:
 def _no_output(message: str) -> NoReturn:
     import os
 
-    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    err_console().print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     if sys.stdout is not None:
         # What is still buffered would fail again at exit, with a second message: drop it.
         devnull = os.open(os.devnull, os.O_WRONLY)

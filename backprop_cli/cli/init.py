@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -72,6 +71,8 @@ def init(
     from ..exercise import ExerciseError, Options, make_exercise, parse_layers
 
     if seed is None:
+        import secrets  # here: only a run without --seed draws one
+
         seed = secrets.randbelow(1_000_000)
     try:
         opts = Options(

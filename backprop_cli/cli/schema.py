@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Annotated
 
 import typer
@@ -29,4 +28,6 @@ def schema(
       backprop schema config > config.schema.json   [dim]# for an editor's YAML support[/]
       backprop schema trace | jq '.$defs.step.properties | keys'
     """
+    from importlib import resources
+
     emit(resources.files("backprop_cli.schemas").joinpath(f"{kind.value}.json").read_text("utf-8"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import sys
-import unicodedata
 
 # ASCII spellings of the symbols the tool prints, for a stream that cannot encode them
 # (PYTHONIOENCODING=ascii, a C locale): readable, never a UnicodeEncodeError.
@@ -62,6 +61,8 @@ def _spell(exc: UnicodeError) -> tuple[str, int]:
     for char in exc.object[exc.start : exc.end]:
         spelled = SPELLINGS.get(char)
         if spelled is None:  # é → e; anything else → ?
+            import unicodedata
+
             base = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
             spelled = base or "?"
         out.append(spelled)

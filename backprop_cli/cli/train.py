@@ -18,10 +18,10 @@ from .common import (
     app,
     check_output,
     emit,
+    err_console,
     fail,
     info,
     load,
-    stderr,
 )
 from .common import quiet as global_quiet
 from .options import (
@@ -415,7 +415,7 @@ class _Progress:
             TextColumn("E_total {task.fields[loss]}"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=stderr,
+            console=err_console(),
             transient=True,
         )
         self.task = self.bar.add_task("train", total=total, loss="")
@@ -435,6 +435,6 @@ class _Progress:
 
 
 def _progress(total: int, off: bool) -> _Progress | None:
-    if off or not stderr.is_terminal or total < 2:
+    if off or not err_console().is_terminal or total < 2:
         return None
     return _Progress(total)

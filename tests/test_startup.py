@@ -1,0 +1,95 @@
+"""Start-up: a command loads its own module and renderer only, and --help still lists them all."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from backprop_cli.cli import COMMANDS, app
+
+from .clihelp import run
+
+ROOT = Path(__file__).resolve().parent.parent
+OTHER_COMMANDS = {f"backprop_cli.cli.{m}" for m in COMMANDS.values()} - {"backprop_cli.cli.step"}
+
+
+def imported(*args: str) -> set[str]:
+    """The modules `backprop ARGS` has loaded when it exits."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "80"}
+    code = (
+        "import atexit, sys; from backprop_cli.cli import main\n"
+        "atexit.register(lambda: print(sorted(sys.modules), file=sys.stderr))\n"
+        "main(sys.argv[1:])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    return set(ast.literal_eval(done.stderr.splitlines()[-1]))
+
+
+def test_step_imports_its_own_command_and_renderer_only() -> None:
+    loaded = imported("step")
+    assert {"backprop_cli.cli.step", "backprop_cli.engine", "backprop_cli.render.table"} <= loaded
+    unused = {
+        *OTHER_COMMANDS,
+        "secrets",
+        "importlib.resources",
+        "backprop_cli.render.jsonfmt",
+        "backprop_cli.render.markdown",
+        "backprop_cli.render.latex",
+        "backprop_cli.render.drift",
+        "backprop_cli.rounding",
+    }
+    assert loaded & unused == set()
+
+
+def test_step_as_json_lays_out_no_table() -> None:
+    loaded = imported("step", "--format", "json")
+    assert "backprop_cli.render.jsonfmt" in loaded
+    assert {"backprop_cli.render.table", *OTHER_COMMANDS} & loaded == set()
+
+
+def test_version_builds_no_command() -> None:
+    loaded = imported("--version")
+    assert {f"backprop_cli.cli.{m}" for m in COMMANDS.values()} & loaded == set()
+    assert "backprop_cli.engine" not in loaded
+
+
+def test_the_root_lists_every_command_without_building_one() -> None:
+    group: typer.core.TyperGroup = typer.main.get_command(app)  # type: ignore[assignment]
+    commands = group.commands
+    assert list(commands) == list(COMMANDS) == group.list_commands(typer.Context(group))
+    assert len(commands) == len(COMMANDS) and "step" in commands and "stpe" not in commands
+    assert group.get_command(typer.Context(group), "stpe") is None
+    with pytest.raises(KeyError):
+        commands["stpe"]
+    step = commands["step"]
+    flags = {flag for param in step.params for flag in param.opts}
+    assert step.name == "step" and {"--only", "--format"} <= flags
+    assert commands["step"] is step  # built once
+
+
+def test_a_command_can_be_added_and_removed_by_hand() -> None:
+    group: typer.core.TyperGroup = typer.main.get_command(app)  # type: ignore[assignment]
+    extra = typer.core.TyperCommand("extra", callback=lambda: None)
+    group.add_command(extra)
+    assert list(group.commands)[-1] == "extra" and group.commands["extra"] is extra
+    del group.commands["extra"]
+    del group.commands["draw"]
+    assert "extra" not in group.commands and "draw" not in group.commands
+    assert list(group.commands) == [c for c in COMMANDS if c != "draw"]
+
+
+def test_each_run_sees_its_own_width() -> None:
+    # the consoles are made in each run, so one run's COLUMNS never sticks to the next
+    narrow = run("step", "--only", "w5+", env={"COLUMNS": "40"}).stdout
+    wide = run("step", "--only", "w5+", env={"COLUMNS": "120"}).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 40
+    assert "w5+   w5 - η * dE_total/dw5   0.4 - 0.5 * 0.082167041   0.35891648" in wide
