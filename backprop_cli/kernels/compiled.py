@@ -6,6 +6,10 @@ every sum is spelled out left to right from 0.0, exactly in engine.py's order (`
 w2*i2 + b1`, then `dE/dout * out * (1 - out)` for the logistic), so the floats are the engine's,
 bit for bit, with no loops, lists or calls per neuron. Networks it does not cover (softmax, the
 sequential order) use the loop kernel.
+
+For a small network (FUSE_LIMIT), `epochs_source` goes further: one function runs a whole chunk
+of epochs, every batch, sample, optimizer stage and the E_total written out (FusedKernel), so a
+loop over epochs costs about what the same epoch written by hand costs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Training: the epoch loop, as a generator of epoch records, on a fast kernel that records nothing.
 
 Three kernels compute the same training, each from the catalogue's entries:
-  - `CompiledKernel` (compiled.py), straight-line code for networks of elementwise activations,
+  - `CompiledKernel` (compiled.py), straight-line code for networks of elementwise activations
+    (`FusedKernel` for small ones: a chunk of epochs in one generated function),
   - `LoopKernel` (loops.py), plain floats and lists, for every other small network: both follow
     engine.py operation by operation, so 1 epoch equals `backprop step` bit for bit;
   - `ArrayKernel` (arrays.py), numpy matrices, for large ones (the `fast` extra). Its sums run in
