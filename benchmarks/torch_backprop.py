@@ -56,7 +56,7 @@ def mid(path: str) -> None:
     t = torch.tensor([s["targets"] for s in spec["samples"]])
     opt = torch.optim.SGD([w1, b1, w2, b2], lr=train["learning_rate"])
     size = train["batch_size"]
-    start = time.perf_counter()
+    began = time.perf_counter()
 
     def loss(xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
         logits = torch.sigmoid(xb @ w1.T + b1) @ w2.T + b2
@@ -70,7 +70,7 @@ def mid(path: str) -> None:
             opt.step()
         with torch.no_grad():
             error = float(loss(x, t))
-    loop = time.perf_counter() - start
+    loop = time.perf_counter() - began
     print(f"E_total after {train['epochs']} epochs: {error!r}")
     print(f"loop: {loop:.4f} s", file=sys.stderr)
 
