@@ -19,6 +19,7 @@ samples after the epoch's updates, as the post reports it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -60,14 +61,22 @@ def numpy_pays(spec: Spec) -> bool:
     return work(spec) >= NUMPY_PER_CALL * calls and fan_in >= NUMPY_FAN_IN
 
 
+def _one_blas_thread() -> None:
+    """numpy's BLAS on one thread unless the user set it (read when numpy is first imported): on
+    a busy 2-core machine two threads wait on each other, and 784-128-10 trained 10x slower."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def choose_kernel(spec: Spec, kernel: str = "auto") -> str:
     """'python' or 'numpy': by size alone (numpy_pays; numpy only when it is installed)."""
     if kernel == "numpy":
+        _one_blas_thread()
         import numpy
     if kernel != "auto":
         return "python" if kernel == "loops" else kernel
     if not numpy_pays(spec):
         return "python"
+    _one_blas_thread()
     try:
         import numpy  # noqa: F401
     except ImportError:
