@@ -25,9 +25,9 @@ NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _FAST_FROM = 64_000  # characters: below this, parsing takes milliseconds either way
 # Values reached through an alias: an alias bomb expands far past this, a real config has none.
 _MAX_ALIASED = 100_000
-# Plain values: above what --save writes for the largest network (100,000 weights, Adam's two
-# slots) with 20,000 samples; the file's size is capped too (MAX_BYTES).
-_MAX_VALUES = 2_000_000
+# Plain values: above what --save writes for the largest network (250,000 weights, Adam's two
+# slots) with 2,000 samples of 784 inputs (MNIST-sized); the file's size is capped too (MAX_BYTES).
+_MAX_VALUES = 4_000_000
 MAX_BYTES_ENV = "BACKPROP_MAX_CONFIG_MB"
 _MAX_MB = 64
 _MAX_DEPTH = 64  # a config nests about 5 deep

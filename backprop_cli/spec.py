@@ -15,7 +15,8 @@ REDUCTIONS = ("mean", "sum")
 INIT_SCHEMES = ("xavier", "he", "uniform", "normal")
 MAX_MAGNITUDE = 1e6  # beyond this, sigmoid and friends only ever see ±inf-like inputs
 MAX_SIZE = 10_000  # inputs or neurons of one layer
-MAX_PARAMETERS = 100_000  # every weight gets several recorded steps; more is not a hand calculation
+# Weights and biases: an MNIST-sized 784-128-10 (101,770) fits; far more is a typo, not a network.
+MAX_PARAMETERS = 250_000
 BUNDLED_EXAMPLE = "mazur.yaml"
 
 

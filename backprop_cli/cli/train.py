@@ -170,22 +170,14 @@ def _train(
     start = trainer.epochs_done
     with StopRequests() as stop:
         try:
-            exact_epochs = exact.run(n) if exact is not None else None
-            for rec in trainer.run(n, stop):
-                if exact_epochs is not None:
-                    next(exact_epochs, None)
-                curve.add(rec.epoch, rec.E_total)
-                if every is None or rec.epoch % every == 0:
-                    if stream:
-                        out.write(
-                            f'{{"type": "epoch", "epoch": {rec.epoch}, '
-                            f'"E_total": {rec.E_total!r}}}\n'
-                        )
-                    elif every is not None:
-                        table_rows.append((rec.epoch, rec.E_total))
-                done = rec.epoch - start
-                if progress is not None and (done & 63 == 0 or done == n):
-                    progress.advance(done, rec.E_total)
+            for first, losses in trainer.chunks(n, stop):
+                if exact is not None and exact.diverged_at is None:  # keeps pace, for the drift
+                    for _ in exact.chunks(len(losses)):
+                        pass
+                curve.extend(first, losses)
+                _report(first, losses, every, stream, out, table_rows)
+                if progress is not None:
+                    progress.advance(trainer.epochs_done - start, trainer.loss)
         finally:
             if progress is not None:
                 progress.stop()
@@ -239,6 +231,33 @@ def _train(
         _finish(spec, trainer, plot, curve, status, stop.signal)
 
 
+def _report(
+    first: int,
+    losses: list[float],
+    every: int | None,
+    stream: bool,
+    out: _Out,
+    table_rows: _Rows,
+) -> None:
+    """The epochs of a chunk that are shown: every K-th (--every K), else all when streaming."""
+    if every is None and not stream:
+        return
+    step = every or 1
+    start = first + (-first) % step  # the first epoch shown
+    epochs = range(start, first + len(losses), step)
+    kept = losses[start - first :: step]
+    if stream:
+        out.lines(
+            [
+                f'{{"type": "epoch", "epoch": {e}, "E_total": {x!r}}}\n'
+                for e, x in zip(epochs, kept, strict=True)
+            ]
+        )
+    else:
+        for row in zip(epochs, kept, strict=True):
+            table_rows.append(row)
+
+
 class _Out:
     """stdout for training: when the reader goes away (`| head -1`), training with --save goes
     on to the end and saves, saying so on stderr; without --save it stops quietly."""
@@ -254,6 +273,20 @@ class _Out:
             sys.stdout.flush()
         except BrokenPipeError:
             self._gone()
+
+    def lines(self, lines: list[str]) -> None:
+        """Lines written a pipe's atomic size at a time (PIPE_BUF, 4 KB): a signal that lands
+        in a bigger write() to a full pipe can lose what the write had not yet sent."""
+        piece: list[str] = []
+        size = 0
+        for line in lines:
+            if size + len(line) > 4000 and piece:
+                self.write("".join(piece))
+                piece, size = [], 0
+            piece.append(line)
+            size += len(line)
+        if piece:
+            self.write("".join(piece))
 
     def emit(self, data: Any) -> None:
         if self.closed:

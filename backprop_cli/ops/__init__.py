@@ -15,6 +15,7 @@ from .optimizers import (
     Stage,
     Vars,
     run_stages,
+    stage_lines,
     update_source,
 )
 from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
@@ -64,5 +65,6 @@ __all__ = [
     "log_sum_exp",
     "run_stages",
     "softmax",
+    "stage_lines",
     "update_source",
 ]

@@ -302,27 +302,42 @@ def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]
     return now
 
 
-def update_source(
-    rule: Optimizer, constants: Mapping[str, float], round_to: int | None = None
-) -> tuple[list[str], list[str]]:
-    """(parameters, body lines) of `update(ws, gs, t, *slots)`: the stages as straight-line code,
-    applied in place to each entry of the list ws (and of each slot's list) with its gradient in
-    gs; the same floats as run_stages.
+def stage_lines(
+    rule: Optimizer,
+    constants: Mapping[str, float],
+    names: Mapping[str, str] | None = None,
+    round_to: int | None = None,
+) -> list[str]:
+    """The active stages as straight-line assignments, the same floats as run_stages: each
+    variable is written as `names` spells it (w → q3, g → g3, m → m_3), a key not in names as
+    itself (t, m_hat); the constants as exact literals.
 
     With round_to, each stage's value is rounded to that many decimals when finite (x − x is 0
     only then), as the engine records it in a rounded step."""
     from .vocab import SOURCE, Expr
 
-    lists = [f"{key}_list" for key in ("w", "g", *rule.slots)]
-    now: dict[str, Any] = {key: Expr(key) for key in ("w", "g", "t", *rule.slots)}
+    names = names or {}
+    now: dict[str, Any] = {key: Expr(names.get(key, key)) for key in ("w", "g", "t", *rule.slots)}
     now.update(constants)
+    lines = []
+    for stage in rule.active(constants):
+        var = names.get(stage.key, stage.key)
+        lines.append(f"{var} = {stage.fn(SOURCE, Vars(now))}")
+        if round_to is not None:
+            lines.append(f"if {var} - {var} == 0.0: {var} = round({var}, {round_to})")
+        now[stage.key] = Expr(var)
+    return lines
+
+
+def update_source(
+    rule: Optimizer, constants: Mapping[str, float], round_to: int | None = None
+) -> tuple[list[str], list[str]]:
+    """(parameters, body lines) of `update(ws, gs, t, *slots)`: the stages as straight-line code
+    (stage_lines), applied in place to each entry of the list ws (and of each slot's list) with
+    its gradient in gs."""
+    lists = [f"{key}_list" for key in ("w", "g", *rule.slots)]
     lines = ["for i in range(len(g_list)):  # w_list may go on past the trained entries"]
     lines += [f"    {key} = {key}_list[i]" for key in ("w", "g", *rule.slots)]
-    for stage in rule.active(constants):
-        lines.append(f"    {stage.key} = {stage.fn(SOURCE, Vars(now))}")
-        if round_to is not None:
-            key = stage.key
-            lines.append(f"    if {key} - {key} == 0.0: {key} = round({key}, {round_to})")
-        now[stage.key] = Expr(stage.key)
+    lines += [f"    {line}" for line in stage_lines(rule, constants, round_to=round_to)]
     lines += [f"    {key}_list[i] = {key}" for key in ("w", *rule.slots)]
     return [lists[0], lists[1], "t", *lists[2:]], lines
