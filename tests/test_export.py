@@ -485,3 +485,8 @@ def test_the_sequential_order_with_batches_of_mixed_sizes_is_refused() -> None:
     )
     with pytest.raises(ExportError, match="batches of one and of several samples"):
         script(spec, "numpy")
+
+
+def test_zero_epochs_is_refused() -> None:
+    error = assert_input_error(run("export", "--to", "numpy", "--epochs", "0"))
+    assert error["file"] == "--epochs 0"

@@ -27,6 +27,7 @@ NOTES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "train": (lambda d: ["-n", "2", "-f", "json", "--save", str(d / "run.yaml")], "saved "),
     "init": (lambda d: [str(d / "ex.yaml"), "--layers", "2,2", "--seed", "1"], "wrote "),
     "draw": (lambda d: ["-o", str(d / "net.svg")], "wrote "),
+    "export": (lambda d: ["--to", "numpy", "-o", str(d / "step.py")], "wrote "),
 }
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .common import ConfigArg, app, check_output, emit, fail, load, write_output
-from .options import ForceOpt, QuietOpt, Target
+from .options import EpochsOpt, ForceOpt, OutputFileOpt, QuietOpt, Target
 
 
 @app.command("export")
@@ -22,26 +21,8 @@ def export(
             "torch.nn module and a torch.optim optimizer.",
         ),
     ] = ...,  # type: ignore[assignment]
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Where to write the script ('-', or no -o: stdout).",
-            show_default=False,
-        ),
-    ] = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option(
-            "--epochs",
-            "-n",
-            min=1,
-            show_default=False,
-            help="Train this many epochs and print the loss and the parameters at the end, "
-            "instead of one step with every quantity.",
-        ),
-    ] = None,
+    output: OutputFileOpt = None,
+    epochs: EpochsOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -55,6 +36,9 @@ def export(
       backprop export --to numpy -n 10000 | python -   [dim]# 10,000 epochs[/]
     """
     from ..export import ExportError, script
+
+    if epochs == 0:
+        fail("--epochs 0: nothing to train; give 1 or more, or leave it out for one step")
 
     to_stdout = output is None or str(output) == "-"
     if not to_stdout and output is not None:

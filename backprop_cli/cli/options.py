@@ -8,6 +8,7 @@ and "not given" are named here too. `common.tidy_help` writes each choice into t
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -82,6 +83,23 @@ QuietOpt = Annotated[
         "-q",
         callback=_quiet,
         help="No notes or progress on stderr (errors still show).",
+    ),
+]
+OutputFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to this file (default: stdout).", show_default=False
+    ),
+]
+EpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs",
+        "-n",
+        min=0,
+        show_default=False,
+        help="Epochs to run (one pass over all samples each). train: default training.epochs, "
+        "else 1; export: default one step, with every quantity printed.",
     ),
 ]
 ForceOpt = Annotated[

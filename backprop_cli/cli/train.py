@@ -27,6 +27,7 @@ from .common import quiet as global_quiet
 from .options import (
     KERNEL,
     PRECISION,
+    EpochsOpt,
     ForceOpt,
     Kernel,
     KernelOpt,
@@ -49,17 +50,7 @@ PLOT_HINT = "pip install 'backprop-cli[plot]'"
 @app.command()
 def train(
     config: ConfigArg = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option(
-            "--epochs",
-            "-n",
-            min=0,
-            show_default=False,
-            help="Epochs to run (one pass over all samples each). Default: training.epochs, "
-            "else 1.",
-        ),
-    ] = None,
+    epochs: EpochsOpt = None,
     format: TrainFormatOpt = TrainFormat.table,
     every: Annotated[
         int | None,
