@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..choices import EXPORT_TARGETS, KERNELS, PHASES, UPDATE_ORDERS
+from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
 from .common import fail, set_quiet
 
 if TYPE_CHECKING:
@@ -38,6 +38,14 @@ class Format(str, Enum):
     latex = "latex"
 
 
+class View(str, Enum):
+    """How `backprop step` shows the computation."""
+
+    scalar = "scalar"
+    matrix = "matrix"
+    both = "both"
+
+
 class TrainFormat(str, Enum):
     """Output formats of `backprop train`."""
 
@@ -59,6 +67,7 @@ class Kind(str, Enum):
 UpdateOrder = Enum("UpdateOrder", [(o, o) for o in UPDATE_ORDERS], type=str)  # type: ignore[misc]
 Phase = Enum("Phase", [(p, p) for p in PHASES], type=str)  # type: ignore[misc]
 Kernel = Enum("Kernel", [(k, k) for k in KERNELS], type=str)  # type: ignore[misc]
+Layout = Enum("Layout", [(k, k) for k in LAYOUTS], type=str)  # type: ignore[misc]
 Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ignore[misc]
 
 # --- options -----------------------------------------------------------------------------------
@@ -66,6 +75,7 @@ Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ign
 PRECISION = 9  # decimals of a table
 DRAW_PRECISION = 4  # decimals on a drawing's edges, where space is short
 KERNEL = Kernel("auto")  # chosen by network size
+LAYOUT = Layout(LAYOUTS[0])
 
 
 def _quiet(ctx: typer.Context, value: bool) -> bool:
@@ -153,6 +163,22 @@ UpdateOrderOpt = Annotated[
         help="Override training.update_order. simultaneous: every gradient from the weights "
         "before the update (the post's text); sequential: hidden deltas use the already "
         "updated output weights (the post's closing figures).",
+    ),
+]
+ViewOpt = Annotated[
+    View,
+    typer.Option(
+        "--view",
+        help="scalar: one step per number, in the post's notation; matrix: each layer's "
+        "matrices (W, δ, ∇W, ...) with every entry's id and each equation's shapes; both.",
+    ),
+]
+LayoutOpt = Annotated[
+    Layout,
+    typer.Option(
+        "--layout",
+        help="The matrix view's layout. out-in: W is neurons × inputs, as the config and "
+        "PyTorch's nn.Linear.weight; in-out: inputs × neurons, the X·W of cs231n and Keras.",
     ),
 ]
 PhaseOpt = Annotated[
