@@ -404,3 +404,11 @@ def test_explain_an_optimizer_stage_shows_the_slot_before_the_update() -> None:
     assert result.exit_code == 0, result.stderr
     assert "m_W_o = β1 * m_W_o + (1 - β1) * g_W_o   (2×3), elementwise" in result.stdout
     assert "m_W_o (2×3) before this update:" in result.stdout
+
+
+def test_a_batch_softmax_delta_shows_its_short_form_with_numbers() -> None:
+    out = "\n".join(lines_of(str(THREE), "--view", "matrix", "--only", "delta_o"))
+    assert "delta_o = row s: dE_total/dout_o · dout_o/dnet_o[s] = out_o - target_o" in out
+    assert "  = ⎡0.221713979  0.347252533  0.431033488⎤ - ⎡1  0  0⎤" in out
+    md = "\n".join(lines_of(str(THREE), "--view", "matrix", "--only", "delta_o", "-f", "markdown"))
+    assert r"\frac{\partial out_o}{\partial net_o}^{(s)} = out_o - target_o" in md

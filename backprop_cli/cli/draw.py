@@ -7,13 +7,13 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, check_output, emit, info, load, write_output
-from .options import DRAW_PRECISION, DrawPrecisionOpt, ForceOpt, OutputFileOpt, QuietOpt
+from .options import DRAW_PRECISION, DrawPrecisionOpt, ForceOpt, QuietOpt, SvgFileOpt
 
 
 @app.command()
 def draw(
     config: ConfigArg = None,
-    output: OutputFileOpt = None,
+    output: SvgFileOpt = None,
     after_step: Annotated[
         bool,
         typer.Option(

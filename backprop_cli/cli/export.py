@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, check_output, emit, fail, load, write_output
-from .options import EpochsOpt, ForceOpt, OutputFileOpt, QuietOpt, Target
+from .options import ExportEpochsOpt, ForceOpt, QuietOpt, ScriptFileOpt, Target
 
 
 @app.command("export")
@@ -21,8 +21,8 @@ def export(
             "torch.nn module and a torch.optim optimizer.",
         ),
     ] = ...,  # type: ignore[assignment]
-    output: OutputFileOpt = None,
-    epochs: EpochsOpt = None,
+    output: ScriptFileOpt = None,
+    epochs: ExportEpochsOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -36,9 +36,6 @@ def export(
       backprop export --to numpy -n 10000 | python -   [dim]# 10,000 epochs[/]
     """
     from ..export import ExportError, script
-
-    if epochs == 0:
-        fail("--epochs 0: nothing to train; give 1 or more, or leave it out for one step")
 
     to_stdout = output is None or str(output) == "-"
     if not to_stdout and output is not None:

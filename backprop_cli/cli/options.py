@@ -95,25 +95,45 @@ QuietOpt = Annotated[
         help="No notes or progress on stderr (errors still show).",
     ),
 ]
-OutputFileOpt = Annotated[
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace an output file that exists, instead of refusing.")
+]
+# -o and -n mean the same in each command; only what they write or run differs.
+SvgFileOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Write to this file (default: stdout).", show_default=False
+        "--output", "-o", help="Write the SVG here (default: stdout).", show_default=False
     ),
 ]
-EpochsOpt = Annotated[
+ScriptFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Where to write the script ('-', or no -o: stdout).",
+        show_default=False,
+    ),
+]
+TrainEpochsOpt = Annotated[
     int | None,
     typer.Option(
         "--epochs",
         "-n",
         min=0,
         show_default=False,
-        help="Epochs to run (one pass over all samples each). train: default training.epochs, "
-        "else 1; export: default one step, with every quantity printed.",
+        help="Epochs to run (one pass over all samples each). Default: training.epochs, else 1.",
     ),
 ]
-ForceOpt = Annotated[
-    bool, typer.Option("--force", help="Replace an output file that exists, instead of refusing.")
+ExportEpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs",
+        "-n",
+        min=1,
+        show_default=False,
+        help="Train this many epochs and print the loss and the parameters at the end, "
+        "instead of one step with every quantity.",
+    ),
 ]
 OutputOpt = Annotated[Output, typer.Option("--format", "-f", help="table, or json.")]
 FormatOpt = Annotated[

@@ -27,13 +27,13 @@ from .common import quiet as global_quiet
 from .options import (
     KERNEL,
     PRECISION,
-    EpochsOpt,
     ForceOpt,
     Kernel,
     KernelOpt,
     PrecisionOpt,
     QuietOpt,
     RoundOpt,
+    TrainEpochsOpt,
     TrainFormat,
     TrainFormatOpt,
     UpdateOrder,
@@ -50,7 +50,7 @@ PLOT_HINT = "pip install 'backprop-cli[plot]'"
 @app.command()
 def train(
     config: ConfigArg = None,
-    epochs: EpochsOpt = None,
+    epochs: TrainEpochsOpt = None,
     format: TrainFormatOpt = TrainFormat.table,
     every: Annotated[
         int | None,

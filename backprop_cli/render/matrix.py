@@ -261,8 +261,9 @@ def equation_flow(view: MatrixView, eq: Equation, shown: Numbers) -> Flow | None
     result = eq.result.laid(view.layout)
     blocks: list[Lines | list[list[str]]] = [labels(result), [" = "]]
     kinds = ["matrix", "op"]
-    if eq.complete and any(isinstance(p, Operand) for p in eq.pieces):
-        for p in eq.pieces:
+    shown_pieces = with_numbers(eq)
+    if shown_pieces:
+        for p in shown_pieces:
             if isinstance(p, Operand):
                 m = eq.operands[p.id].laid(view.layout)
                 blocks.append(values(m.T if p.transposed else m, shown))
@@ -275,6 +276,19 @@ def equation_flow(view: MatrixView, eq: Equation, shown: Numbers) -> Flow | None
     blocks.append(values(result, shown))
     kinds.append("matrix")
     return Flow(blocks, kinds)
+
+
+def with_numbers(eq: Equation) -> tuple[Piece, ...]:
+    """The pieces of the right-hand side that can be shown with numbers: all of them, or (a
+    batch's softmax δ, whose Jacobian differs by sample) the short form after the last `=`."""
+    if not any(isinstance(p, Operand) for p in eq.pieces):
+        return ()
+    if eq.complete:
+        return eq.pieces
+    cut = max((i for i, p in enumerate(eq.pieces) if p == " = "), default=None)
+    tail = eq.pieces[cut + 1 :] if cut is not None else ()
+    ops = [p for p in tail if isinstance(p, Operand)]
+    return tail if ops and all(p.id in eq.operands for p in ops) else ()
 
 
 def given_flow(view: MatrixView, m: Matrix, shown: Numbers) -> Flow:
@@ -457,7 +471,8 @@ def tex_ids(m: Matrix) -> str:
 
 
 def _tex_operand(p: Operand) -> str:
-    return symbol(p.id) + (r"^\top" if p.transposed else "")
+    base, sample = (p.id[:-3], "^{(s)}") if p.id.endswith("[s]") else (p.id, "")
+    return symbol(base) + sample + (r"^\top" if p.transposed else "")
 
 
 def tex_formula(eq: Equation) -> str | None:
@@ -554,13 +569,14 @@ def _tex_equation(view: MatrixView, eq: Equation, shown: Numbers) -> list[Block]
     shapes = _tex_shapes(view.shapes(eq))
     note = rf"\text{{ ({_plain(eq.note)})}}" if eq.note else ""
     if formula is not None:
-        out.append(Display((f"{lhs} = {formula} \\quad {shapes}{note}",)))
+        tail = f" \\quad {shapes}{note}" if shapes or note else ""
+        out.append(Display((f"{lhs} = {formula}{tail}",)))
     if eq.result is None:
         return out
     result = eq.result.laid(view.layout)
     parts = [tex_ids(result)]
-    if eq.complete and any(isinstance(p, Operand) for p in eq.pieces):
-        numbers = _tex_numbers(view, eq, shown)
+    if with_numbers(eq):
+        numbers = _tex_numbers(view, eq, shown, with_numbers(eq))
         if numbers is not None:
             parts.append(numbers)
     parts.append(tex_values(result, shown))
@@ -611,7 +627,9 @@ def _inside_matrix(tex: str, i: int) -> bool:
     return tex.count(r"\begin{bmatrix}", 0, i) > tex.count(r"\end{bmatrix}", 0, i)
 
 
-def _tex_numbers(view: MatrixView, eq: Equation, shown: Numbers) -> str | None:
+def _tex_numbers(
+    view: MatrixView, eq: Equation, shown: Numbers, chosen: Sequence[Piece]
+) -> str | None:
     """The right-hand side with each operand's matrix of numbers (constants as written)."""
     filled: list[str] = []
 
@@ -621,7 +639,7 @@ def _tex_numbers(view: MatrixView, eq: Equation, shown: Numbers) -> str | None:
 
     pieces: list[str] = []
     segments: list[str] = []
-    for p in [*eq.pieces, " = "]:
+    for p in [*chosen, " = "]:
         if isinstance(p, str) and p == " = ":
             segments.append("".join(pieces))
             pieces = []
