@@ -485,3 +485,21 @@ def test_the_sequential_order_with_batches_of_mixed_sizes_is_refused() -> None:
     )
     with pytest.raises(ExportError, match="batches of one and of several samples"):
         script(spec, "numpy")
+
+
+def test_zero_epochs_is_refused() -> None:
+    result = run("export", "--to", "numpy", "--epochs", "0")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("error: --epochs: 0 is not in the range")
+
+
+def test_the_script_uses_the_matrix_views_layer_level_ids() -> None:
+    from backprop_cli.matrices import scalar_ids
+
+    spec = loads_spec(config("sigmoid", "sigmoid", "half_sse", "adamw", 2))
+    text = script(spec, "numpy")
+    ids = scalar_ids(spec)
+    stated = re.findall(r"^\s*# (\S+) = ", text, re.M)  # the comments over each stage
+    layer_level = {s for s in stated if re.search(r"_[ho]\b|_[ho]_|_[ho]\+", s)}
+    assert {"W_o_decayed", "m_W_o", "m̂_W_o", "v̂_W_o", "W_o+", "W_h+"} <= layer_level
+    assert layer_level <= set(ids), layer_level - set(ids)

@@ -221,10 +221,11 @@ class Lines:
         for text in texts:
             for line in text.split("\n"):
                 indent = "    " * self.depth + line[: len(line) - len(line.lstrip())]
-                if line.lstrip().startswith("# ") and len(indent) + len(line.lstrip()) > WIDTH:
+                words = line.lstrip()
+                long = len(indent) + len(words) > WIDTH
+                if long and words.startswith("# ") and not words.startswith("# ---"):
                     # a comment of its own line, wrapped as a reader's editor shows it
-                    words = line.lstrip()[2:]
-                    for part in textwrap.wrap(words, WIDTH - len(indent) - 2):
+                    for part in textwrap.wrap(words[2:], WIDTH - len(indent) - 2):
                         self.lines.append(f"{indent}# {part}")
                     continue
                 self.lines.append(("    " * self.depth + line).rstrip() if line else "")

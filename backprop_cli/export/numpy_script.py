@@ -201,8 +201,10 @@ def _loss(out: Lines, spec: Spec, top: LayerNames) -> None:
         formula = formula.replace(h.symbol, repr(spec.loss_hyper[h.key]))
     out(f"# E_{first} = {formula}")
     if loss.stable is not None:
-        out("# (where an output has rounded to 0 or 1, from ln(out) and ln(1 - out) as the")
-        out("# activation gives them from the nets, so that it stays finite)")
+        out(
+            "# (where an output has rounded to 0 or 1, from ln(out) and ln(1 - out) as the "
+            "activation gives them from the nets, so that it stays finite)"
+        )
     nets = _elements(top, top.var("net"))
     outs = _elements(top, top.var("out"))
     ts = [Expr("target")] * n if top.act.elementwise else [Expr(f"target[{j}]") for j in range(n)]
@@ -222,7 +224,8 @@ def _loss(out: Lines, spec: Spec, top: LayerNames) -> None:
 def _loop(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
     rule = OPTIMIZERS[spec.training.optimizer.name]
     seq = sequential(spec, None)
-    out.section("Training: for each update, each sample's backward pass, then the update")
+    out.section("Training loop")
+    out("# for each update: each sample's forward and backward pass, then the update")
     saved = spec.training.optimizer.slots
     for ln in ls:
         for var, _, _ in ln.trained():
