@@ -16,6 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .answers import check
     from .engine import step
     from .kernels import Trainer
     from .spec import Spec
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 # Loaded on first use, so that `backprop --version` or `backprop init` start without the engine.
 _API = {
+    "check": "answers",
     "step": "engine",
     "Spec": "spec",
     "SpecError": "validate",
@@ -48,6 +50,7 @@ __all__ = [
     "Trace",
     "Trainer",
     "__version__",
+    "check",
     "load_spec",
     "loads_spec",
     "step",

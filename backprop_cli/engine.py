@@ -36,10 +36,19 @@ class Mistake:
     error_sign: bool = False  # dE_total/dout = +(target − out): the sign of (target − out) lost
     no_derivative: tuple[int, ...] = ()  # layers whose dout/dnet factor is left out (taken as 1)
     error_factor: float = 1.0  # dE_total/dout scaled: 0.5 is MSE's factor 2 forgotten
+    derivative_of_out: tuple[int, ...] = ()  # layers whose f′ is taken at out, not net: σ′(out)
+    # The fused delta (out − target) of softmax with cross-entropy taken as dE_total/dout and
+    # multiplied by the softmax's derivative again: "full" (the Jacobian) or "diagonal" (only
+    # dout_j/dnet_j, as if softmax were elementwise); "" for no slip.
+    jacobian_twice: str = ""
 
     def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
         """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
-        return g if k in self.no_derivative else act.delta(FLOATS, g, net, out, a)
+        if k in self.no_derivative:
+            return g
+        if k in self.derivative_of_out:  # f′ called with out where net belongs
+            net, out = out, float(act.value(FLOATS, out, a))
+        return float(act.delta(FLOATS, g, net, out, a))
 
 
 CORRECT = Mistake()
@@ -295,6 +304,8 @@ class _Pass:
         act = ACTIVATIONS[layer.activation]
         n_out = layer.size
         dE_dout = []
+        # The slip: the fused delta (out − target) taken as dE_total/dout, then chained again.
+        twice = loss.fused.get(layer.activation) if self.mistake.jacobian_twice else None
         for j, n in enumerate(layer.neurons):
             o, t = outs[j], targets[j]
             template = loss.derivative_formula.replace("{out}", f"{{out_{n}}}").replace(
@@ -312,8 +323,11 @@ class _Pass:
                 g, note = -g, "slip reproduced: the sign of (target − out) flipped"
             if self.mistake.error_factor != 1.0:
                 g, note = g * self.mistake.error_factor, "slip reproduced: a factor changed"
+            if twice is not None:
+                g = twice.value(FLOATS, j, self.nets[k], outs, targets, n_out)
+                note = "slip reproduced: out − target taken as dE_total/dout"
             dE_dout.append(r.rec(f"dE_total/dout_{n}", k, template, terms, g, note))
-        fused = loss.fused.get(layer.activation)
+        fused = None if twice is not None else loss.fused.get(layer.activation)
         if fused is not None and not (fused.exact_always or self.mistake == CORRECT):
             fused = None  # a slip is reproduced through the chain it breaks
         if not act.elementwise:
@@ -399,6 +413,10 @@ class _Pass:
                 if fused.exact_always and self.mistake.error_sign:
                     value = -value
                 note = fused.note_for(outs)
+            elif self.mistake.jacobian_twice == "diagonal":
+                template = f"{{{syms[j][0]}}} * {{{syms[j][1]}}}"
+                terms = {syms[j][0]: dE_dout[j], syms[j][1]: jac[j][j]}
+                value = dE_dout[j] * jac[j][j]
             else:
                 template = chain
                 value = 0.0
@@ -461,6 +479,9 @@ class _Pass:
         note = None
         if k in self.mistake.no_derivative:
             value, note = 1.0, "slip reproduced: the activation's derivative left out"
+        elif k in self.mistake.derivative_of_out:
+            value = act.derivative(FLOATS, out, act.value(FLOATS, out, layer.alpha), layer.alpha)
+            note = "slip reproduced: the derivative taken at out, not net"
         elif act.saturates and abs(value) < SATURATED:
             note = f"saturated: dout/dnet ≈ 0 (net = {net:.6g}), so almost no gradient flows back"
         elif value == 0.0:

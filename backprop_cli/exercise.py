@@ -40,6 +40,12 @@ class Options:
     decimals: int = 2
     samples: int = 1
     learning_rate: float = 0.5
+    # Samples from a data file instead of random ones: its path as the config names it
+    # (relative to the config's folder), its input and target columns, and its row count.
+    data: str | None = None
+    data_columns: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    data_rows: int = 0
+    config_file: str = "<exercise>"  # where the config goes: the data file is found from there
 
     @property
     def output(self) -> str:
@@ -61,7 +67,9 @@ class Options:
         parts.append(f"--seed {self.seed}")
         if self.decimals != 2:
             parts.append(f"--decimals {self.decimals}")
-        if self.samples != 1:
+        if self.data is not None:
+            parts.append(f"--samples {self.data}")
+        elif self.samples != 1:
             parts.append(f"--samples {self.samples}")
         if self.learning_rate != 0.5:
             parts.append(f"--learning-rate {self.learning_rate!r}")
@@ -179,7 +187,7 @@ def make_exercise(opts: Options) -> str:
     text = ""
     for attempt in range(ATTEMPTS):
         text = _draw(opts, _Numbers(opts.seed * ATTEMPTS + attempt, opts.decimals))
-        if _alive(loads_spec(text, "<exercise>")):
+        if _alive(loads_spec(text, opts.config_file)):
             break
     return text
 
@@ -243,6 +251,12 @@ def _draw(opts: Options, nums: _Numbers) -> str:
     out.append((f"  learning_rate: {opts.learning_rate!r}", ""))
     biases = ", ".join(f"b{k + 1}" for k in range(len(names)))
     out.append(("  update_biases: false", f"as in the post; true updates {biases} too"))
+    if opts.data_rows > DATA_BATCH:
+        out.append(("  mode: minibatch", f"{opts.data_rows:,} rows: one update per batch"))
+        out.append((f"  batch_size: {DATA_BATCH}", ""))
+    if opts.data is not None:
+        out += _data_lines(opts)
+        return "\n".join(head) + "\n" + _lines(out)
     out.append(("samples:", ""))
     for _ in range(opts.samples):
         x = [nums.draw(0.0, 1.0) for _ in inputs]
@@ -250,3 +264,33 @@ def _draw(opts: Options, nums: _Numbers) -> str:
         out.append((f"  - inputs: {_flow(x)}", ", ".join(inputs)))
         out.append((f"    targets: {_flow(t)}", ", ".join(f"target_{n}" for n in prev)))
     return "\n".join(head) + "\n" + _lines(out)
+
+
+DATA_BATCH = 32  # a data file of more rows trains in minibatches of this many
+
+
+def _data_lines(opts: Options) -> list[tuple[str, str]]:
+    """`samples:` naming the data file, inputs and targets by column."""
+    from .samplesfile import format_of
+
+    assert opts.data is not None
+    ins, outs = opts.data_columns
+    n = len(opts.layers)
+    targets = ", ".join(f"o{j + 1}" for j in range(opts.layers[-1]))
+    return [
+        ("samples:", f"{opts.data_rows:,} rows"),
+        (f"  {format_of(opts.data)}: {_plain(opts.data)}", "relative to this file"),
+        (
+            f"  inputs: {_flow([_plain(c) for c in ins])}",
+            ", ".join(f"i{i + 1}" for i in range(opts.layers[0])),
+        ),
+        (f"  targets: {_flow([_plain(c) for c in outs])}", f"targets of {targets}" if n else ""),
+    ]
+
+
+def _plain(text: str) -> str:
+    """A name or path as YAML reads it back: as it is when plain, else in double quotes."""
+    import json
+    import re
+
+    return text if re.fullmatch(r"[A-Za-z_.][\w./-]*", text) else json.dumps(text)

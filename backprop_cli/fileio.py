@@ -142,12 +142,24 @@ def _umask() -> int:
     return mask
 
 
-def dump_spec(spec: Spec, header: str = "") -> str:
-    """The spec as YAML in the config format, every float at full precision (repr round-trips)."""
+def dump_spec(spec: Spec, header: str = "", folder: Path | None = None) -> str:
+    """The spec as YAML in the config format, every float at full precision (repr round-trips).
+
+    Samples read from a data file are named by that file again, its path relative to `folder`
+    (where the YAML is written; the working folder by default)."""
     # libyaml's emitter when PyYAML has it: the same text, 4x faster on a large network
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    data = spec.to_dict()
+    ref = spec.samples_from
+    if ref is not None:
+        here = os.path.abspath(folder if folder is not None else ".")
+        data["samples"] = {
+            ref.format: os.path.relpath(os.path.abspath(ref.file), here),
+            "inputs": list(ref.inputs),
+            "targets": list(ref.targets),
+        }
     body = yaml.dump(
-        spec.to_dict(),
+        data,
         Dumper=dumper,
         sort_keys=False,
         default_flow_style=None,

@@ -25,9 +25,9 @@ NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _FAST_FROM = 64_000  # characters: below this, parsing takes milliseconds either way
 # Values reached through an alias: an alias bomb expands far past this, a real config has none.
 _MAX_ALIASED = 100_000
-# Plain values: above what --save writes for the largest network (100,000 weights, Adam's two
-# slots) with 20,000 samples; the file's size is capped too (MAX_BYTES).
-_MAX_VALUES = 2_000_000
+# Plain values: above what --save writes for the largest network (250,000 weights, Adam's two
+# slots) with 2,000 samples of 784 inputs (MNIST-sized); the file's size is capped too (MAX_BYTES).
+_MAX_VALUES = 4_000_000
 MAX_BYTES_ENV = "BACKPROP_MAX_CONFIG_MB"
 _MAX_MB = 64
 _MAX_DEPTH = 64  # a config nests about 5 deep
@@ -88,7 +88,7 @@ class Document:
 
     def error(self, path: Path_, message: str, *, at_key: bool = False) -> SourceError:
         """An error about the value at path (or, with at_key, about its key)."""
-        line, col = self.keys[tuple(path)] if at_key else self.where(path)
+        line, col = self.keys.get(tuple(path), (0, 0)) if at_key else self.where(path)
         return SourceError(self.file, line, col, path_str(path), message)
 
 
@@ -115,15 +115,20 @@ class _Loader(yaml.SafeLoader):
 _CONSTRUCT = yaml.SafeLoader("")  # only its scalar constructors are used
 
 
-def read_text(path: Path) -> str:
-    """Read a config file as UTF-8 text, turning every way it can fail into a SourceError."""
-    name = str(path)
+def stat_input(name: str) -> os.stat_result:
+    """os.stat of a file to read, a missing or unreachable one a SourceError."""
     try:
-        st = os.stat(path)
+        return os.stat(name)
     except FileNotFoundError:
         raise SourceError(name, 0, 0, "", "no such file") from None
     except OSError as exc:
         raise SourceError(name, 0, 0, "", os_reason(exc)) from None
+
+
+def read_text(path: Path) -> str:
+    """Read a config file as UTF-8 text, turning every way it can fail into a SourceError."""
+    name = str(path)
+    st = stat_input(name)
     if stat.S_ISDIR(st.st_mode):
         raise SourceError(name, 0, 0, "", "is a directory, not a YAML file")
     limit = max_bytes()

@@ -4,7 +4,7 @@ YAML), and the layout facts every engine and kernel shares: parameter ids by pos
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .choices import UPDATE_ORDERS as UPDATE_ORDERS
@@ -15,7 +15,8 @@ REDUCTIONS = ("mean", "sum")
 INIT_SCHEMES = ("xavier", "he", "uniform", "normal")
 MAX_MAGNITUDE = 1e6  # beyond this, sigmoid and friends only ever see ±inf-like inputs
 MAX_SIZE = 10_000  # inputs or neurons of one layer
-MAX_PARAMETERS = 100_000  # every weight gets several recorded steps; more is not a hand calculation
+# Weights and biases: an MNIST-sized 784-128-10 (101,770) fits; far more is a typo, not a network.
+MAX_PARAMETERS = 250_000
 BUNDLED_EXAMPLE = "mazur.yaml"
 
 
@@ -72,6 +73,18 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class SamplesFile:
+    """Where the samples came from when a config names a data file instead of listing them:
+    `samples: {csv: data.csv, inputs: [x1, x2], targets: [y]}` (a saved config names it again)."""
+
+    format: str  # "csv" or "jsonl", the key it was given under
+    path: str  # as written in the config: relative to the config's folder
+    file: str  # the path errors name (the config's folder joined with path)
+    inputs: tuple[str, ...]  # column names, in the network's input order
+    targets: tuple[str, ...]  # column names, in the output neurons' order
+
+
+@dataclass(frozen=True)
 class Param:
     """One trainable number, named as the post names it (w1 ... wN, b1 or b_h1)."""
 
@@ -95,6 +108,7 @@ class Spec:
     samples: tuple[Sample, ...]
     source: str = "<memory>"
     loss_hyper: Mapping[str, float] = field(default_factory=dict)  # by key; defaults filled in
+    samples_from: SamplesFile | None = None  # the data file the samples were read from
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -149,16 +163,7 @@ class Spec:
                     layer.alpha,
                 )
             )
-        return Spec(
-            self.name,
-            self.inputs,
-            tuple(layers),
-            self.loss,
-            self.training,
-            self.samples,
-            self.source,
-            self.loss_hyper,
-        )
+        return replace(self, layers=tuple(layers))
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain data, in the YAML format it was read from (defaults filled in)."""

@@ -27,6 +27,7 @@ from .spec import (
     Layer,
     Optimizer,
     Sample,
+    SamplesFile,
     Spec,
     Training,
 )
@@ -79,6 +80,7 @@ class _Validator:
         self.doc = doc
         self.layer_names: set[str] = set()
         self.n_parameters = 0
+        self.samples_from: SamplesFile | None = None
 
     def fail(self, path: Path_, message: str) -> SpecError:
         return self.doc.error(path, message)
@@ -235,7 +237,17 @@ class _Validator:
         loss, loss_hyper = self.loss(top.get("loss", "half_sse"))
         training = self.training(top.get("training", {}))
         samples = self.samples(top, len(inputs), layers)
-        spec = Spec(name, inputs, layers, loss, training, samples, self.doc.file, loss_hyper)
+        spec = Spec(
+            name,
+            inputs,
+            layers,
+            loss,
+            training,
+            samples,
+            self.doc.file,
+            loss_hyper,
+            self.samples_from,
+        )
         self.cross_checks(top, spec)
         return spec
 
@@ -533,6 +545,8 @@ class _Validator:
         if "samples" not in top:
             raise self.fail((), "missing key 'samples' (a list of {inputs, targets})")
         value = top["samples"]
+        if isinstance(value, dict):
+            return self.samples_file(value, n_in, layers[-1].size)
         if not isinstance(value, list) or not value:
             raise self.fail(path, f"expected a non-empty list of samples, got {_kind(value)}")
         n_out = layers[-1].size
@@ -547,6 +561,54 @@ class _Validator:
             targets = self.vector(d["targets"], (*p, "targets"), n_out, "one per output neuron")
             out.append(Sample(inputs, targets))
         return tuple(out)
+
+    def samples_file(self, value: dict[str, Any], n_in: int, n_out: int) -> tuple[Sample, ...]:
+        """`samples: {csv: data.csv, inputs: [x1, x2], targets: [y]}` (or jsonl: ...)."""
+        from .samplesfile import FORMATS, data_path, read_header, read_samples
+
+        path: Path_ = ("samples",)
+        d = self.mapping(value, path, (*FORMATS, "inputs", "targets"), "a data file")
+        given = [key for key in FORMATS if key in d]
+        if len(given) != 1:
+            what = "both csv and jsonl" if given else "no data file"
+            raise self.fail(path, f"expected one data file (csv: FILE or jsonl: FILE), got {what}")
+        fmt = given[0]
+        written = d[fmt]
+        if not isinstance(written, str) or not written.strip():
+            raise self.fail((*path, fmt), f"expected a file name, got {_kind(written)}")
+        file = data_path(self.doc.file, written)
+        picked: dict[str, tuple[str, ...]] = {}
+        for key, count, what in (("inputs", n_in, "input"), ("targets", n_out, "output neuron")):
+            if key not in d:
+                raise self.fail(path, f"missing key {key!r} (the {what}s' column names)")
+            names = d[key]
+            kp = (*path, key)
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise self.fail(kp, f"expected a list of column names, got {_kind(names)}")
+            if len(names) != count:
+                plural = "s" * (count != 1)
+                raise self.fail(
+                    kp, f"expected {count} column name{plural} (one per {what}), got {len(names)}"
+                )
+            for i, n in enumerate(names):
+                if n in names[:i] or n in picked.get("inputs", ()):
+                    raise self.fail((*kp, i), f"column {n!r} is already used")
+            picked[key] = tuple(names)
+        if fmt == "csv":
+            columns = read_header(file)
+            for key in ("inputs", "targets"):
+                for i, n in enumerate(picked[key]):
+                    if n not in columns:
+                        raise self.fail(
+                            (*path, key, i),
+                            f"no column {n!r} in {file}{closest(n, columns)}; its header has "
+                            + ", ".join(columns),
+                        )
+        self.samples_from = SamplesFile(fmt, written, file, picked["inputs"], picked["targets"])
+        samples = read_samples(self.samples_from)
+        if not samples:
+            raise SourceError(file, 0, 0, "", "has a header but no rows of data")
+        return samples
 
     def cross_checks(self, top: dict[str, Any], spec: Spec) -> None:
         """Rules that tie one part of the spec to another."""
@@ -563,6 +625,13 @@ class _Validator:
             problem = loss.check_targets(sample.targets)
             if problem is not None:
                 j, message = problem
+                if spec.samples_from is not None:
+                    from .samplesfile import locate
+
+                    ref = spec.samples_from
+                    error = locate(ref, s, ref.targets[j or 0])
+                    error.message = message
+                    raise error
                 tp: Path_ = ("samples", s, "targets")
                 raise self.fail(tp if j is None else (*tp, j), message)
         t = spec.training

@@ -2,6 +2,7 @@
 
     python benchmarks/torch_backprop.py worked 10000     # the post's network, online, 10,000 epochs
     python benchmarks/torch_backprop.py mid FILE.yaml    # a sigmoid-softmax config (midsize.py)
+    python benchmarks/torch_backprop.py mid FILE.yaml float32    # the same in float32
 
 Like `backprop train`, every epoch ends with E_total over all samples, after the epoch's updates.
 """
@@ -9,6 +10,7 @@ Like `backprop train`, every epoch ends with E_total over all samples, after the
 from __future__ import annotations
 
 import sys
+import time
 
 import torch
 
@@ -54,6 +56,7 @@ def mid(path: str) -> None:
     t = torch.tensor([s["targets"] for s in spec["samples"]])
     opt = torch.optim.SGD([w1, b1, w2, b2], lr=train["learning_rate"])
     size = train["batch_size"]
+    began = time.perf_counter()
 
     def loss(xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
         logits = torch.sigmoid(xb @ w1.T + b1) @ w2.T + b2
@@ -67,11 +70,15 @@ def mid(path: str) -> None:
             opt.step()
         with torch.no_grad():
             error = float(loss(x, t))
+    loop = time.perf_counter() - began
     print(f"E_total after {train['epochs']} epochs: {error!r}")
+    print(f"loop: {loop:.4f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "worked":
         worked(int(sys.argv[2]) if len(sys.argv) > 2 else 10_000)
     else:
+        if sys.argv[3:] == ["float32"]:
+            torch.set_default_dtype(torch.float32)
         mid(sys.argv[2])

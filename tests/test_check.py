@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.check import Report, check, read_answers, unit_of
 from backprop_cli.engine import Mistake
+from backprop_cli.grading import Report, check, read_answers, unit_of
 from backprop_cli.source import SourceError
 
 from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
@@ -119,12 +119,12 @@ def test_the_example_answers_file() -> None:
         ("net_h1: 0.0275", "missing_bias", "the bias b1 left out"),
         ("dE_total/dout_o1: -0.7414", "error_sign", "the sign of (target − out)"),
         ("dE_total/dw5: -0.08217", "error_sign", "the sign of (target − out)"),
-        ("delta_o1: 0.7414", "missing_derivative", "left out in layer o"),
-        ("delta_h1: 0.03635", "missing_derivative", "left out in layer h"),
+        ("delta_o1: 0.7414", "no_derivative", "left out in layer o"),
+        ("delta_h1: 0.03635", "no_derivative", "left out in layer h"),
         ("dE_total/dw1: 0.0003647", "sequential_order", "output weights already updated"),
         ("E_total+: 0.291027924", "sequential_order", "output weights already updated"),
-        ("w5+: 0.3178", "missing_learning_rate", "η left out"),
-        ("w7+: 0.4887", "update_sign", "added, not subtracted"),
+        ("w5+: 0.3178", "learning_rate", "η left out"),
+        ("w7+: 0.4887", "gradient_added", "added, not subtracted"),
         ("out_h1: 0.3775", "other_quantity", "the value of net_h1"),
     ],
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.check import Report, check, read_answers
+from backprop_cli.grading import Report, check, read_answers
 
 from .clihelp import run
 
@@ -104,7 +104,7 @@ def test_mse_factor_2_forgotten_is_recognised() -> None:
     assert exact is not None and exact.value == pytest.approx(0.74136507, abs=5e-9)
     report = judge("dE_total/dout_o1: 0.3707\n", MSE)
     assert report.diagnosis is not None
-    (slip,) = [s for s in report.diagnosis.slips if s.code == "factor_left_out"]
+    (slip,) = [s for s in report.diagnosis.slips if s.code == "missing_half"]
     assert slip.value == pytest.approx(0.370682535, abs=5e-10)
     assert slip.description == (
         "the factor 2 of the loss's derivative left out: dE_total/dout written as "
@@ -113,10 +113,10 @@ def test_mse_factor_2_forgotten_is_recognised() -> None:
     # downstream too: delta_o1 = 0.74136507 * 0.186815602 halves to 0.069249281
     report = judge("delta_o1: 0.06925\n", MSE)
     assert report.diagnosis is not None
-    assert [s.code for s in report.diagnosis.slips] == ["factor_left_out"]
+    assert [s.code for s in report.diagnosis.slips] == ["missing_half"]
 
 
 def test_no_mse_slip_for_half_sse() -> None:
     report = judge("dE_total/dout_o1: 0.3707\n")
     assert report.diagnosis is not None
-    assert "factor_left_out" not in [s.code for s in report.diagnosis.slips]
+    assert "missing_half" not in [s.code for s in report.diagnosis.slips]

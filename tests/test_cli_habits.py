@@ -20,7 +20,7 @@ from backprop_cli.ops import ACTIVATIONS
 from .clihelp import run
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["step", "train", "explain", "check", "gradcheck", "init", "draw", "schema"]
+COMMANDS = ["step", "train", "explain", "check", "gradcheck", "init", "draw", "schema", "import"]
 CONFIG_COMMANDS = ["step", "train", "explain", "check", "gradcheck", "draw"]
 
 

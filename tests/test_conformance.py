@@ -96,7 +96,7 @@ def test_every_kernel_equals_the_engine(case: tuple[str, str, str, str, int]) ->
     compiled = one_epoch(spec, "python")
     assert compiled == loops
     if supports(spec, spec.training.update_order):
-        assert type(Trainer(spec, kernel="python").kernel).__name__ == "CompiledKernel"
+        assert type(Trainer(spec, kernel="python").kernel).__name__ == "FusedKernel"
     pytest.importorskip("numpy")
     arrays = one_epoch(spec, "numpy")
     assert arrays is not None
@@ -111,6 +111,31 @@ def test_every_kernel_equals_the_engine(case: tuple[str, str, str, str, int]) ->
         scale = max(abs(value), abs(before[pid]))
         assert arrays[0][pid] == pytest.approx(value, rel=1e-12, abs=slack + rel * scale), pid
     assert arrays[1] == pytest.approx(loops[1], rel=rel, abs=1e-14)
+
+
+def several_epochs(trainer: Trainer, epochs: int, size: int | None) -> list[str]:
+    """E_total of each epoch, the parameters, slots and t after them, as exact text."""
+    losses = [x for _, chunk in trainer.chunks(epochs, size=size) for x in chunk]
+    kernel = trainer.kernel
+    slots = {name: sorted(values.items()) for name, values in kernel.slots().items()}
+    return [repr(x) for x in (losses, kernel.parameters(), slots, trainer.state.t)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
+def test_the_epoch_function_equals_the_loop_kernel_over_epochs(
+    case: tuple[str, str, str, str, int],
+) -> None:
+    # The fused kernel runs epochs inside one generated function: over 7 epochs (in chunks of
+    # 3, and all at once) it is the loop kernel, which test_every_kernel_equals_the_engine holds
+    # to the engine, float for float; so are the optimizer's slots and the update count.
+    spec = loads_spec(config(*case))
+    if not supports(spec, spec.training.update_order):
+        pytest.skip("softmax: the loop kernel")
+    loops = several_epochs(Trainer(spec, kernel="loops"), 7, 1)
+    for size in (3, None):
+        fused = Trainer(spec, kernel="python")
+        assert type(fused.kernel).__name__ == "FusedKernel"
+        assert several_epochs(fused, 7, size) == loops
 
 
 def evaluate(node: Node, terms: dict[str, float]) -> float:

@@ -53,7 +53,7 @@ def _tracer(at: int, seen: list[int]) -> Callable[..., Any]:
     def call(frame: FrameType, event: str, arg: Any) -> Any:
         code = frame.f_code
         inside = code.co_filename.startswith(PACKAGE) or code.co_filename.startswith("<")
-        if code is Trainer.run.__code__:
+        if code is Trainer.chunks.__code__:
             armed[0] = True  # the loop starts
         if code.co_name == "_save":
             armed[0] = False

@@ -4,6 +4,7 @@ cli/options.py, and -q works before or after the command."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 import re
 import sys
@@ -27,7 +28,15 @@ NOTES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "train": (lambda d: ["-n", "2", "-f", "json", "--save", str(d / "run.yaml")], "saved "),
     "init": (lambda d: [str(d / "ex.yaml"), "--layers", "2,2", "--seed", "1"], "wrote "),
     "draw": (lambda d: ["-o", str(d / "net.svg")], "wrote "),
+    "export": (lambda d: ["--to", "numpy", "-o", str(d / "step.py")], "wrote "),
 }
+# backprop import reads an ONNX file only with the onnx package (the `onnx` extra) installed.
+HAVE_ONNX = importlib.util.find_spec("onnx") is not None
+if HAVE_ONNX:
+    NOTES["import"] = (
+        lambda d: [str(ROOT / "docs" / "interop" / "model.onnx"), "-o", str(d / "net.yaml")],
+        "wrote ",
+    )
 
 
 @pytest.mark.parametrize("flag", ["-q", "--quiet"])
@@ -59,7 +68,7 @@ def test_every_command_that_writes_notes_takes_quiet() -> None:
             writers.add(name)
             flags = {opt for param in command.params for opt in param.opts}
             assert {"-q", "--quiet"} <= flags, name
-    assert writers == set(NOTES)
+    assert writers == set(NOTES) | ({"import"} if not HAVE_ONNX else set())
 
 
 def declarations(folder: Path) -> dict[str, list[str]]:

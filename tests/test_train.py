@@ -19,7 +19,7 @@ from backprop_cli import load_spec, loads_spec, step
 from backprop_cli.cli import app
 from backprop_cli.fileio import dump_spec
 from backprop_cli.kernels import Curve, Trainer
-from backprop_cli.kernels.compiled import CompiledKernel
+from backprop_cli.kernels.compiled import CompiledKernel, FusedKernel
 from backprop_cli.kernels.loops import LoopKernel
 from backprop_cli.ops import OPTIMIZERS as CATALOGUE_OPTIMIZERS
 from backprop_cli.state import State
@@ -161,7 +161,7 @@ def test_compiled_kernel_covers_the_elementwise_grid() -> None:
         type(Trainer(loads_spec(net(o, m, order=r, acts=a)), kernel="python").kernel).__name__
         for o, m, r, a in GRID
     }
-    assert kinds == {"CompiledKernel", "LoopKernel"}
+    assert kinds == {"FusedKernel", "LoopKernel"}
     assert isinstance(Trainer(load_spec()).kernel, CompiledKernel)
 
 
@@ -381,17 +381,18 @@ def test_ctrl_c_stops_at_the_epoch_prints_and_saves(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     used = type(Trainer(load_spec()).kernel)
-    real = used.epoch
+    assert used is FusedKernel  # epochs a chunk at a time, in one call
+    real = used.epochs
     calls = [0]
 
-    def interrupted(self: Any) -> float:
+    def interrupted(self: Any, n: int, losses: list[float]) -> None:
         calls[0] += 1
-        if calls[0] == 5:
-            real(self)  # half way through... then Ctrl-C
+        if calls[0] == 1:
+            real(self, 4, losses)  # four whole epochs, the fifth half way through... Ctrl-C
             raise KeyboardInterrupt
-        return real(self)
+        real(self, n, losses)
 
-    monkeypatch.setattr(used, "epoch", interrupted)
+    monkeypatch.setattr(used, "epochs", interrupted)
     out = tmp_path / "stop.yaml"
     result = run("-n", "100", "-f", "json", "--save", str(out))
     assert result.exit_code == 130
@@ -399,7 +400,7 @@ def test_ctrl_c_stops_at_the_epoch_prints_and_saves(
     assert "interrupted after epoch 4" in result.stderr
     summary = json.loads(result.stdout)
     assert summary["status"] == "interrupted" and summary["epochs"] == 4
-    monkeypatch.setattr(used, "epoch", real)
+    monkeypatch.setattr(used, "epochs", real)
     four = Trainer(load_spec())
     list(four.run(4))
     assert summary["parameters"] == four.parameters()
@@ -519,3 +520,65 @@ def test_large_configs_keep_the_nesting_limit() -> None:
     assert source._compose_fast(text) is None  # too deep: PyYAML's parser words the error
     with pytest.raises(SpecError, match="nested more than 64 levels deep"):
         source.parse(text, "deep.yaml")
+
+
+def test_numpy_is_chosen_by_the_measured_size_rule() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from crossover import network  # the networks the rule was measured on
+
+    from backprop_cli.kernels.trainer import numpy_pays
+
+    assert not numpy_pays(load_spec())  # the worked example
+    assert not numpy_pays(network(16, 1, "online", False))  # 272 multiply-adds a call
+    assert numpy_pays(network(32, 1, "online", False))  # 1,056 a call, 33 per neuron
+    assert not numpy_pays(network(4, 256, "batch", False))  # 5,120 a call but 5 per neuron
+    assert numpy_pays(network(16, 16, "batch", False))
+    assert not numpy_pays(network(16, 16, "online", False))
+
+
+def test_the_curve_kept_a_chunk_at_a_time_is_the_curve_kept_epoch_by_epoch() -> None:
+    import random
+
+    rng = random.Random(7)
+    for cap in (1, 2, 3, 5, 16, 1024):
+        for n in (0, 1, 7, 100, 5000):
+            losses = [rng.random() for _ in range(n)]
+            one, chunked = Curve(cap), Curve(cap)
+            for curve in (one, chunked):
+                curve.add(3, 9.0)
+            for k, x in enumerate(losses):
+                one.add(4 + k, x)
+            done = 0
+            while done < n:
+                size = rng.randint(1, 700)
+                chunked.extend(4 + done, losses[done : done + size])
+                done += size
+            assert chunked.all() == one.all() and chunked.stride == one.stride, (cap, n)
+
+
+def test_json_with_indent_is_json_dumps_text_from_the_c_encoder() -> None:
+    import random
+
+    from backprop_cli.render import jsonfmt
+
+    rng = random.Random(3)
+
+    def value(depth: int = 0) -> Any:
+        k = rng.random()
+        if depth > 3 or k < 0.4:
+            return rng.choice([rng.random() * 10.0 ** rng.randint(-30, 30), -0.0, 0, -5, True])
+        if k < 0.55:
+            return rng.choice([None, 'é"\\x\n', "", 2**70, False])
+        if k < 0.8:
+            return [value(depth + 1) for _ in range(rng.randint(0, 5))]
+        return {f'k{i}"é': value(depth + 1) for i in range(rng.randint(0, 5))}
+
+    for _ in range(2000):
+        v = value()
+        assert jsonfmt.dumps(v) == json.dumps(v, indent=2, ensure_ascii=False), v
+    summary = {"parameters": {"w1": 0.5, "b1": -1e-300}, "outputs": [[0.25, 1.0], []]}
+    assert jsonfmt.dumps(summary) == json.dumps(summary, indent=2)
+    with pytest.raises(ValueError):
+        jsonfmt.dumps({"parameters": {"w1": math.nan}})

@@ -1,4 +1,5 @@
-"""`backprop check ANSWERS.yaml`: judge hand-computed values and name the first mistake."""
+"""`backprop check ANSWERS`: judge hand-computed values, a program's output or a training log,
+and name the first mistake."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ def check_command(
         Path,
         typer.Argument(
             metavar="ANSWERS",
-            help="Your values, one `id: value` a line (any subset, any order).",
+            help=(
+                "Your values: .yaml (`id: value` a line), .json (ids to values, or a trace), "
+                ".csv (`id,value`); or a training log: .csv `epoch,E_total` or .jsonl."
+            ),
             show_default=False,
         ),
     ],
@@ -26,10 +30,15 @@ def check_command(
     precision: PrecisionOpt = PRECISION,
     round_to: RoundOpt = None,
 ) -> None:
-    """Check your hand calculations: ✓, ≈ rounding or ✗ for each, and a diagnosis.
+    """Check your numbers: ✓, ≈ rounding or ✗ for each, and a diagnosis of the first ✗.
 
     The tolerance follows your significant digits: 0.40 is ✓ within 0.005 of the exact value,
     ≈ within 0.01; 1 for 0.75 is ✗ (0.75 to one digit is 0.8), and 0 is right only for 0.
+    12 or more significant digits are a program's output: ✓ within 1e-9 relative, else ✗;
+    the diagnosis then names the bug (transposed_weights, bias_updated, ...).
+
+    A training log (E_total by epoch) is trained alongside: the first epoch that differs, and
+    the cause that reproduces the whole log (epoch_offset, learning_rate, rounding, ...).
 
     With --round N, the values expected are those of rounding every intermediate to N decimals.
 
@@ -39,19 +48,28 @@ def check_command(
 
       backprop check answers.yaml                   [dim]# against the worked example[/]
       backprop check answers.yaml net.yaml --round 4
-      backprop check answers.yaml --format json | jq .summary
+      backprop check my-program.json --format json | jq .diagnosis.slips[0].code
+      backprop check losses.csv                     [dim]# a log: epoch,E_total[/]
     """
-    from ..check import check, load_answers
+    from ..answers import head, kind_of, load_answers
     from ..engine import step as run_step
     from ..errors import ExitCode
+    from ..grading import check
     from ..render import jsonfmt
-    from ..render.check import render_report
+    from ..render.check import render_log_report, render_report
     from ..source import SourceError
 
     spec = load(config)
-    trace = run_step(spec)
     try:
-        given = load_answers(answers, trace)
+        if kind_of(answers, head(answers)) == "log":
+            from ..logcheck import check_log, read_log
+
+            log = check_log(spec, lambda: read_log(answers), round_to=round_to)
+            emit(jsonfmt.dumps(log.to_dict()) if format is Output.json else render_log_report(log))
+            if not log.passed:
+                raise typer.Exit(int(ExitCode.FAILED))
+            return
+        given = load_answers(answers, run_step(spec))
     except SourceError as exc:
         fail(str(exc))  # fail() prints plain text: nothing to escape
     report = check(spec, given, round_to=round_to)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .common import ConfigArg, app, check_output, emit, info, load, write_output
-from .options import DRAW_PRECISION, DrawPrecisionOpt, ForceOpt, QuietOpt
+from .options import DRAW_PRECISION, DrawPrecisionOpt, ForceOpt, QuietOpt, SvgFileOpt
 
 
 @app.command()
 def draw(
     config: ConfigArg = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the SVG here (default: stdout).", show_default=False
-        ),
-    ] = None,
+    output: SvgFileOpt = None,
     after_step: Annotated[
         bool,
         typer.Option(

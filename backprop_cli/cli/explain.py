@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .common import ConfigArg, app, emit, fail, load
-from .options import PRECISION, Output, OutputOpt, PrecisionOpt, SampleOpt, sample_index
+
+if TYPE_CHECKING:
+    from ..trace import Trace
+from .options import (
+    LAYOUT,
+    PRECISION,
+    LayoutOpt,
+    Output,
+    OutputOpt,
+    PrecisionOpt,
+    SampleOpt,
+    View,
+    ViewOpt,
+    sample_index,
+)
 
 
 @app.command("explain")
@@ -36,6 +50,8 @@ def explain_command(
         ),
     ] = False,
     sample: SampleOpt = None,
+    view: ViewOpt = View.scalar,
+    layout: LayoutOpt = LAYOUT,
 ) -> None:
     """Explain one quantity: the chain rule, each factor with its formula, numbers and value.
 
@@ -45,6 +61,8 @@ def explain_command(
       backprop explain w5+ --depth 1
       backprop explain E_total+ --format json
       backprop explain delta_h1 net.yaml --sample 2
+      backprop explain delta_h --view matrix        [dim]# δ_h = (W_oᵀ·δ_o) ⊙ f′(net_h)[/]
+      backprop explain dE_total/dW_o --view matrix --layout in-out
     """
     from ..engine import step as run_step
     from ..explain import UnknownId, explain
@@ -54,6 +72,9 @@ def explain_command(
     spec = load(config)
     index = sample_index(spec, sample)
     trace = run_step(spec)
+    if view is not View.scalar or _layer_level(trace, step_id):
+        _matrix(trace, step_id, index, format, precision, str(layout.value))
+        return
     try:
         ex = explain(trace, step_id, sample=index, depth=depth, full=full)
     except UnknownId as exc:
@@ -62,3 +83,30 @@ def explain_command(
         emit(jsonfmt.dumps(ex.to_dict()))
     else:
         emit(render_explanation(ex, precision, None if config is None else str(config)))
+
+
+def _matrix(
+    trace: Trace, mid: str, index: int | None, format: Output, precision: int, layout: str
+) -> None:
+    """`explain ID --view matrix`: the matrix equation of ID with its operands."""
+    from ..matrices import UnknownMatrix, build, explain_matrix
+    from ..render import jsonfmt
+    from ..render.matrix import explain_dict, explain_parts
+
+    view = build(trace, layout)
+    try:
+        ex = explain_matrix(view, mid, index)
+    except UnknownMatrix as exc:
+        fail(str(exc))
+    if format is Output.json:
+        emit(jsonfmt.dumps(explain_dict(view, ex)))
+    else:
+        for part in explain_parts(trace, view, ex, precision):
+            emit(part)
+
+
+def _layer_level(trace: Trace, step_id: str) -> bool:
+    """Whether ID names a matrix (delta_h, dE_total/dW_o) and no step: explained as a matrix."""
+    from ..matrices import scalar_ids
+
+    return step_id in scalar_ids(trace.spec) and trace.find(step_id) is None

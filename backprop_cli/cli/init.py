@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..ops import ACTIVATIONS, LOSSES
+from ..ops import ACTIVATIONS
 from .common import app, check_output, emit, fail, write_output
-from .options import ForceOpt, QuietOpt
+from .options import (
+    ForceOpt,
+    InitSamplesOpt,
+    InputsOpt,
+    LearningRateOpt,
+    LossOpt,
+    QuietOpt,
+    TargetsOpt,
+    columns,
+)
+
+if TYPE_CHECKING:
+    from ..exercise import Options
 
 
 @app.command("init")
@@ -21,11 +33,16 @@ def init(
         ),
     ],
     layers: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--layers", "-l", help="Neurons per layer, inputs first: 2,2,2 is the post's network."
+            "--layers",
+            "-l",
+            help="Neurons per layer, inputs first: 2,2,2 is the post's network. With a data "
+            "file, the inputs and outputs fit its columns (default: one hidden layer as wide "
+            "as the inputs, at least 2).",
+            show_default=False,
         ),
-    ],
+    ] = None,
     activation: Annotated[
         str,
         typer.Option(
@@ -42,7 +59,7 @@ def init(
             show_default=False,
         ),
     ] = None,
-    loss: Annotated[str, typer.Option(help=", ".join(LOSSES) + ".")] = "half_sse",
+    loss: LossOpt = "half_sse",
     seed: Annotated[
         int | None,
         typer.Option(
@@ -52,10 +69,10 @@ def init(
         ),
     ] = None,
     decimals: Annotated[int, typer.Option(min=1, max=6, help="Decimals of every number.")] = 2,
-    samples: Annotated[int, typer.Option(min=1, max=100, help="Training samples.")] = 1,
-    learning_rate: Annotated[
-        float, typer.Option(help="η, the learning rate (greater than 0).")
-    ] = 0.5,
+    samples: InitSamplesOpt = "1",
+    inputs: InputsOpt = None,
+    targets: TargetsOpt = None,
+    learning_rate: LearningRateOpt = 0.5,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -67,26 +84,38 @@ def init(
       backprop step ex1.yaml -f markdown > solution.md   [dim]# its worked solution[/]
       backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
       backprop init - -l 2,2,2 | backprop step -         [dim]# straight to its solution[/]
+      backprop init net.yaml --samples data.csv          [dim]# sizes from the file[/]
     """
     from ..exercise import ExerciseError, Options, make_exercise, parse_layers
+    from ..source import SourceError
 
     if seed is None:
         import secrets  # here: only a run without --seed draws one
 
         seed = secrets.randbelow(1_000_000)
     try:
+        count, data = _samples(samples)
+        if data is None and (inputs or targets):
+            raise ExerciseError("--inputs and --targets name columns of a --samples data file")
+        sizes = parse_layers(layers) if layers is not None else None
         opts = Options(
-            parse_layers(layers),
+            (2, 2, 2) if sizes is None else sizes,
             activation,
             output_activation,
             loss,
             seed,
             decimals,
-            samples,
+            count,
             learning_rate,
         )
+        if data is not None:
+            opts = _with_data(opts, data, path, sizes, columns(inputs), columns(targets))
+        elif sizes is None:
+            raise ExerciseError("--layers is needed (such as 2,2,2), or a --samples data file")
         text = make_exercise(opts)
     except ExerciseError as exc:
+        fail(str(exc))
+    except SourceError as exc:
         fail(str(exc))
     if str(path) == "-":
         emit(text)
@@ -97,4 +126,55 @@ def init(
         text,
         f" ({'-'.join(map(str, opts.layers))}, seed {seed}); next: backprop step {path}",
         force,
+    )
+
+
+def _samples(text: str) -> tuple[int, str | None]:
+    """--samples: a count, or a data file."""
+    from ..exercise import ExerciseError
+
+    if text.strip().isdigit():
+        n = int(text)
+        if not 1 <= n <= 100:
+            raise ExerciseError(f"--samples {n}: must be 1 to 100 (or a data file)")
+        return n, None
+    return 1, text
+
+
+def _with_data(
+    opts: Options,
+    data: str,
+    config: Path,
+    sizes: tuple[int, ...] | None,
+    inputs: list[str] | None,
+    targets: list[str] | None,
+) -> Options:
+    """The options with a data file's samples: layer sizes that fit its columns."""
+    import dataclasses
+    import os
+
+    from ..exercise import ExerciseError
+    from ..samplesfile import format_of, pick_columns, read_samples
+    from ..spec import SamplesFile
+
+    n_in = sizes[0] if sizes else None
+    n_out = sizes[-1] if sizes else None
+    ins, outs = pick_columns(data, inputs, targets, n_in, n_out)
+    if sizes is None:
+        sizes = (len(ins), max(2, len(ins)), len(outs))
+    elif (sizes[0], sizes[-1]) != (len(ins), len(outs)):
+        raise ExerciseError(
+            f"--layers {','.join(map(str, sizes))}: {data} has {len(ins)} inputs "
+            f"and {len(outs)} targets"
+        )
+    rows = len(read_samples(SamplesFile(format_of(data), data, data, ins, outs)))
+    to_stdout = str(config) == "-"
+    folder = os.path.abspath("." if to_stdout else os.path.dirname(os.path.abspath(config)))
+    return dataclasses.replace(
+        opts,
+        layers=sizes,
+        data=os.path.relpath(os.path.abspath(data), folder),
+        data_columns=(ins, outs),
+        data_rows=rows,
+        config_file="<stdin>" if to_stdout else str(config),
     )

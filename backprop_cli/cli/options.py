@@ -8,11 +8,12 @@ and "not given" are named here too. `common.tidy_help` writes each choice into t
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..choices import KERNELS, PHASES, UPDATE_ORDERS
+from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
 from .common import fail, set_quiet
 
 if TYPE_CHECKING:
@@ -35,6 +36,15 @@ class Format(str, Enum):
     json = "json"
     markdown = "markdown"
     latex = "latex"
+    html = "html"
+
+
+class View(str, Enum):
+    """How `backprop step` shows the computation."""
+
+    scalar = "scalar"
+    matrix = "matrix"
+    both = "both"
 
 
 class TrainFormat(str, Enum):
@@ -43,6 +53,7 @@ class TrainFormat(str, Enum):
     table = "table"
     json = "json"
     jsonl = "jsonl"
+    html = "html"
 
 
 class Kind(str, Enum):
@@ -58,12 +69,15 @@ class Kind(str, Enum):
 UpdateOrder = Enum("UpdateOrder", [(o, o) for o in UPDATE_ORDERS], type=str)  # type: ignore[misc]
 Phase = Enum("Phase", [(p, p) for p in PHASES], type=str)  # type: ignore[misc]
 Kernel = Enum("Kernel", [(k, k) for k in KERNELS], type=str)  # type: ignore[misc]
+Layout = Enum("Layout", [(k, k) for k in LAYOUTS], type=str)  # type: ignore[misc]
+Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ignore[misc]
 
 # --- options -----------------------------------------------------------------------------------
 
 PRECISION = 9  # decimals of a table
 DRAW_PRECISION = 4  # decimals on a drawing's edges, where space is short
 KERNEL = Kernel("auto")  # chosen by network size
+LAYOUT = Layout(LAYOUTS[0])
 
 
 def _quiet(ctx: typer.Context, value: bool) -> bool:
@@ -86,13 +100,51 @@ QuietOpt = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Replace an output file that exists, instead of refusing.")
 ]
+# -o and -n mean the same in each command; only what they write or run differs.
+SvgFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the SVG here (default: stdout).", show_default=False
+    ),
+]
+ScriptFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Where to write the script ('-', or no -o: stdout).",
+        show_default=False,
+    ),
+]
+TrainEpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs",
+        "-n",
+        min=0,
+        show_default=False,
+        help="Epochs to run (one pass over all samples each). Default: training.epochs, else 1.",
+    ),
+]
+ExportEpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs",
+        "-n",
+        min=1,
+        show_default=False,
+        help="Train this many epochs and print the loss and the parameters at the end, "
+        "instead of one step with every quantity.",
+    ),
+]
 OutputOpt = Annotated[Output, typer.Option("--format", "-f", help="table, or json.")]
 FormatOpt = Annotated[
     Format,
     typer.Option(
         "--format",
         "-f",
-        help="table; json (the full trace); markdown or latex (a worked example document).",
+        help="table; json (the full trace); markdown or latex (a worked example document); "
+        "html (one self-contained web page that steps through it).",
     ),
 ]
 TrainFormatOpt = Annotated[
@@ -100,8 +152,18 @@ TrainFormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="table (a summary), json (the summary record), or jsonl (one record per epoch as "
-        "training goes, then the summary).",
+        help="table (a summary), json (the summary record), jsonl (one record per epoch as "
+        "training goes, then the summary), or html (a report page with the loss curve).",
+    ),
+]
+DocumentOutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the document (html, markdown, latex) to this file instead of stdout.",
+        show_default=False,
+        dir_okay=False,
     ),
 ]
 PrecisionOpt = Annotated[
@@ -136,6 +198,22 @@ UpdateOrderOpt = Annotated[
         "updated output weights (the post's closing figures).",
     ),
 ]
+ViewOpt = Annotated[
+    View,
+    typer.Option(
+        "--view",
+        help="scalar: one step per number, in the post's notation; matrix: each layer's "
+        "matrices (W, δ, ∇W, ...) with every entry's id and each equation's shapes; both.",
+    ),
+]
+LayoutOpt = Annotated[
+    Layout,
+    typer.Option(
+        "--layout",
+        help="The matrix view's layout. out-in: W is neurons × inputs, as the config and "
+        "PyTorch's nn.Linear.weight; in-out: inputs × neurons, the X·W of cs231n and Keras.",
+    ),
+]
 PhaseOpt = Annotated[
     list[Phase] | None, typer.Option("--phase", help="Show only this phase (repeatable).")
 ]
@@ -154,3 +232,56 @@ def sample_index(spec: Spec, sample: int | None) -> int | None:
     if sample > len(spec.samples):
         fail(f"--sample {sample}: the spec has {len(spec.samples)} sample(s)")
     return sample - 1
+
+
+def columns(text: str | None) -> list[str] | None:
+    """--inputs/--targets: `x1,x2` -> [x1, x2]."""
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
+# backprop init and backprop import: a config from a data file, and its loss and η.
+ConfigFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Where to write the config. Default: stdout.", show_default=False
+    ),
+]
+DataFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--samples",
+        help="A CSV (with a header row) or JSON Lines file of samples; the config names it.",
+        show_default=False,
+    ),
+]
+InitSamplesOpt = Annotated[
+    str,
+    typer.Option(
+        "--samples",
+        help="Training samples: how many to draw (1 to 100), or a CSV (with a header row) or "
+        "JSON Lines file of them, which the config then names.",
+    ),
+]
+InputsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a data file: the input columns, comma-separated. Default: every column but "
+        "the targets.",
+        show_default=False,
+    ),
+]
+TargetsOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With a data file: the target columns. Default: the last column (one per output).",
+        show_default=False,
+    ),
+]
+LossOpt = Annotated[
+    str,
+    typer.Option(
+        help="The loss, by its name in docs/operations.md: half_sse (the post's) by default. "
+        "cross_entropy on a network that ends in logits gives it softmax, as PyTorch does."
+    ),
+]
+LearningRateOpt = Annotated[float, typer.Option(help="η, the learning rate (greater than 0).")]

@@ -8,24 +8,45 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.text import Text
 
-from .common import ConfigArg, app, emit, emit_pieces, fail, info, load
+from .common import (
+    ConfigArg,
+    app,
+    check_output,
+    emit,
+    emit_pieces,
+    fail,
+    info,
+    load,
+    write_output,
+)
 from .options import (
+    LAYOUT,
     PRECISION,
+    DocumentOutputOpt,
+    ForceOpt,
     Format,
     FormatOpt,
+    LayoutOpt,
     PhaseOpt,
     PrecisionOpt,
     QuietOpt,
     RoundOpt,
     SampleOpt,
     UpdateOrderOpt,
+    View,
+    ViewOpt,
     sample_index,
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..matrices import MatrixView
+    from ..render.matrix import Pick
     from ..trace import Trace
 
 BIG_TABLE = 20_000  # steps; tables come out at about ten thousand rows a second
+BIG_PAGE = 3000  # steps; the page holds each step's chain rule too, about 4 kB a step
 BIG_DOCUMENT = 100_000  # steps; JSON is written at about 15,000 steps a second (350 bytes each)
 
 # --- step --------------------------------------------------------------------------------------
@@ -44,6 +65,10 @@ def step(
     sample: SampleOpt = None,
     update_order: UpdateOrderOpt = None,
     round_to: RoundOpt = None,
+    view: ViewOpt = View.scalar,
+    layout: LayoutOpt = LAYOUT,
+    output: DocumentOutputOpt = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """One update, every quantity computed, in the post's notation.
@@ -54,10 +79,19 @@ def step(
       backprop step --only 'dE_total/dw*'           [dim]# the gradients only[/]
       backprop step net.yaml -f json | jq '.steps[] | select(.id=="w5+") | .value'
       backprop step --round 4                       [dim]# 4 decimals, as by hand[/]
+      backprop step -f html -o page.html            [dim]# a web page to step through[/]
       backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]
+      backprop step --view matrix                   [dim]# W, δ, ∇W as matrices[/]
+      backprop step --view matrix --layout in-out   [dim]# W stored in × out, as X·W[/]
     """
     from ..engine import step as run_step  # each renderer is imported where it is used
 
+    if output is not None:
+        if format not in (Format.html, Format.markdown, Format.latex):
+            fail(
+                f"--output: for the documents (html, markdown, latex), not --format {format.value}"
+            )
+        check_output(output, force, "--output")
     spec = load(config)
     index = sample_index(spec, sample)
     order = str(update_order.value) if update_order else spec.training.update_order
@@ -73,10 +107,25 @@ def step(
 
         drifts = drift(trace, run_step(spec, update_order=order))
     phases = [str(p.value) for p in phase] if phase else None
+    filtered = bool(only or phases or sample is not None)
+    if format is Format.html:  # the page has both views, as two tabs
+        from ..matrices import build as build_matrices
+
+        _page(trace, build_matrices(trace, str(layout.value)), precision, filtered, output, force)
+        return
+    mview, pick = None, None
+    if view is not View.scalar:
+        from ..matrices import build as build_matrices
+        from ..render.matrix import Pick
+
+        pick = Pick(only, phases, index, precision)
+        mview = build_matrices(trace, str(layout.value))
+        if view is View.matrix or format is Format.json:
+            _matrix_view(trace, mview, format, pick, output, force)
+            return
     steps = trace.select(only, phases, index)
     if only and not steps:
         _no_match(trace, only)
-    filtered = bool(only or phases or sample is not None)
     if format is Format.json:
         from ..render import jsonfmt
 
@@ -89,14 +138,18 @@ def step(
         if drifts is not None:
             doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit_pieces(jsonfmt.pieces(doc))
-    elif format is Format.markdown:
-        from ..render.markdown import render_markdown
+    elif format in (Format.markdown, Format.latex):
+        from ..render.document import build as document
+        from ..render.latex import write_latex
+        from ..render.markdown import write_markdown
 
-        emit(render_markdown(trace, steps, precision=precision, summary=not filtered))
-    elif format is Format.latex:
-        from ..render.latex import render_latex
+        blocks = document(trace, steps, precision=precision, summary=not filtered)
+        if mview is not None and pick is not None:  # --view both: the scalar, then matrices
+            from ..render.matrix import matrix_blocks
 
-        emit(render_latex(trace, steps, precision=precision, summary=not filtered))
+            blocks += matrix_blocks(trace, mview, pick, title=False)
+        text = write_markdown(blocks) if format is Format.markdown else write_latex(blocks)
+        _write(text, output, force)
     else:
         from ..render.table import trace_parts
 
@@ -110,12 +163,80 @@ def step(
             trace, steps, precision=precision, summary=not filtered, decimals=round_to
         ):
             emit(part)
+        if mview is not None and pick is not None:
+            from ..render.matrix import matrix_parts
+
+            emit(Text(""))
+            for part in matrix_parts(trace, mview, pick, title=False):
+                emit(part)
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))
             from ..render.drift import drift_table
 
             emit(drift_table(drifts, round_to, precision))
+
+
+def _page(
+    trace: Trace,
+    mview: MatrixView,
+    precision: int,
+    filtered: bool,
+    output: Path | None,
+    force: bool,
+) -> None:
+    """The web page: the scalar view and the matrix view as two tabs."""
+    from ..render.html import Tab, render_html, render_matrix_tab
+
+    if filtered:
+        info(
+            "note: the web page shows the whole computation; --only, --phase and --sample "
+            "apply to the other formats"
+        )
+    if len(trace.steps) > BIG_PAGE:
+        info(f"note: {len(trace.steps):,} steps make a large page; a smaller config is quicker")
+    tabs = [Tab("Matrices", render_matrix_tab(trace, mview, precision))]
+    _write(render_html(trace, precision=precision, tabs=tabs), output, force)
+
+
+def _write(text: str, output: Path | None, force: bool) -> None:
+    """A document to stdout, or to --output."""
+    if output is None:
+        emit(text)
+    else:
+        write_output(output, text, "", force, "--output")
+
+
+def _matrix_view(
+    trace: Trace,
+    mview: MatrixView,
+    format: Format,
+    pick: Pick,
+    output: Path | None = None,
+    force: bool = False,
+) -> None:
+    """`--view matrix`: the matrices in the chosen format (JSON: the trace and its matrices)."""
+    from ..render import jsonfmt
+    from ..render.latex import write_latex
+    from ..render.markdown import write_markdown
+    from ..render.matrix import chosen, matrix_blocks, matrix_parts
+
+    if pick.only and not any(chosen(mview, pick)):
+        ids = list(dict.fromkeys(str(m["id"]) for m in mview.to_dict()))
+        near = difflib.get_close_matches(pick.only[0], ids, n=5, cutoff=0.4)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        fail(f"--only {' '.join(pick.only)}: no matrix matches{hint}")
+    if format is Format.json:
+        doc = trace.document(trace.select(pick.only, pick.phases, pick.sample))
+        doc["matrices"] = [m for m in mview.to_dict() if pick.shows(m)]
+        emit_pieces(jsonfmt.pieces(doc))
+    elif format is Format.markdown:
+        _write(write_markdown(matrix_blocks(trace, mview, pick)), output, force)
+    elif format is Format.latex:
+        _write(write_latex(matrix_blocks(trace, mview, pick)), output, force)
+    else:
+        for part in matrix_parts(trace, mview, pick):
+            emit(part)
 
 
 def _no_match(trace: Trace, patterns: list[str]) -> NoReturn:

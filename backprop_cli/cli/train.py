@@ -22,17 +22,20 @@ from .common import (
     fail,
     info,
     load,
+    write_output,
 )
 from .common import quiet as global_quiet
 from .options import (
     KERNEL,
     PRECISION,
+    DocumentOutputOpt,
     ForceOpt,
     Kernel,
     KernelOpt,
     PrecisionOpt,
     QuietOpt,
     RoundOpt,
+    TrainEpochsOpt,
     TrainFormat,
     TrainFormatOpt,
     UpdateOrder,
@@ -49,17 +52,7 @@ PLOT_HINT = "pip install 'backprop-cli[plot]'"
 @app.command()
 def train(
     config: ConfigArg = None,
-    epochs: Annotated[
-        int | None,
-        typer.Option(
-            "--epochs",
-            "-n",
-            min=0,
-            show_default=False,
-            help="Epochs to run (one pass over all samples each). Default: training.epochs, "
-            "else 1.",
-        ),
-    ] = None,
+    epochs: TrainEpochsOpt = None,
     format: TrainFormatOpt = TrainFormat.table,
     every: Annotated[
         int | None,
@@ -92,6 +85,7 @@ def train(
         ),
     ] = None,
     round_to: RoundOpt = None,
+    output: DocumentOutputOpt = None,
     quiet: QuietOpt = False,
     precision: PrecisionOpt = PRECISION,
     kernel: KernelOpt = KERNEL,
@@ -109,6 +103,7 @@ def train(
       backprop train --epochs 10000                [dim]# the post's 10,000 rounds[/]
       backprop train -n 4000 --save run.yaml && backprop train run.yaml -n 6000
       backprop train -n 10000 --format jsonl | tail -n 1 | jq .E_total
+      backprop train -n 10000 -f html -o report.html  [dim]# a page with the curve[/]
     """
     try:
         _train(
@@ -123,6 +118,7 @@ def train(
             round_to,
             precision,
             kernel,
+            output,
         )
     except BrokenPipeError:
         # Click would turn a closed pipe (`| head`) into exit 1; end quietly, as `head` expects.
@@ -141,6 +137,7 @@ def _train(
     round_to: int | None,
     precision: int,
     kernel: Kernel,
+    output: Path | None = None,
 ) -> None:
     from ..kernels import Curve, Trainer
     from ..render import jsonfmt
@@ -149,6 +146,10 @@ def _train(
     configured = spec.training.epochs
     n = epochs if epochs is not None else (configured if configured is not None else 1)
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
+    if output is not None:
+        if format is not TrainFormat.html:
+            fail(f"--output: for --format html, not --format {format.value}")
+        check_output(output, force, "--output")
     order = str(update_order.value) if update_order else None
     try:
         if round_to is not None:
@@ -169,22 +170,14 @@ def _train(
     start = trainer.epochs_done
     with StopRequests() as stop:
         try:
-            exact_epochs = exact.run(n) if exact is not None else None
-            for rec in trainer.run(n, stop):
-                if exact_epochs is not None:
-                    next(exact_epochs, None)
-                curve.add(rec.epoch, rec.E_total)
-                if every is None or rec.epoch % every == 0:
-                    if stream:
-                        out.write(
-                            f'{{"type": "epoch", "epoch": {rec.epoch}, '
-                            f'"E_total": {rec.E_total!r}}}\n'
-                        )
-                    elif every is not None:
-                        table_rows.append((rec.epoch, rec.E_total))
-                done = rec.epoch - start
-                if progress is not None and (done & 63 == 0 or done == n):
-                    progress.advance(done, rec.E_total)
+            for first, losses in trainer.chunks(n, stop):
+                if exact is not None and exact.diverged_at is None:  # keeps pace, for the drift
+                    for _ in exact.chunks(len(losses)):
+                        pass
+                curve.extend(first, losses)
+                _report(first, losses, every, stream, out, table_rows)
+                if progress is not None:
+                    progress.advance(trainer.epochs_done - start, trainer.loss)
         finally:
             if progress is not None:
                 progress.stop()
@@ -216,6 +209,16 @@ def _train(
                     decimals=round_to,
                 )
             )
+        elif format is TrainFormat.html:
+            from ..render.html import render_train_html
+
+            page = render_train_html(
+                spec, summary, curve.all(), precision=precision, update_order=trainer.order
+            )
+            if output is None:
+                out.emit(page)
+            else:
+                write_output(output, page, "", force, "--output")
         else:
             out.emit(jsonfmt.dumps(summary, indent=None if stream else 2))
         if saved is not None:
@@ -226,6 +229,33 @@ def _train(
                 f"{every * table_rows.stride} epochs; -f jsonl --every {every} streams them all"
             )
         _finish(spec, trainer, plot, curve, status, stop.signal)
+
+
+def _report(
+    first: int,
+    losses: list[float],
+    every: int | None,
+    stream: bool,
+    out: _Out,
+    table_rows: _Rows,
+) -> None:
+    """The epochs of a chunk that are shown: every K-th (--every K), else all when streaming."""
+    if every is None and not stream:
+        return
+    step = every or 1
+    start = first + (-first) % step  # the first epoch shown
+    epochs = range(start, first + len(losses), step)
+    kept = losses[start - first :: step]
+    if stream:
+        out.lines(
+            [
+                f'{{"type": "epoch", "epoch": {e}, "E_total": {x!r}}}\n'
+                for e, x in zip(epochs, kept, strict=True)
+            ]
+        )
+    else:
+        for row in zip(epochs, kept, strict=True):
+            table_rows.append(row)
 
 
 class _Out:
@@ -243,6 +273,20 @@ class _Out:
             sys.stdout.flush()
         except BrokenPipeError:
             self._gone()
+
+    def lines(self, lines: list[str]) -> None:
+        """Lines written a pipe's atomic size at a time (PIPE_BUF, 4 KB): a signal that lands
+        in a bigger write() to a full pipe can lose what the write had not yet sent."""
+        piece: list[str] = []
+        size = 0
+        for line in lines:
+            if size + len(line) > 4000 and piece:
+                self.write("".join(piece))
+                piece, size = [], 0
+            piece.append(line)
+            size += len(line)
+        if piece:
+            self.write("".join(piece))
 
     def emit(self, data: Any) -> None:
         if self.closed:
@@ -318,7 +362,7 @@ def _save(trainer: Trainer, save: Path, force: bool) -> str:
     trained = trainer.trained_spec()
     existed = save.exists()
     try:
-        write_atomic(save, dump_spec(trained, header), replace=force)
+        write_atomic(save, dump_spec(trained, header, save.parent), replace=force)
     except OutputError as exc:
         fail(f"--save {save}: {exc}")
     except OSError as exc:

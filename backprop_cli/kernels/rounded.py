@@ -152,6 +152,8 @@ def rounded_kernel(round_to: int) -> Callable[[Spec, str, State], Kernel]:
     elsewhere (softmax, the sequential order)."""
 
     def make(spec: Spec, order: str, state: State) -> Kernel:
+        if compiled.fuses(spec, order):
+            return compiled.FusedKernel(spec, order, state, round_to)
         if compiled.supports(spec, order):
             return compiled.CompiledKernel(spec, order, state, round_to)
         return RoundedLoopKernel(spec, order, state, round_to)

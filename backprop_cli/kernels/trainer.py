@@ -1,7 +1,8 @@
 """Training: the epoch loop, as a generator of epoch records, on a fast kernel that records nothing.
 
 Three kernels compute the same training, each from the catalogue's entries:
-  - `CompiledKernel` (compiled.py), straight-line code for networks of elementwise activations,
+  - `CompiledKernel` (compiled.py), straight-line code for networks of elementwise activations
+    (`FusedKernel` for small ones: a chunk of epochs in one generated function),
   - `LoopKernel` (loops.py), plain floats and lists, for every other small network: both follow
     engine.py operation by operation, so 1 epoch equals `backprop step` bit for bit;
   - `ArrayKernel` (arrays.py), numpy matrices, for large ones (the `fast` extra). Its sums run in
@@ -18,17 +19,26 @@ samples after the epoch's updates, as the post reports it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from ..choices import KERNELS as KERNELS
-from ..spec import Spec
+from ..spec import Spec, batches
 from ..state import State, with_state
 from ..stopping import StopRequests
 from .base import Factory, Kernel
 
-# Above this many multiply-adds per epoch (parameters × samples) numpy beats plain floats.
-NUMPY_THRESHOLD = 20_000
+# numpy pays per call (a layer of a batch: a few µs whatever its size) and per element; plain
+# floats pay per multiply-add. So numpy is faster once a call has enough multiply-adds in it and
+# the layers are wide enough that its elementwise work is small beside them. Measured on a grid of
+# sizes (benchmarks/crossover.py, docs/benchmarks.md): 16-16-16 with one sample (272 per call)
+# is faster in plain floats, 32-32-32 with one sample (1,056 per call) 6x faster in numpy;
+# 4-4-4 stays faster in plain floats even with 256 samples in a batch (5,120 per call).
+NUMPY_PER_CALL = 1_000  # multiply-adds per numpy call: parameters × samples / (updates × layers)
+NUMPY_FAN_IN = 8  # parameters per neuron: the mean fan-in, with the bias
+# Multiply-adds in a chunk of epochs (Trainer.chunks): a few milliseconds of work at most.
+CHUNK_WORK = 1 << 16
 
 
 class Epoch(NamedTuple):
@@ -43,14 +53,30 @@ def work(spec: Spec) -> int:
     return len(spec.parameters()) * len(spec.samples)
 
 
+def numpy_pays(spec: Spec) -> bool:
+    """Whether numpy trains this network faster than plain floats (by its size alone)."""
+    calls = len(batches(spec)) * len(spec.layers)
+    neurons = sum(layer.size for layer in spec.layers)
+    fan_in = len(spec.parameters()) / neurons
+    return work(spec) >= NUMPY_PER_CALL * calls and fan_in >= NUMPY_FAN_IN
+
+
+def _one_blas_thread() -> None:
+    """numpy's BLAS on one thread unless the user set it (read when numpy is first imported): on
+    a busy 2-core machine two threads wait on each other, and 784-128-10 trained 10x slower."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def choose_kernel(spec: Spec, kernel: str = "auto") -> str:
-    """'python' or 'numpy': by size alone (numpy only when it is installed)."""
+    """'python' or 'numpy': by size alone (numpy_pays; numpy only when it is installed)."""
     if kernel == "numpy":
+        _one_blas_thread()
         import numpy
     if kernel != "auto":
         return "python" if kernel == "loops" else kernel
-    if work(spec) < NUMPY_THRESHOLD:
+    if not numpy_pays(spec):
         return "python"
+    _one_blas_thread()
     try:
         import numpy  # noqa: F401
     except ImportError:
@@ -70,6 +96,7 @@ class Trainer:
         self.order = update_order or spec.training.update_order
         self.state = State.of(spec.training)
         self.epochs_done = spec.training.epochs_done
+        self.diverged_at: int | None = None  # the epoch whose E_total was not finite
         if not isinstance(kernel, str):
             self.kernel_name = "engine"
             self.kernel: Kernel = kernel(spec, self.order, self.state)
@@ -77,46 +104,105 @@ class Trainer:
             self.kernel_name = choose_kernel(spec, kernel)
             self.kernel = make_kernel(spec, self.order, self.state, self.kernel_name, kernel)
         self.loss_before = self.loss = self.kernel.evaluate()
+        # n epochs, each E_total appended to a list: in one call where the kernel can.
+        self.fused = hasattr(self.kernel, "epochs")
+        self.epochs: Callable[[int, list[float]], None] = getattr(
+            self.kernel, "epochs", self._one_by_one
+        )
 
     def run(self, epochs: int, stop: StopRequests | None = None) -> Iterator[Epoch]:
-        """Train up to `epochs` epochs, yielding each; stop after a non-finite E_total.
+        """Train up to `epochs` epochs, yielding each as it ends (the trainer's parameters are
+        then that epoch's); stop after a non-finite E_total. `chunks` is the same training at
+        full speed, epochs reported a chunk at a time.
 
         After a non-finite E_total the parameters and state are put back as they were after the
         last finite epoch (`diverged_at` says which epoch failed). With `stop`, a stop request
         ends the run between epochs, and an interrupt inside an epoch undoes that epoch and ends
         it; an epoch is counted only with its state (stopping.py).
         """
-        self.diverged_at: int | None = None
-        for _ in range(epochs):
+        for first, losses in self.chunks(epochs, stop, size=1):
+            for k, loss in enumerate(losses):
+                yield Epoch(first + k, loss)
+
+    def chunks(
+        self, epochs: int, stop: StopRequests | None = None, size: int | None = None
+    ) -> Iterator[tuple[int, list[float]]]:
+        """Train up to `epochs` epochs as `run` does, yielding (first epoch, E_total of each
+        epoch) a chunk of epochs at a time: `size` epochs, by default as many as take a few
+        milliseconds (CHUNK_WORK), so that a stop request is seen that often. No record is made
+        per epoch: a kernel with `epochs` (compiled.FusedKernel) runs a chunk in one call."""
+        self.diverged_at = None
+        if size is None:  # a kernel without `epochs` is one epoch a call anyway
+            size = max(1, CHUNK_WORK // max(1, work(self.spec))) if self.fused else 1
+        left = epochs
+        while left > 0:
             if stop is not None and stop.stopped:
                 return
-            keep = self.kernel.snapshot()
+            first, losses = self.epochs_done + 1, list[float]()
+            n = min(size, left)
+            ended = self._chunk(n, losses, stop)
+            if losses:
+                self.epochs_done += len(losses)
+                self.loss = losses[-1]
+                left -= len(losses)
+                yield first, losses
+            if ended:
+                return
+
+    def _chunk(self, n: int, losses: list[float], stop: StopRequests | None) -> bool:
+        """n epochs in one call of the kernel; whether training must end. Whatever stops it
+        (an interrupt, a non-finite E_total, an exception), the kernel goes back to the snapshot
+        and runs again the whole epochs it had finished: the same floats, so the state is
+        exactly that of the last whole (finite) epoch."""
+        keep = self.kernel.snapshot()
+        failed = False
+        try:
             try:
-                try:
-                    if stop is not None:
-                        stop.abortable = True
-                    loss = self.kernel.epoch()
-                except (ArithmeticError, ValueError):
-                    # Python floats raise where numpy gives inf: x**2 overflowing, log(0), 1/0.
-                    loss = math.nan
                 if stop is not None:
-                    stop.abortable = False  # from here on a signal is only noted
-            except KeyboardInterrupt:
-                # Interrupted mid-epoch: go back to the end of the last whole epoch.
-                if stop is None:
-                    self.kernel.restore(keep)
-                    raise
-                stop.abortable = False
-                self.kernel.restore(keep)
-                stop.request()
-                return
+                    stop.abortable = True
+                self.epochs(n, losses)
+            except (ArithmeticError, ValueError):
+                # Python floats raise where numpy gives inf: x**2 overflowing, log(0), 1/0.
+                failed = True  # in the epoch after the last one in losses
+            if stop is not None:
+                stop.abortable = False  # from here on a signal is only noted
+        except KeyboardInterrupt:
+            # Interrupted mid-epoch: go back to the end of the last whole epoch.
+            if losses and not math.isfinite(losses[-1]):
+                losses.pop()
+            self._redo(keep, losses)
+            if stop is None:
+                self._count(losses)
+                raise
+            stop.abortable = False
+            stop.request()
+            return True
+        if losses and not math.isfinite(losses[-1]):
+            losses.pop()
+            failed = True
+        if failed:
+            self._redo(keep, losses)
+            self.diverged_at = self.epochs_done + len(losses) + 1
+        return failed
+
+    def _one_by_one(self, n: int, losses: list[float]) -> None:
+        """`epochs` for a kernel that has only `epoch`."""
+        for _ in range(n):
+            loss = self.kernel.epoch()
+            losses.append(loss)
             if not math.isfinite(loss):
-                self.kernel.restore(keep)
-                self.diverged_at = self.epochs_done + 1
                 return
-            self.epochs_done += 1
-            self.loss = loss
-            yield Epoch(self.epochs_done, loss)
+
+    def _redo(self, keep: Any, losses: list[float]) -> None:
+        self.kernel.restore(keep)
+        if losses:
+            self.epochs(len(losses), [])
+
+    def _count(self, losses: list[float]) -> None:
+        """Count the epochs done before an interrupt that goes on up (no StopRequests)."""
+        if losses:
+            self.epochs_done += len(losses)
+            self.loss = losses[-1]
 
     def parameters(self) -> dict[str, float]:
         """Every parameter by id, in the post's order."""
@@ -167,6 +253,30 @@ class Curve:
             self.stride *= 2
             self.points = [p for p in self.points if p[0] % self.stride == 0 or p is self.points[0]]
 
+    def extend(self, first: int, losses: Sequence[float]) -> None:
+        """add(first + k, losses[k]) for every k, a slice at a time rather than a call each."""
+        if not losses:
+            return
+        end = first + len(losses)
+        self.last = (end - 1, losses[-1])
+        epoch = first
+        while epoch < end:
+            stride = self.stride
+            start = epoch + (-epoch) % stride  # the first epoch kept from here
+            if start >= end:
+                return
+            room = max(1, self.cap - len(self.points))  # add() thins after each point once full
+            stop = min(end, start + room * stride)
+            kept = losses[start - first : stop - first : stride]
+            self.points.extend(zip(range(start, stop, stride), kept, strict=True))
+            epoch = stop
+            if len(self.points) >= self.cap:
+                self.stride *= 2
+                first_point = self.points[0]
+                self.points = [
+                    p for p in self.points if p[0] % self.stride == 0 or p is first_point
+                ]
+
     def all(self) -> list[tuple[int, float]]:
         """The kept points, always with the last epoch."""
         if self.last is not None and (not self.points or self.points[-1] != self.last):
@@ -183,6 +293,8 @@ def make_kernel(spec: Spec, order: str, state: State, chosen: str, asked: str = 
         return ArrayKernel(spec, order, state)
     from . import compiled
 
+    if asked != "loops" and compiled.fuses(spec, order):
+        return compiled.FusedKernel(spec, order, state)
     if asked != "loops" and compiled.supports(spec, order):
         return compiled.CompiledKernel(spec, order, state)
     from .loops import LoopKernel

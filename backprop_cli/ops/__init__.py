@@ -8,13 +8,14 @@ else of the project.
 
 from .activations import ACTIVATIONS, Activation, log_softmax, log_sum_exp, softmax
 from .base import Hyper, UnknownOperation
-from .losses import LOSSES, Fused, Loss, OutputLogs
+from .losses import LOSSES, Fused, Loss, OutputLogs, TorchLoss
 from .optimizers import (
     OPTIMIZERS,
     Optimizer,
     Stage,
     Vars,
     run_stages,
+    stage_lines,
     update_source,
 )
 from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
@@ -56,6 +57,7 @@ __all__ = [
     "Optimizer",
     "OutputLogs",
     "Stage",
+    "TorchLoss",
     "UnknownOperation",
     "Vars",
     "arrays",
@@ -63,5 +65,6 @@ __all__ = [
     "log_sum_exp",
     "run_stages",
     "softmax",
+    "stage_lines",
     "update_source",
 ]

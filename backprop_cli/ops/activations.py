@@ -48,6 +48,13 @@ class Activation:
     smooth: bool = True  # False: no derivative at net = 0 (a kink)
     elementwise: bool = True
     hidden: bool = True  # allowed on a hidden layer
+    # For the scripts `backprop export` writes. Where the activation is not elementwise, its
+    # layer in numpy: a statement template in {net} and {out}; and dout_i/dnet_j of the layer.
+    numpy_layer: str | None = None
+    jacobian: Callable[[Sequence[X], int, int], X] | None = None
+    # The same activation in PyTorch: torch.nn's module and its keyword arguments from α.
+    torch: tuple[str, Callable[[float], dict[str, Any]]] | None = None
+    onnx: str = ""  # the ONNX operator type (backprop import)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -90,6 +97,8 @@ SIGMOID = Activation(
     log_out=lambda m, net: -m.softplus(-net),
     log_one_minus_out=lambda m, net: -m.softplus(net),
     targets=lambda unit: (unit, 1 - unit),
+    torch=("Sigmoid", lambda a: {}),
+    onnx="Sigmoid",
 )
 
 TANH = Activation(
@@ -101,6 +110,8 @@ TANH = Activation(
     lambda m, _n, out, _a: 1.0 - out * out,
     saturates=True,
     targets=lambda unit: (-1 + unit, 1 - unit),
+    torch=("Tanh", lambda a: {}),
+    onnx="Tanh",
 )
 
 RELU = Activation(
@@ -113,6 +124,8 @@ RELU = Activation(
     targets=lambda unit: (unit, 1.0),
     can_die=True,
     smooth=False,
+    torch=("ReLU", lambda a: {}),
+    onnx="Relu",
 )
 
 LEAKY_RELU = Activation(
@@ -122,8 +135,20 @@ LEAKY_RELU = Activation(
     "(1 if {net} > 0 else α)",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * net),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a),
-    hyper=(Hyper("alpha", "α", 0.01, "the slope for net ≤ 0", latex=r"\alpha"),),
+    hyper=(
+        Hyper(
+            "alpha",
+            "α",
+            0.01,
+            "the slope for net ≤ 0",
+            latex=r"\alpha",
+            torch="negative_slope",
+            onnx="alpha",
+        ),
+    ),
     smooth=False,
+    torch=("LeakyReLU", lambda a: {"negative_slope": a}),
+    onnx="LeakyRelu",
 )
 
 LINEAR = Activation(
@@ -133,6 +158,8 @@ LINEAR = Activation(
     "1",
     lambda m, net, _a: net,
     lambda m, _n, _o, _a: 1.0,
+    torch=("Identity", lambda a: {}),
+    onnx="Identity",
 )
 
 
@@ -145,6 +172,10 @@ SOFTPLUS = Activation(
     lambda m, net, _o, _a: _sigmoid(m, net, 0.0),  # the derivative is the logistic of net
     saturates=True,
     targets=lambda unit: (unit, 1.0),
+    # torch.nn.Softplus returns net itself above its threshold, 20 by default, where
+    # ln(1 + e^-net) is still 2e-9; from 40 on, that term is below float64's last digit.
+    torch=("Softplus", lambda a: {"threshold": 40.0}),
+    onnx="Softplus",
 )
 
 
@@ -155,10 +186,22 @@ ELU = Activation(
     "(1 if {net} > 0 else α * e^{net})",
     lambda m, net, a: m.where(net > 0, lambda: net, lambda: a * (m.exp(net) - 1.0)),
     lambda m, net, _o, a: m.where(net > 0, lambda: 1.0, lambda: a * m.exp(net)),
-    hyper=(Hyper("alpha", "α", 1.0, "the value approached as net → −∞ is −α", latex=r"\alpha"),),
+    hyper=(
+        Hyper(
+            "alpha",
+            "α",
+            1.0,
+            "the value approached as net → −∞ is −α",
+            latex=r"\alpha",
+            torch="alpha",
+            onnx="alpha",
+        ),
+    ),
     saturates=True,
     smooth=False,  # a kink at 0 unless α = 1
     targets=lambda unit: (-1 + unit, 1.0),
+    torch=("ELU", lambda a: {"alpha": a}),
+    onnx="Elu",
 )
 
 
@@ -221,6 +264,11 @@ SOFTMAX = Activation(
     lambda m, _n, _o, _a: _no_elementwise_derivative(),
     elementwise=False,
     hidden=False,
+    # shifted by the largest net, so that e^x never overflows (as `softmax` above)
+    numpy_layer="{out} = np.exp({net} - np.max({net})) / np.sum(np.exp({net} - np.max({net})))",
+    jacobian=softmax_jacobian,
+    torch=("Softmax", lambda a: {"dim": -1}),
+    onnx="Softmax",
 )
 
 

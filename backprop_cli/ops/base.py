@@ -32,6 +32,10 @@ class Hyper:
     above_minimum: bool = False  # minimum excluded (ε > 0)
     optional: bool = False  # left out of a saved config while at its default (off)
     latex: str = ""  # the symbol in LaTeX (\\alpha); empty: written as it is
+    # The same number elsewhere: PyTorch's keyword (`betas[0]` for an item of one) and the ONNX
+    # node's attribute; empty where it has none.
+    torch: str = ""
+    onnx: str = ""
 
     def problem(self, x: float) -> str | None:
         """Why x is not allowed here, or None."""

@@ -21,6 +21,22 @@ NO_HYPER: Mapping[str, float] = {}
 
 
 @dataclass(frozen=True)
+class TorchLoss:
+    """A loss as a PyTorch script computes it: torch.nn's module (with reduction="sum") and its
+    keyword arguments from ours; one sample's E_total is the module's value divided by `divisor`
+    (of the output count n). `on_nets`: the module takes the nets (logits), and applies the output
+    activation itself, in the stable fused form."""
+
+    module: str
+    kwargs: Callable[[Mapping[str, float]], dict[str, Any]]
+    divisor: Callable[[int], float]
+    on_nets: bool = False
+    # Its reduction="mean" averages over every output of every sample (MSELoss); False: over
+    # the samples only (CrossEntropyLoss, whose outputs are one distribution).
+    over_outputs: bool = True
+
+
+@dataclass(frozen=True)
 class Fused:
     """delta_j = dE_total/dnet_j of an (output activation, loss) pair, simplified.
 
@@ -34,6 +50,9 @@ class Fused:
     note: str | None = None  # why the simplified form is used where outputs round to 0 or 1
     near_note: str | None = None  # ... and where one is so near 0 or 1 that the chain loses digits
     exact_always: bool = False  # the form holds for every input (no slip reproduced inside it)
+    # The PyTorch loss that computes this pair as one (None: PyTorch has none, and a script in
+    # PyTorch would disagree where outputs round to 0 or 1).
+    torch: TorchLoss | None = None
 
     def note_for(self, outs: Sequence[float]) -> str | None:
         """What the step says of how its value was found, for these outputs."""
@@ -75,6 +94,11 @@ class Loss:
     # Why a sample's targets don't suit this loss, or None.
     check_targets: Callable[[Sequence[float]], tuple[int | None, str] | None] = lambda _t: None
     hyper: tuple[Hyper, ...] = ()  # set in a config as loss: {name: ..., key: value}
+    # The slip of a squared loss's constant (`backprop check`'s missing_half): the factor a
+    # gradient written with it is off by, and the slip in words.
+    missing_half: tuple[float, str] | None = None
+    # The same loss in PyTorch, on the outputs (a fused pair's own form comes first).
+    torch: TorchLoss | None = None
 
     def value(
         self,
@@ -181,6 +205,12 @@ HALF_SSE = Loss(
     "-({t} - {out})",
     lambda m, t, o, _n, _p: 0.5 * (t - o) ** 2,
     lambda m, t, o, _n, _p: -(t - o),
+    missing_half=(
+        2.0,
+        "the ½ of ½(target − out)² forgotten: dE_total/dout written as 2·(out − target), "
+        "not −(target − out)",
+    ),
+    torch=TorchLoss("MSELoss", lambda p: {}, lambda n: 2.0),
 )
 
 MSE = Loss(
@@ -191,6 +221,12 @@ MSE = Loss(
     "-2 * ({t} - {out})/{n}",
     lambda m, t, o, n, _p: (t - o) ** 2 / n,
     lambda m, t, o, n, _p: -2.0 * (t - o) / n,
+    missing_half=(
+        0.5,
+        "the factor 2 of the loss's derivative left out: dE_total/dout written as "
+        "-(target - out)/n, not -2 * (target - out)/n",
+    ),
+    torch=TorchLoss("MSELoss", lambda p: {}, float),
 )
 
 BINARY_CROSS_ENTROPY = Loss(
@@ -219,6 +255,7 @@ BINARY_CROSS_ENTROPY = Loss(
         "sigmoid": Fused(
             lambda m, j, nets, outs, ts, n: (outs[j] - ts[j]) / n,
             lambda j, ns: (f"({{out_{ns[j]}}} - {{target_{ns[j]}}})/{{n}}", []),
+            torch=TorchLoss("BCEWithLogitsLoss", lambda p: {}, float, on_nets=True),
         ),
         "softmax": Fused(
             _softmax_bce_delta,
@@ -234,6 +271,8 @@ BINARY_CROSS_ENTROPY = Loss(
         ),
     },
     check_targets=_unit_interval,
+    # clamps ln at -100, where ours takes the stable form: they part only at saturation
+    torch=TorchLoss("BCELoss", lambda p: {}, float),
 )
 
 CROSS_ENTROPY = Loss(
@@ -259,6 +298,10 @@ CROSS_ENTROPY = Loss(
             lambda m, j, nets, outs, ts, n: outs[j] - ts[j],
             lambda j, ns: (f"{{out_{ns[j]}}} - {{target_{ns[j]}}}", []),
             exact_always=True,
+            # takes probabilities as targets (PyTorch 1.10 on)
+            torch=TorchLoss(
+                "CrossEntropyLoss", lambda p: {}, lambda n: 1.0, on_nets=True, over_outputs=False
+            ),
         ),
     },
     check_targets=_distribution,
@@ -294,8 +337,10 @@ HUBER = Loss(
             "where the loss turns from squared to linear",
             above_minimum=True,
             latex=r"\Delta",
+            torch="delta",
         ),
     ),
+    torch=TorchLoss("HuberLoss", lambda p: {"delta": p["delta"]}, float),
 )
 
 LOSSES: Table[Loss] = Table(

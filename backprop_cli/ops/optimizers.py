@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .base import Hyper, Table
@@ -82,6 +82,8 @@ class Optimizer:
     stages: tuple[Stage, ...]  # the last one sets w: the updated parameter
     # The same rule in PyTorch: torch.optim's class, and its keyword arguments from ours.
     torch: tuple[str, Callable[[Mapping[str, float]], dict[str, Any]]] = ("SGD", lambda h: {})
+    # Each slot's name in the torch optimizer's state (momentum_buffer, exp_avg, ...).
+    torch_state: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def defaults(self) -> dict[str, float]:
@@ -119,7 +121,14 @@ class Optimizer:
 
 _HYPER = {
     "momentum": Hyper(
-        "momentum", "μ", 0.9, "the momentum factor", maximum=1.0, below_maximum=True, latex=r"\mu"
+        "momentum",
+        "μ",
+        0.9,
+        "the momentum factor",
+        maximum=1.0,
+        below_maximum=True,
+        latex=r"\mu",
+        torch="momentum",
     ),
     "beta1": Hyper(
         "beta1",
@@ -129,6 +138,7 @@ _HYPER = {
         maximum=1.0,
         below_maximum=True,
         latex=r"\beta_1",
+        torch="betas[0]",
     ),
     "beta2": Hyper(
         "beta2",
@@ -138,9 +148,16 @@ _HYPER = {
         maximum=1.0,
         below_maximum=True,
         latex=r"\beta_2",
+        torch="betas[1]",
     ),
     "eps": Hyper(
-        "eps", "ε", 1e-8, "added to √v̂ so that it is never 0", above_minimum=True, latex=r"\epsilon"
+        "eps",
+        "ε",
+        1e-8,
+        "added to √v̂ so that it is never 0",
+        above_minimum=True,
+        latex=r"\epsilon",
+        torch="eps",
     ),
     "weight_decay": Hyper(
         "weight_decay",
@@ -149,6 +166,7 @@ _HYPER = {
         "L2 penalty: λ·θ added to the gradient",
         optional=True,
         latex=r"\lambda",
+        torch="weight_decay",
     ),
 }
 _KNOWN = {*SYMBOLS, *_HYPER}
@@ -178,6 +196,7 @@ MOMENTUM = Optimizer(
     ("velocity",),
     (DECAY, VELOCITY, Stage("w", "w - lr * velocity", lambda m, s: s.w - s.lr * s.velocity)),
     torch=("SGD", lambda h: {"momentum": h["momentum"], "weight_decay": h["weight_decay"]}),
+    torch_state={"velocity": "momentum_buffer"},
 )
 NESTEROV = Optimizer(
     "nesterov",
@@ -197,6 +216,7 @@ NESTEROV = Optimizer(
         "SGD",
         lambda h: {"momentum": h["momentum"], "nesterov": True, "weight_decay": h["weight_decay"]},
     ),
+    torch_state={"velocity": "momentum_buffer"},
 )
 # Adam's own stages, after whatever comes first (L2 decay for adam, decoupled decay for adamw).
 ADAM_STEPS = (
@@ -228,6 +248,7 @@ ADAM = Optimizer(
             "weight_decay": h["weight_decay"],
         },
     ),
+    torch_state={"m": "exp_avg", "v": "exp_avg_sq"},
 )
 ADAMW = Optimizer(
     "adamw",
@@ -242,6 +263,7 @@ ADAMW = Optimizer(
             0.01,
             "decoupled decay: θ shrinks by η·λ·θ before each step",
             latex=r"\lambda",
+            torch="weight_decay",
         ),
     ),
     ("m", "v"),
@@ -263,6 +285,7 @@ ADAMW = Optimizer(
             "weight_decay": h["weight_decay"],
         },
     ),
+    torch_state={"m": "exp_avg", "v": "exp_avg_sq"},
 )
 
 OPTIMIZERS: Table[Optimizer] = Table(
@@ -279,27 +302,42 @@ def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]
     return now
 
 
-def update_source(
-    rule: Optimizer, constants: Mapping[str, float], round_to: int | None = None
-) -> tuple[list[str], list[str]]:
-    """(parameters, body lines) of `update(ws, gs, t, *slots)`: the stages as straight-line code,
-    applied in place to each entry of the list ws (and of each slot's list) with its gradient in
-    gs; the same floats as run_stages.
+def stage_lines(
+    rule: Optimizer,
+    constants: Mapping[str, float],
+    names: Mapping[str, str] | None = None,
+    round_to: int | None = None,
+) -> list[str]:
+    """The active stages as straight-line assignments, the same floats as run_stages: each
+    variable is written as `names` spells it (w → q3, g → g3, m → m_3), a key not in names as
+    itself (t, m_hat); the constants as exact literals.
 
     With round_to, each stage's value is rounded to that many decimals when finite (x − x is 0
     only then), as the engine records it in a rounded step."""
     from .vocab import SOURCE, Expr
 
-    lists = [f"{key}_list" for key in ("w", "g", *rule.slots)]
-    now: dict[str, Any] = {key: Expr(key) for key in ("w", "g", "t", *rule.slots)}
+    names = names or {}
+    now: dict[str, Any] = {key: Expr(names.get(key, key)) for key in ("w", "g", "t", *rule.slots)}
     now.update(constants)
+    lines = []
+    for stage in rule.active(constants):
+        var = names.get(stage.key, stage.key)
+        lines.append(f"{var} = {stage.fn(SOURCE, Vars(now))}")
+        if round_to is not None:
+            lines.append(f"if {var} - {var} == 0.0: {var} = round({var}, {round_to})")
+        now[stage.key] = Expr(var)
+    return lines
+
+
+def update_source(
+    rule: Optimizer, constants: Mapping[str, float], round_to: int | None = None
+) -> tuple[list[str], list[str]]:
+    """(parameters, body lines) of `update(ws, gs, t, *slots)`: the stages as straight-line code
+    (stage_lines), applied in place to each entry of the list ws (and of each slot's list) with
+    its gradient in gs."""
+    lists = [f"{key}_list" for key in ("w", "g", *rule.slots)]
     lines = ["for i in range(len(g_list)):  # w_list may go on past the trained entries"]
     lines += [f"    {key} = {key}_list[i]" for key in ("w", "g", *rule.slots)]
-    for stage in rule.active(constants):
-        lines.append(f"    {stage.key} = {stage.fn(SOURCE, Vars(now))}")
-        if round_to is not None:
-            key = stage.key
-            lines.append(f"    if {key} - {key} == 0.0: {key} = round({key}, {round_to})")
-        now[stage.key] = Expr(stage.key)
+    lines += [f"    {line}" for line in stage_lines(rule, constants, round_to=round_to)]
     lines += [f"    {key}_list[i] = {key}" for key in ("w", *rule.slots)]
     return [lists[0], lists[1], "t", *lists[2:]], lines

@@ -6,6 +6,7 @@ using only + − × ÷, ** and comparisons of its operands, and the names below.
   FLOATS  on Python floats: the recording engine and the loop kernel;
   ARRAYS  on numpy arrays, elementwise: the numpy kernel (numpy is imported on first use);
   SOURCE  on `Expr`, which builds Python source text: the compiled straight-line kernel,
+          and NUMPY_SOURCE, the same text on numpy arrays: the scripts `backprop export` writes,
 
 the same definition gives the same floats wherever it runs (numpy's sums aside), so there is one
 place to change. `where` takes its branches as thunks: plain floats evaluate only the branch
@@ -196,8 +197,30 @@ class Source(Floats):
         return self._call("max", a, b)
 
 
+class NumpySource(Source):
+    """Python source text on numpy arrays, for a script `backprop export` writes: the same
+    definitions as SOURCE, with numpy's elementwise functions (the script imports numpy as np)."""
+
+    @staticmethod
+    def _call(name: str, *args: Any) -> Expr:
+        return Expr(f"np.{name}({', '.join(lit(a) for a in args)})")
+
+    def where(self, cond: Any, then: Callable[[], Any], other: Callable[[], Any]) -> Expr:  # type: ignore[override]
+        return self._call("where", Expr(lit(cond)), Expr(lit(then())), Expr(lit(other())))
+
+    def both(self, a: Any, b: Any) -> Expr:  # type: ignore[override]
+        return self._call("logical_and", a, b)
+
+    def max0(self, x: Any) -> Expr:
+        return self._call("maximum", x, 0.0)
+
+    def max2(self, a: Any, b: Any) -> Expr:
+        return self._call("maximum", a, b)
+
+
 FLOATS = Floats()
 SOURCE = Source()
+NUMPY_SOURCE = NumpySource()
 NAMESPACE: dict[str, Any] = {
     "exp": math.exp,
     "log": math.log,

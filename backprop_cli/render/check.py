@@ -8,7 +8,8 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..check import Diagnosis, Report
+from ..grading import PROGRAM_REASON, Diagnosis, Report
+from ..logcheck import LogReport
 from . import number
 from .numbers import Numbers
 
@@ -36,12 +37,13 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     for v in report.verdicts:
         mark, style = _MARKS[v.status]
         verdict = Text(mark, style=style)
-        if v.reason and v.reason != "within one unit of the last digit":
+        if v.reason and v.reason not in ("within one unit of the last digit", PROGRAM_REASON):
             verdict.append(f"  ({v.reason})", style="dim")
         row = [v.answer.key, v.answer.text, fmt(v.expected)]
         if report.round_to is not None:
             row.append(_signed(v.expected - v.exact, precision))
-        table.add_row(*row, margin(v.unit / 2), verdict)
+        allowed = "1e-9 rel." if v.answer.program else margin(v.unit / 2)
+        table.add_row(*row, allowed, verdict)
     tally = Text()
     tally.append(f"{report.count('right')} ✓", style="green")
     tally.append(" · ")
@@ -49,6 +51,15 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     tally.append(" · ")
     tally.append(f"{report.count('wrong')} ✗", style="red")
     parts: list[RenderableType] = [table, Text(""), tally]
+    programs = sum(1 for v in report.verdicts if v.answer.program)
+    if programs:
+        parts.append(
+            Text(
+                f"{programs} of {len(report.verdicts)} answers have 12 or more significant "
+                "digits: judged as a program's output, ✓ within 1e-9 relative.",
+                style="dim",
+            )
+        )
     if report.diagnosis is not None:
         parts.extend([Text(""), render_diagnosis(report.diagnosis, fmt)])
     return Group(*parts)
@@ -90,7 +101,7 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
             text.append(slip.description)
             text.append(f" → {fmt(slip.value)}", style="bold")
             if slip.also:
-                text.append(f"; also explains your {', '.join(slip.also)}", style="dim")
+                text.append(f"; {_also(slip.also, d.others)}", style="dim")
             line(text, 4)
     elif v.answer.value == 0:
         line("0 is right only for a value that is 0; work this step out and give its digits.")
@@ -104,3 +115,52 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
 def _signed(x: float, precision: int) -> str:
     text = number(x, precision)
     return text if text.startswith("-") or text == "0" else "+" + text
+
+
+def render_log_report(report: LogReport, precision: int = 9) -> RenderableType:
+    """A log's check: how far it agrees, the first epoch that differs, and what explains it."""
+    fmt = Numbers(precision)
+    if report.difference is None:
+        return Text(
+            f"✓ all {report.rows} epochs agree to the digits written "
+            f"(up to epoch {report.last_epoch})",
+            style="green",
+        )
+    d = report.difference
+    head = Text()
+    head.append("First difference: ", style="bold")
+    head.append(f"epoch {d.row.epoch}", style="bold cyan")
+    head.append(f" (line {d.row.line}): the log says {d.row.text}, ")
+    if d.ours is None:
+        head.append("but this training starts later")
+    else:
+        head.append("this training gives ")
+        head.append(fmt(d.ours), style="bold")
+    lines: list[RenderableType] = [head]
+    if report.slips:
+        lines.append(
+            Padding(Text(f"Reproduced over all {report.rows} rows by:", style="bold"), (0, 0, 0, 2))
+        )
+        for slip in report.slips:
+            text = Text("• ")
+            text.append(slip.description)
+            text.append(f"  [{slip.code}]", style="dim")
+            lines.append(Padding(text, (0, 0, 0, 4)))
+    else:
+        lines.append(
+            Padding(
+                "No known cause reproduces the log (epoch offset, update order, mode, reduction, "
+                "learning rate, rounding); compare the config with the run that wrote it.",
+                (0, 0, 0, 2),
+            )
+        )
+    return Group(*lines)
+
+
+def _also(also: tuple[str, ...], others: int) -> str:
+    """Which later wrong answers a slip also explains: the ids, or how many of them."""
+    if len(also) <= 4:
+        return f"also explains your {', '.join(also)}"
+    if len(also) == others:
+        return f"also explains all {others} of your other wrong answers"
+    return f"also explains {len(also)} of your {others} other wrong answers ({also[0]}, …)"

@@ -12,8 +12,12 @@ PIECE = 1 << 16  # characters per piece: few writes, and a bounded buffer
 
 
 def dumps(data: Any, *, indent: int | None = 2) -> str:
-    """One JSON document; raises ValueError rather than write NaN or Infinity."""
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+    """One JSON document, the text of json.dumps (indent 2 or none), at the speed of json's C
+    encoder; raises ValueError rather than write NaN or Infinity."""
+    if indent is None:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False)
+    assert indent == 2, indent
+    return "".join(_encode(data, "\n"))
 
 
 def pieces(data: Any) -> Iterator[str]:
@@ -54,22 +58,41 @@ def _encode(value: Any, newline: str) -> Iterator[str]:
         yield _text(value, newline)
 
 
+# Values json's C encoder writes alone, with nothing inside to indent.
+_SCALARS = frozenset({str, float, int, bool, type(None)})
+
+
 def _text(value: Any, newline: str) -> str:
-    """One value whole (a step dict, a number); strings through json's own C encoder."""
+    """One value whole (a step dict, a number). A list or dict of scalars only is written by
+    json's C encoder, without indent but with "," and the line break as its separator: the
+    very text of indent 2, some ten times faster than json's Python encoder."""
     if isinstance(value, str):
         return encode_basestring(value)
     if isinstance(value, Mapping):
         if not value:
             return "{}"
         inner = newline + "  "
+        if _SCALARS.issuperset(map(type, value.values())) and all(map(_is_str, value)):
+            return "{" + inner + _flat(value, inner)[1:-1] + newline + "}"
         items = [inner + _key(k) + ": " + _text(v, inner) for k, v in value.items()]
         return "{" + ",".join(items) + newline + "}"
     if isinstance(value, list | tuple):
         if not value:
             return "[]"
         inner = newline + "  "
+        if _SCALARS.issuperset(map(type, value)):
+            return "[" + inner + _flat(value, inner)[1:-1] + newline + "]"
         return "[" + ",".join(inner + _text(v, inner) for v in value) + newline + "]"
     return _scalar(value)
+
+
+def _is_str(key: Any) -> bool:
+    return type(key) is str
+
+
+def _flat(value: Any, inner: str) -> str:
+    """A container of scalars in json's C encoder, items separated by "," and inner."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=("," + inner, ": "))
 
 
 def _key(key: Any) -> str:

@@ -10,6 +10,7 @@ from .document import (
     LINE,
     SEPARATOR,
     SEPARATOR_WIDTH,
+    Block,
     Display,
     Eq,
     Heading,
@@ -116,8 +117,13 @@ def render_latex(
     trace: Trace, steps: Iterable[Step] | None = None, *, precision: int = 9, summary: bool = True
 ) -> str:
     """The trace (or the given steps) as a LaTeX document."""
+    return write_latex(build(trace, steps, precision=precision, summary=summary))
+
+
+def write_latex(blocks: Iterable[Block]) -> str:
+    """Document blocks (render/document.py) as a LaTeX document."""
     out: list[str] = [PREAMBLE.rstrip("\n")]
-    for block in build(trace, steps, precision=precision, summary=summary):
+    for block in blocks:
         if isinstance(block, Heading):
             title = escape(" ".join(block.text.split()))  # one line: a blank line ends a group
             if block.level == 1:

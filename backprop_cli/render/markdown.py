@@ -9,6 +9,7 @@ from ..trace import Step, Trace
 from .document import (
     SEPARATOR,
     SEPARATOR_WIDTH,
+    Block,
     Display,
     Eq,
     Heading,
@@ -37,8 +38,13 @@ def render_markdown(
     trace: Trace, steps: Iterable[Step] | None = None, *, precision: int = 9, summary: bool = True
 ) -> str:
     """The trace (or the given steps) as a Markdown document."""
+    return write_markdown(build(trace, steps, precision=precision, summary=summary))
+
+
+def write_markdown(blocks: Iterable[Block]) -> str:
+    """Document blocks (render/document.py) as Markdown."""
     out: list[str] = []
-    for block in build(trace, steps, precision=precision, summary=summary):
+    for block in blocks:
         if isinstance(block, Heading):
             # A heading is one line: a name with line breaks must not start new blocks.
             out.append("#" * block.level + " " + escape(" ".join(block.text.split())))

@@ -401,8 +401,9 @@ def _label(e: Edge) -> str:
     assert b is not None
     deg = math.degrees(b.angle)
     colour = _colour(e.gradient) if e.gradient is not None else "#222222"
+    param = f'data-param="{e.param}" ' if e.param else ""  # the web page lights it by name
     return (
-        f'<g transform="translate({_f(b.x)} {_f(b.y)}) rotate({deg:.2f})">'
+        f'<g {param}transform="translate({_f(b.x)} {_f(b.y)}) rotate({deg:.2f})">'
         f'<rect x="{_f(-b.hw)}" y="{_f(-b.hh)}" width="{_f(2 * b.hw)}" height="{_f(2 * b.hh)}" '
         f'rx="3" fill="#ffffff" fill-opacity="0.92" stroke="#dddddd" stroke-width="0.6"/>'
         f'<text x="0" y="0" dy="0.35em" text-anchor="middle" font-family="{MONO}" '

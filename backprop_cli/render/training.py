@@ -13,6 +13,9 @@ from .curve import TextCurve, text_curve
 from .numbers import Numbers, written
 from .table import Fitted, parameter_table, titled_table
 
+# Samples the Outputs table shows: a data file of 10⁵ rows is read in a summary, not a table.
+OUTPUT_SAMPLES = 20
+
 
 def describe(spec: Spec, update_order: str | None = None) -> str:
     """'sgd, η = 0.5, online' and so on: how the network was trained (update_order overrides)."""
@@ -57,13 +60,17 @@ def render_summary(
     outputs.add_column("out", justify="right", style="bold", no_wrap=True)
     outputs.add_column("target", justify="right", no_wrap=True)
     narrow: list[RenderableType] = [Text("Outputs", style="bold")]
-    for s, (sample, outs) in enumerate(zip(spec.samples, summary["outputs"], strict=True)):
+    shown = zip(spec.samples[:OUTPUT_SAMPLES], summary["outputs"], strict=False)
+    for s, (sample, outs) in enumerate(shown):
         for name, o, t in zip(spec.outputs, outs, sample.targets, strict=True):
             outputs.add_row(str(s + 1), name, result(o), fmt(t))
             line = Text(f"sample {s + 1} {name} ")
             line.append(result(o), style="bold")
             narrow.append(Text.assemble(line, f" (target {fmt(t)})"))
     parts += [Fitted(outputs, Group(*narrow)), Text("")]
+    hidden = len(spec.samples) - OUTPUT_SAMPLES
+    if hidden > 0:
+        parts[-1] = Text(f"... and {hidden:,} more samples (--format jsonl gives every output)\n")
 
     params = parameter_table(
         spec.parameters(),

@@ -123,14 +123,15 @@ def operations() -> str:
         "",
         "## Activations",
         "",
-        "| name | out | dout/dnet | hyper-parameters |",
-        "|---|---|---|---|",
+        "| name | out | dout/dnet | hyper-parameters | PyTorch, ONNX |",
+        "|---|---|---|---|---|",
     ]
     for a in ACTIVATIONS.values():
         where = "" if a.hidden else " (last layer only)"
         out.append(
             f"| `{a.name}`: {a.prose}{where} | {_code(a.formula)} | "
-            f"{_code(a.derivative_formula)} | {_hyper(a.hyper)} |"
+            f"{_code(a.derivative_formula)} | {_hyper(a.hyper)} | "
+            f"`nn.{a.torch[0] if a.torch else '–'}`, `{a.onnx}` |"
         )
     out += [
         "",
@@ -139,14 +140,20 @@ def operations() -> str:
         "`loss: NAME`, or `loss: {name: NAME, key: value}` for one with hyper-parameters.",
         "E_o is one output's term, n the number of outputs.",
         "",
-        "| name | E_o | dE_total/dout_o | outputs | hyper-parameters |",
-        "|---|---|---|---|---|",
+        "| name | E_o | dE_total/dout_o | outputs | hyper-parameters | PyTorch |",
+        "|---|---|---|---|---|---|",
     ]
     for x in LOSSES.values():
         outputs = ", ".join(x.outputs) if x.outputs else "any"
+        pairs = [(x.torch, None), *((f.torch, a) for a, f in x.fused.items())]
+        torch = ", ".join(
+            f"`nn.{t.module}`" + (f" (on the nets, with {a})" if t.on_nets else "")
+            for t, a in pairs
+            if t is not None
+        )
         out.append(
             f"| `{x.name}`: {x.prose} | {_code(x.formula)} | {_code(x.derivative_formula)} | "
-            f"{outputs} | {_hyper(x.hyper)} |"
+            f"{outputs} | {_hyper(x.hyper)} | {torch or 'none'} |"
         )
     out += [
         "",

@@ -1,0 +1,52 @@
+"""`backprop export`: the step, or the training, as a standalone NumPy or PyTorch script."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .common import ConfigArg, app, check_output, emit, fail, load, write_output
+from .options import ExportEpochsOpt, ForceOpt, QuietOpt, ScriptFileOpt, Target
+
+
+@app.command("export")
+def export(
+    config: ConfigArg = None,
+    to: Annotated[
+        Target,
+        typer.Option(
+            "--to",
+            help="numpy: plain NumPy arrays; pytorch: float64 nn.Linear layers, the loss as a "
+            "torch.nn module and a torch.optim optimizer.",
+        ),
+    ] = ...,  # type: ignore[assignment]
+    output: ScriptFileOpt = None,
+    epochs: ExportEpochsOpt = None,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a standalone, commented script that recomputes the step (or the training) in NumPy
+    or PyTorch, printing each quantity with the id the trace gives it (net_h1, dE_total/dw5, w5+).
+
+    [bold]Examples[/]
+
+      backprop export --to numpy -o step.py      [dim]# then: python step.py[/]
+      backprop export net.yaml --to pytorch      [dim]# the script on stdout[/]
+      backprop export --to numpy -n 10000 | python -   [dim]# 10,000 epochs[/]
+    """
+    from ..export import ExportError, script
+
+    to_stdout = output is None or str(output) == "-"
+    if not to_stdout and output is not None:
+        check_output(output, force, "-o")
+    spec = load(config)
+    source = "the worked example" if config is None else str(config)
+    try:
+        text = script(spec, str(to.value), epochs, "" if str(config) == "-" else source)
+    except ExportError as exc:
+        fail(f"--to {to.value}: {exc}")
+    if to_stdout or output is None:
+        emit(text)
+        return
+    write_output(output, text, f"; run it with: python {output}", force, "-o")

@@ -1,0 +1,72 @@
+"""`backprop import MODEL.onnx`: a config from an ONNX file's weights, layers and activations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import app, check_output, emit, fail, write_output
+from .options import (
+    ConfigFileOpt,
+    DataFileOpt,
+    ForceOpt,
+    InputsOpt,
+    LearningRateOpt,
+    LossOpt,
+    QuietOpt,
+    TargetsOpt,
+    columns,
+)
+
+
+@app.command("import")
+def import_command(
+    model: Annotated[
+        Path, typer.Argument(metavar="MODEL", help="An ONNX file (.onnx).", show_default=False)
+    ],
+    output: ConfigFileOpt = None,
+    samples: DataFileOpt = None,
+    inputs: InputsOpt = None,
+    targets: TargetsOpt = None,
+    loss: LossOpt = "half_sse",
+    learning_rate: LearningRateOpt = 0.5,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Turn an ONNX feed-forward network into a config: weights, layer names, activations.
+
+    Reads Gemm (or MatMul + Add) layers and the activations Sigmoid, Tanh, Relu, LeakyRelu,
+    Softplus, Elu, Softmax and Identity. Needs the onnx package:
+    pip install 'backprop-cli\\[onnx]'.
+
+    [bold]Examples[/]
+
+      backprop import model.onnx -o net.yaml --samples data.csv
+      backprop step net.yaml --only 'w1+'             [dim]# one weight's update[/]
+      backprop import model.onnx | backprop step -    [dim]# a placeholder sample[/]
+      backprop import clf.onnx -o clf.yaml --samples iris.csv --loss cross_entropy
+    """
+    from ..interop.network import MissingExtra
+    from ..interop.onnxfile import import_onnx
+    from ..source import SourceError
+
+    if output is not None:
+        check_output(output, force, "--output")
+    try:
+        _, text = import_onnx(
+            str(model),
+            str(output) if output is not None else "imported.yaml",  # stdout: paths from here
+            samples=None if samples is None else str(samples),
+            inputs=columns(inputs),
+            targets=columns(targets),
+            loss=loss,
+            learning_rate=learning_rate,
+        )
+    except (SourceError, MissingExtra) as exc:
+        fail(str(exc))
+    if output is None:
+        emit(text)
+        return
+    write_output(output, text, f"; next: backprop step {output}", force, "--output")

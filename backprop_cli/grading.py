@@ -1,0 +1,555 @@
+"""Check values against the trace, and name the first mistake: a student's hand calculation or a
+program's output.
+
+The tolerance of each answer follows its significant digits: `0.40` gives two, so it is right when
+it agrees with the exact value to two significant digits (within 0.005 of 0.3775), and counts as a
+rounding difference within one unit of its last digit (as when intermediates are rounded by hand,
+as the post does). A whole number claims no more than it gives: `1` for 0.75 gives one digit and
+0.75 to one digit is 0.8, so `1` is wrong; and 0 is right only for a value that is 0. An answer
+with 12 or more significant digits is a program's output: right within 1e-9 relative, else wrong.
+For the first wrong answer in computation order, known slips and bugs (slips.py) are recomputed
+with the engine and named when one reproduces it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import source
+from .engine import step as run_step
+from .explain import UnknownId, ancestors, locate, parse_id, producer
+from .slips import ALIASES, Values, variants
+from .source import SourceError
+from .spec import Spec
+from .trace import Step, Trace, json_number
+from .validate import _kind
+
+_NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
+_SLACK = 1e-9  # relative slack on the tolerance, so that 0.35 → 0.4 is within half of 0.1
+RESIDUE = 1e-15  # |value| below this × Σ|terms| is what float64 leaves of an exact 0
+# Digits an answer needs before a slip is named: "0.5" is within a unit of too many values.
+MIN_DIGITS_SLIP = 2
+MIN_DIGITS_OTHER = 3  # ... and before it is matched against every other quantity of the trace
+VERDICTS = ("right", "rounding", "wrong")
+# Above this many steps, a slip is looked for among the values the wrong step reads, not among
+# all those it rests on (tracing them all is quadratic in the trace's length).
+ANCESTRY_STEPS = 2000
+PROGRAM_DIGITS = 12  # an answer with this many significant digits is a program's output ...
+PROGRAM_RTOL = 1e-9  # ... judged right within this relative difference
+PROGRAM_REASON = "program output: within 1e-9 relative"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One value from the answers file, with where it was written and how precisely."""
+
+    key: str  # the id as written: dE_total/dw5, or dE_total/dw5[2] for sample 2
+    text: str  # the number as written: "0.40"
+    value: float
+    line: int
+    col: int
+    unit: float  # one unit in the last digit written: 0.01 for "0.40"
+    # Where a trace names the step exactly: its sample and update (0-based, as in trace JSON).
+    at: tuple[int | None, int | None] | None = None
+
+    @property
+    def program(self) -> bool:
+        """Written with 12 or more significant digits: a program's output, not a hand's."""
+        return significant_digits(self.text) >= PROGRAM_DIGITS
+
+
+@dataclass
+class Verdict:
+    """An answer judged against the expected value (the exact run, or the run rounded to N)."""
+
+    answer: Answer
+    index: int  # position of the step in the trace: computation order
+    step: Step
+    expected: float
+    exact: float
+    status: str  # right | rounding | wrong
+    reason: str = ""
+    unit: float = 0.0  # the unit the answer is judged in (see judging_unit); ± half of it is ✓
+
+    @property
+    def difference(self) -> float:
+        return self.answer.value - self.expected
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.answer.key,
+            "line": self.answer.line,
+            "col": self.answer.col,
+            "answer": self.answer.value,
+            "text": self.answer.text,
+            "expected": json_number(self.expected),
+            "exact": json_number(self.exact),
+            "difference": json_number(self.difference),
+            "unit": self.answer.unit,
+            "margin": self.unit / 2,
+            "program": self.answer.program,
+            "verdict": self.status,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Slip:
+    """A known mistake that reproduces a wrong answer: what it is, and the value it gives."""
+
+    code: str
+    description: str
+    value: float
+    also: tuple[str, ...] = ()  # the student's other wrong answers this slip reproduces
+    breaks: int = 0  # answers that are right but that this slip would make wrong
+    eta: float | None = None  # learning_rate: the η the updates fit
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "code": self.code,
+            "description": self.description,
+            "value": self.value,
+            "also_explains": list(self.also),
+            "contradicts": self.breaks,
+        }
+        if self.code in ALIASES:
+            d["alias"] = ALIASES[self.code]  # the code this slip had before
+        if self.eta is not None:
+            d["learning_rate"] = self.eta
+        return d
+
+
+@dataclass
+class Diagnosis:
+    """What went wrong in the first wrong answer."""
+
+    verdict: Verdict
+    inputs: list[tuple[str, Verdict | None]]  # the step's inputs; the student's verdict if given
+    slips: list[Slip] = field(default_factory=list)
+    too_few_digits: bool = False  # the answer is too coarse to tell one slip from another
+    others: int = 0  # the wrong answers after the first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.verdict.answer.key,
+            "formula": self.verdict.step.formula,
+            "substituted": self.verdict.step.substituted(),
+            "expected": json_number(self.verdict.expected),
+            "answer": self.verdict.answer.value,
+            "inputs": [
+                {"id": name, "given": v is not None, "verdict": v.status if v else None}
+                for name, v in self.inputs
+            ],
+            "slips": [s.to_dict() for s in self.slips],
+            "too_few_digits": self.too_few_digits,
+        }
+
+
+@dataclass
+class Report:
+    """Every answer's verdict, in computation order, and the diagnosis of the first wrong one."""
+
+    verdicts: list[Verdict]
+    diagnosis: Diagnosis | None
+    round_to: int | None
+    network: str = ""
+
+    def count(self, status: str) -> int:
+        return sum(1 for v in self.verdicts if v.status == status)
+
+    @property
+    def passed(self) -> bool:
+        return self.count("wrong") == 0
+
+    @property
+    def codes(self) -> list[str]:
+        """The diagnosis's slip codes, best first (empty when nothing is wrong or recognised)."""
+        return [s.code for s in self.diagnosis.slips] if self.diagnosis else []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "round": self.round_to,
+            "answers": [v.to_dict() for v in self.verdicts],
+            "summary": {s: self.count(s) for s in VERDICTS},
+            "passed": self.passed,
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+        }
+
+
+class Ids:
+    """Where each id is in a trace, indexed once: thousands of answers stay quick."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.first: dict[str, int] = {}
+        self.exact: dict[tuple[str, int | None, int | None], int] = {}
+        self.by_sample: dict[tuple[str, int | None], int] = {}
+        for i, s in enumerate(trace.steps):
+            self.first.setdefault(s.id, i)
+            self.exact.setdefault((s.id, s.sample, s.update), i)
+            self.by_sample.setdefault((s.id, s.sample), i)
+
+    def index(self, key: str, at: tuple[int | None, int | None] | None = None) -> int:
+        """The step an answer names; UnknownId (with the closest ids) when there is none."""
+        base, sample = parse_id(key)
+        if at is not None and (base, at[0], at[1]) in self.exact:
+            return self.exact[(base, at[0], at[1])]
+        if sample is None and key in self.first:
+            return self.first[key]
+        if sample is not None and (base, sample) in self.by_sample:
+            return self.by_sample[(base, sample)]
+        return locate(self.trace, key)  # an update's id with a sample, or no such id
+
+
+def with_fixed(trace: Trace) -> Trace:
+    """The trace with `b1+` for each parameter the config holds fixed: its value, unchanged, so
+    that a program that updates it anyway can say so (and be told `bias_updated`)."""
+    have = set(trace.ids())
+    fixed = [p for p in trace.parameters if f"{p.id}+" not in have]
+    updates = [i for i, s in enumerate(trace.steps) if s.phase == "update"]
+    if not fixed or not updates:
+        return trace
+    at = updates[-1] + 1
+    last = trace.steps[updates[-1]].update
+    added = [
+        Step(
+            f"{p.id}+",
+            "update",
+            p.layer,
+            None,
+            last,
+            f"{{{p.id}}}",
+            {p.id: p.value},
+            p.value,
+            (p.id,),
+            "held fixed by the config",
+        )
+        for p in fixed
+    ]
+    return dataclasses.replace(trace, steps=trace.steps[:at] + added + trace.steps[at:])
+
+
+# --- reading the answers -----------------------------------------------------------------------
+
+
+def unit_of(text: str) -> float:
+    """One unit in the last written digit: "0.40" → 0.01, "3.51e-5" → 1e-7, "12" → 1."""
+    m = _NUMBER.fullmatch(text.strip())
+    if not m:
+        raise ValueError(f"not a number: {text!r}")
+    decimals = len(m.group("frac") or "")
+    exponent = int(m.group("exp") or 0)
+    return 10.0 ** (exponent - decimals)
+
+
+def number(raw: str, file: str, line: int, col: int, key: str) -> tuple[float, float]:
+    """The value and the unit of its last digit, from a number as written; else SourceError."""
+    text = raw.strip()
+    if not _NUMBER.fullmatch(text) or not any(c.isdigit() for c in text):
+        raise SourceError(file, line, col, key, f"expected a number written in digits, got {raw!r}")
+    x = float(text)
+    if not math.isfinite(x):
+        raise SourceError(file, line, col, key, f"expected a finite number, got {raw!r}")
+    unit = unit_of(text)
+    if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
+        raise SourceError(
+            file, line, col, key, "more decimals than a number can hold; 17 digits are plenty"
+        )
+    return x, unit
+
+
+def significant_digits(text: str) -> int:
+    """Digits written, leading zeros aside: "0.0217" → 3."""
+    m = _NUMBER.fullmatch(text.strip())
+    digits = (m.group("int") or "") + (m.group("frac") or "") if m else ""
+    return len(digits.lstrip("0"))
+
+
+def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
+    """Parse an answers file (id: value, any subset, any order); errors name file:line:col."""
+    try:
+        doc = source.parse(text, file)
+    except SourceError as exc:
+        if "file is empty" in exc.message:
+            exc.message = "the file is empty; expected answers, one `id: value` a line"
+        raise
+    if not isinstance(doc.value, dict):
+        raise doc.error((), "expected a mapping of ids to values, e.g. `dE_total/dw5: 0.0822`")
+    out: list[Answer] = []
+    named = Named(trace, file)
+    for key, value in doc.value.items():
+        for sub, cell, where in cells(str(key), value, trace, doc.where((key,)), file):
+            path = (key, *where)
+            line, col = doc.where(path)
+            named.add(sub, line, col)
+            raw = doc.texts.get(path)
+            if isinstance(cell, bool) or raw is None:
+                raise doc.error(path, f"expected a number, got {_kind(cell)}")
+            if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
+                raise doc.error(path, f"expected a number, got the text {cell!r}")
+            if not _NUMBER.fullmatch(raw.strip()) or not any(c.isdigit() for c in raw):
+                raise doc.error(path, f"expected a number written in digits, got {raw!r}")
+            x = float(raw)
+            if not math.isfinite(x):
+                raise doc.error(path, f"expected a finite number, got {raw!r}")
+            unit = unit_of(raw)
+            if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
+                raise doc.error(path, "more decimals than a number can hold; 17 digits are plenty")
+            out.append(Answer(sub, raw.strip(), x, line, col, unit))
+    if not out:
+        raise doc.error((), "no answers: write one `id: value` a line")
+    return out
+
+
+def cells(
+    key: str, value: Any, trace: Trace, where: tuple[int, int], file: str
+) -> list[tuple[str, Any, tuple[int, ...]]]:
+    """(scalar id, value, place inside the value) of one answer: itself, or the entries of a
+    matrix given as nested lists under a layer-level id (W_o, dE_total/dW_o, delta_o[2]), one
+    row per neuron as in the config; a column (delta_o) may be a flat list."""
+    if not isinstance(value, list):
+        return [(key, value, ())]
+    from .matrices import scalar_ids
+
+    base, sample = parse_id(key)
+    grid = scalar_ids(trace.spec).get(base)
+    if grid is None:
+        return [(key, value, ())]  # "expected a number, got a list"
+    suffix = f"[{sample + 1}]" if sample is not None else ""
+    column = all(len(row) == 1 for row in grid)
+    if column and not any(isinstance(v, list) for v in value):
+        if len(value) == len(grid):
+            return [(grid[r][0] + suffix, v, (r,)) for r, v in enumerate(value)]
+    elif len(value) == len(grid) and all(
+        isinstance(row, list) and len(row) == len(g) for row, g in zip(value, grid, strict=True)
+    ):
+        return [
+            (grid[r][c] + suffix, v, (r, c))
+            for r, row in enumerate(value)
+            for c, v in enumerate(row)
+        ]
+    shape = f"{len(grid)}×{len(grid[0])}"
+    message = f"expected a {shape} matrix: {len(grid)} rows (one per neuron) of {len(grid[0])}"
+    if column:
+        message += f", or a list of {len(grid)}"
+    raise SourceError(file, where[0], where[1], key, message)
+
+
+class Named:
+    """The ids an answers file names so far: each must exist, and be answered once."""
+
+    def __init__(self, trace: Trace, file: str) -> None:
+        self.ids = Ids(with_fixed(trace))
+        self.file = file
+        self.answered: dict[int, tuple[str, int]] = {}  # step index -> the id and line
+
+    def add(
+        self, key: str, line: int, col: int, at: tuple[int | None, int | None] | None = None
+    ) -> None:
+        try:
+            index = self.ids.index(key, at)
+        except UnknownId as exc:
+            message = str(exc).replace(f"no quantity {key!r} in this network", "no such quantity")
+            raise SourceError(self.file, line, col, key, message) from None
+        if index in self.answered:  # two spellings of one quantity (w5+ and w5+[1])
+            first, first_line = self.answered[index]
+            message = f"the same quantity as {first!r} on line {first_line}; answer it once"
+            raise SourceError(self.file, line, col, key, message)
+        self.answered[index] = (key, line)
+
+
+# --- judging ---------------------------------------------------------------------------------
+
+
+def within(x: float, target: float, tolerance: float) -> bool:
+    """|x − target| ≤ tolerance, with a hair of slack for the float of a decimal."""
+    return abs(x - target) <= tolerance * (1 + _SLACK)
+
+
+def is_zero(value: float, step: Step) -> bool:
+    """0, or only the floating-point residue of a cancellation among the step's terms."""
+    return abs(value) <= RESIDUE * sum(abs(x) for x in step.terms.values())
+
+
+def judging_unit(answer: Answer, expected: float, step: Step) -> float:
+    """The unit an answer is judged in: one unit of its last significant digit.
+
+    That is the unit of its last written digit, unless the expected value, rounded to as many
+    significant digits as the answer gives, ends in a finer digit: `1` gives one digit, and 0.75
+    to one digit is 0.8, so `1` is judged in tenths. An answer of 0 gives no digit: its unit is 0,
+    right only for a value that is 0.
+    """
+    n = significant_digits(answer.text)
+    if n == 0:
+        return 0.0
+    if is_zero(expected, step):
+        return answer.unit
+    exponent = int(f"{abs(expected):.{n - 1}e}".split("e")[1])
+    return min(answer.unit, 10.0 ** (exponent - n + 1))
+
+
+def program_margin(expected: float, step: Step) -> float:
+    """What a program's output may differ by: 1e-9 relative, or the residue of an exact 0."""
+    return PROGRAM_RTOL * abs(expected) + RESIDUE * sum(abs(x) for x in step.terms.values())
+
+
+def agrees(answer: Answer, value: float, step: Step) -> bool:
+    """The answer is what `value` gives at the precision written (for naming a slip)."""
+    if answer.program:
+        return abs(answer.value - value) <= program_margin(value, step)
+    return within(answer.value, value, judging_unit(answer, value, step))
+
+
+def judge(answer: Answer, expected: float, step: Step) -> tuple[str, float]:
+    """right (within half a unit), rounding (within one unit), or wrong; and the unit. A
+    program's output is right within 1e-9 relative, and never a rounding (its unit is twice
+    that margin)."""
+    if answer.program:
+        m = program_margin(expected, step)
+        return ("right" if abs(answer.value - expected) <= m else "wrong"), 2 * m
+    unit = judging_unit(answer, expected, step)
+    if unit == 0.0:
+        return ("right" if is_zero(expected, step) else "wrong"), unit
+    if within(answer.value, expected, unit / 2):
+        return "right", unit
+    if within(answer.value, expected, unit):
+        return "rounding", unit
+    return "wrong", unit
+
+
+def _decimals(unit: float) -> int:
+    return max(0, round(-math.log10(unit)))
+
+
+def check(
+    spec: Spec, answers: list[Answer], *, round_to: int | None = None, diagnose: bool = True
+) -> Report:
+    """Judge every answer; diagnose the first wrong one in computation order."""
+    exact = with_fixed(run_step(spec))
+    reference = exact if round_to is None else with_fixed(run_step(spec, round_to=round_to))
+    ids, exact_ids = Ids(reference), Ids(exact)
+    rounded: dict[int, tuple[Trace, Ids]] = {}
+    verdicts: list[Verdict] = []
+    for a in answers:
+        i = ids.index(a.key, a.at)
+        s = reference.steps[i]
+        status, unit = judge(a, s.value, s)
+        exact_value = exact.steps[exact_ids.index(a.key, a.at)].value
+        v = Verdict(a, i, s, s.value, exact_value, status, "", unit)
+        if a.program:
+            v.reason = PROGRAM_REASON if status == "right" else ""
+        elif v.status == "rounding":
+            v.reason = "within one unit of the last digit"
+        elif v.status == "wrong" and round_to is None:
+            # Rounding every intermediate by hand drifts further than one unit at times.
+            for d in sorted({_decimals(b.unit) for b in answers if b.unit < 1 and not b.program}):
+                if d not in rounded:
+                    t = with_fixed(run_step(spec, round_to=d))
+                    rounded[d] = (t, Ids(t))
+                t, t_ids = rounded[d]
+                r = t.steps[t_ids.index(a.key, a.at)]
+                if judge(a, r.value, r)[0] == "right":
+                    v.status = "rounding"
+                    v.reason = f"matches rounding every intermediate to {d} decimals"
+                    break
+        if v.status == "wrong" and v.unit == 0.0:
+            v.reason = "0 is right only for a value that is 0"
+        elif v.status == "wrong" and not a.program and v.unit < a.unit:
+            n = significant_digits(a.text)
+            shown = f"{round(s.value / v.unit) * v.unit:.{_decimals(v.unit)}f}"
+            v.reason = f"to {n} significant digit{'s' * (n > 1)} it is {shown}"
+        verdicts.append(v)
+    verdicts.sort(key=lambda v: v.index)
+    first = next((v for v in verdicts if v.status == "wrong"), None)
+    diagnosis = None
+    if first is not None and diagnose:
+        diagnosis = diagnose_first(spec, reference, verdicts, first, round_to)
+    return Report(verdicts, diagnosis, round_to, spec.name)
+
+
+# --- diagnosing ---------------------------------------------------------------------------------
+
+
+def diagnose_first(
+    spec: Spec, trace: Trace, verdicts: list[Verdict], first: Verdict, round_to: int | None
+) -> Diagnosis:
+    """Name the inputs the student had right and the known slips that reproduce the answer."""
+    by_index = {v.index: v for v in verdicts}
+    inputs: list[tuple[str, Verdict | None]] = []
+    for term in first.step.terms:
+        j = producer(trace, first.index, term)
+        if j is not None:
+            inputs.append((trace.steps[j].id, by_index.get(j)))
+    diagnosis = Diagnosis(first, inputs)
+    a = first.answer
+    if significant_digits(a.text) < MIN_DIGITS_SLIP:
+        diagnosis.too_few_digits = True
+        return diagnosis
+    if len(trace.steps) <= ANCESTRY_STEPS:
+        _, given = ancestors(trace, first.index)
+    else:  # tracing every ancestor is quadratic: the values this step reads
+        given = {parse_id(term)[0] for term in first.step.terms}
+    others = [v for v in verdicts if v.status == "wrong" and v is not first]
+    diagnosis.others = len(others)
+    rights = [v for v in verdicts if v.status != "wrong"]
+    last_update = max((s.update for s in trace.steps if s.update is not None), default=None)
+    for variant in variants(spec, given, fitted_etas(spec, verdicts)):
+        values = Values(variant, variant.run(round_to), last_update)
+        value = values.value(first.step)
+        if value is None or not agrees(a, value, first.step):
+            continue
+        if agrees(a, first.expected, first.step):
+            continue  # this slip does not change the answer at the precision written
+        also = []
+        for w in others:
+            x = values.value(w.step)
+            if x is not None and agrees(w.answer, x, w.step):
+                also.append(w.answer.key)
+        breaks = 0
+        for r in rights:
+            x = values.value(r.step)
+            if x is not None and not agrees(r.answer, x, r.step):
+                breaks += 1
+        slip = Slip(variant.code, variant.description, value, tuple(also), breaks, variant.eta)
+        if not variant.broader or not any(
+            (s.code, s.value, s.also, s.breaks) == (slip.code, value, slip.also, breaks)
+            for s in diagnosis.slips
+        ):  # the same slip in more layers than it shows in: the narrower one says it
+            diagnosis.slips.append(slip)
+    # The slip that also explains most of the later wrong answers first; the post's typo next,
+    # since it is the one readers copy; then the one that keeps most right answers right.
+    diagnosis.slips.sort(
+        key=lambda s: (-len(s.also), "post's own typo" not in s.description, s.breaks)
+    )
+    if significant_digits(a.text) >= MIN_DIGITS_OTHER:
+        for s in trace.steps[: first.index]:
+            if s.id != first.step.id and agrees(a, s.value, s):
+                diagnosis.slips.append(
+                    Slip("other_quantity", f"the value of {s.id}, not of {first.step.id}", s.value)
+                )
+                break
+    return diagnosis
+
+
+def fitted_etas(spec: Spec, verdicts: list[Verdict]) -> tuple[float, ...]:
+    """Learning rates that the first wrong update fits: η·(w − answer)/(w − expected), exact
+    for sgd (and any update linear in η), rounded to 1, 2 and 3 significant digits."""
+    for v in verdicts:
+        pid = v.step.id[:-1]
+        if v.status != "wrong" or v.step.phase != "update" or not v.step.id.endswith("+"):
+            continue
+        if pid not in v.step.terms:
+            continue
+        w = v.step.terms[pid]
+        if w == v.expected:
+            continue
+        eta = spec.training.learning_rate * (w - v.answer.value) / (w - v.expected)
+        if not math.isfinite(eta) or eta <= 0:
+            return ()
+        return tuple(dict.fromkeys(float(f"{eta:.{n}g}") for n in (1, 2, 3)))
+    return ()

@@ -1,0 +1,235 @@
+"""A feed-forward network from an ONNX file: Gemm (or MatMul + Add) layers, each followed by at
+most one activation the catalogue knows by its ONNX operator type (`Activation.onnx`), its
+hyper-parameter read from the attribute `Hyper.onnx` names.
+
+The first node that does not fit is the error, one line naming it and its operator type:
+`model.onnx: node 3 '/2/Conv' (Conv): not supported; ...`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ..ops import ACTIVATIONS, LOSSES, Activation
+from ..ops.activations import LINEAR
+from ..source import SourceError
+from ..spec import Spec
+from .network import Layer, config, layer_name, need, output_for, validated
+
+LINEAR_OPS = ("Gemm", "MatMul")  # a layer's weights; MatMul takes its bias from an Add after it
+
+
+def supported() -> str:
+    """The operators read, in words."""
+    acts = ", ".join(a.onnx for a in ACTIVATIONS.values() if a.onnx)
+    return f"Gemm, MatMul + Add, and the activations {acts}"
+
+
+def read_onnx(path: str) -> tuple[int, list[Layer]]:
+    """(number of inputs, layers) of the network in an ONNX file."""
+    onnx = need("onnx", "onnx", "backprop import")
+    from onnx import numpy_helper
+
+    try:
+        model = onnx.load(path)
+    except FileNotFoundError:
+        raise SourceError(path, 0, 0, "", "no such file") from None
+    except Exception as exc:  # protobuf's DecodeError and friends: not an ONNX file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SourceError(path, 0, 0, "", f"not an ONNX model ({first})") from None
+    layers = _Graph(path, model.graph, numpy_helper, onnx.helper).layers()
+    return len(layers[0].weights[0]), layers
+
+
+class _Graph:
+    def __init__(self, path: str, graph: Any, numpy_helper: Any, helper: Any) -> None:
+        self.path, self.graph, self.helper = path, graph, helper
+        self.tensors: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+        for node in graph.node:  # weights given as Constant nodes rather than initializers
+            for a in node.attribute:
+                if a.name == "value" and not node.input and a.type == a.TENSOR:
+                    self.tensors[node.output[0]] = numpy_helper.to_array(a.t)
+
+    def fail(self, i: int, node: Any, message: str) -> SourceError:
+        label = f"node {i + 1} {node.name!r} ({node.op_type})" if node.name else None
+        label = label or f"node {i + 1} ({node.op_type})"
+        return SourceError(self.path, 0, 0, label, message)
+
+    def attributes(self, node: Any) -> dict[str, Any]:
+        return {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
+
+    def constant(self, name: str) -> Any:
+        return self.tensors.get(name)
+
+    def layers(self) -> list[Layer]:
+        inputs = [v for v in self.graph.input if v.name not in self.tensors]
+        if len(inputs) != 1:
+            names = ", ".join(v.name for v in inputs) or "none"
+            raise SourceError(self.path, 0, 0, "", f"expected one input, got {names}")
+        current = inputs[0].name
+        layers: list[Layer] = []
+        activated = False  # the last layer has its activation already
+        pending: Layer | None = None  # a MatMul waiting for the Add of its bias
+        for i, node in enumerate(self.graph.node):
+            if not node.input and node.output[0] in self.tensors:
+                continue  # a Constant read above
+            if current not in node.input:
+                raise self.fail(
+                    i,
+                    node,
+                    f"does not take the previous layer's output ({current}) as input; "
+                    f"only a chain of layers is supported: {supported()}",
+                )
+            others = [x for x in node.input if x != current]
+            if node.op_type in LINEAR_OPS:
+                layer = self.linear(i, node, current)
+                layers.append(layer)
+                activated = False
+                pending = layer if node.op_type == "MatMul" else None
+            elif node.op_type == "Add" and pending is not None and len(others) == 1:
+                bias = self.constant(others[0])
+                if bias is None:
+                    raise self.fail(i, node, "the bias must be a constant (an initializer)")
+                self.set_bias(i, node, pending, bias)
+                pending = None
+            else:
+                act = next((a for a in ACTIVATIONS.values() if a.onnx == node.op_type), None)
+                if act is None or not layers or (activated and act is not LINEAR):
+                    why = (
+                        "a second activation after one layer"
+                        if act is not None and layers
+                        else "an activation before any layer"
+                        if act is not None
+                        else "not supported"
+                    )
+                    raise self.fail(i, node, f"{why}; backprop imports {supported()}")
+                pending = None
+                if not activated:
+                    self.activate(i, node, layers[-1], act)
+                    activated = True
+            current = node.output[0]
+        if not layers:
+            raise SourceError(
+                self.path, 0, 0, "", f"no layers found; backprop imports {supported()}"
+            )
+        outputs = [v.name for v in self.graph.output]
+        if outputs != [current]:
+            raise SourceError(
+                self.path,
+                0,
+                0,
+                "",
+                f"the graph's output ({', '.join(outputs)}) is not the last layer's ({current})",
+            )
+        return layers
+
+    def linear(self, i: int, node: Any, current: str) -> Layer:
+        attrs = self.attributes(node)
+        if node.input[0] != current or len(node.input) < 2:
+            raise self.fail(i, node, f"expected {current} as its first input, then the weights")
+        w = self.constant(node.input[1])
+        if w is None or w.ndim != 2:
+            raise self.fail(i, node, "the weights must be a constant matrix (an initializer)")
+        if node.op_type == "Gemm":
+            for key in ("alpha", "beta"):
+                if _float32(attrs.get(key, 1.0)) != 1.0:
+                    raise self.fail(
+                        i, node, f"{key} = {_float32(attrs[key]):g}; only 1 is supported"
+                    )
+            if attrs.get("transA", 0):
+                raise self.fail(i, node, "transA = 1 (the input transposed) is not supported")
+            rows = w if attrs.get("transB", 0) else w.T
+        else:
+            rows = w.T  # x·W: W has one column per neuron
+        layer = Layer([[float(x) for x in row] for row in rows], None, layer_name(node.input[1]))
+        if node.op_type == "Gemm" and len(node.input) > 2 and node.input[2]:
+            bias = self.constant(node.input[2])
+            if bias is None:
+                raise self.fail(i, node, "the bias must be a constant (an initializer)")
+            self.set_bias(i, node, layer, bias)
+        return layer
+
+    def set_bias(self, i: int, node: Any, layer: Layer, bias: Any) -> None:
+        values = [float(x) for x in bias.reshape(-1)]
+        if len(values) == 1 and layer.size > 1:
+            layer.bias, layer.shared_bias = values, True
+        elif len(values) == layer.size:
+            layer.bias = values
+        else:
+            raise self.fail(
+                i, node, f"a bias of {len(values)} values for a layer of {layer.size} neurons"
+            )
+
+    def activate(self, i: int, node: Any, layer: Layer, act: Activation) -> None:
+        attrs = self.attributes(node)
+        if not act.elementwise and attrs.get("axis", -1) not in (-1, 1):
+            raise self.fail(i, node, f"axis = {attrs['axis']}; only the last axis is supported")
+        layer.activation = act
+        for h in act.hyper:
+            if h.onnx:
+                layer.alpha = _float32(attrs.get(h.onnx, h.default))
+
+
+def _float32(x: float) -> float:
+    """An ONNX attribute is a float32: the shortest decimal that is that float32 (0.1, not
+    0.10000000149011612), which is what the model's author wrote."""
+    import numpy as np
+
+    return float(str(np.float32(x)))
+
+
+def import_onnx(
+    model: str,
+    config_file: str,
+    *,
+    samples: str | None = None,
+    inputs: list[str] | None = None,
+    targets: list[str] | None = None,
+    loss: str = "half_sse",
+    learning_rate: float = 0.5,
+) -> tuple[Spec, str]:
+    """The Spec of an ONNX model and its config's YAML text, written for `config_file` (a
+    data file is named relative to its folder). Without a data file, one placeholder sample.
+
+    With a loss that applies its output activation itself (cross-entropy on logits, as PyTorch's
+    CrossEntropyLoss), a model ending in a linear layer gets that activation."""
+    from ..fileio import dump_spec
+    from ..samplesfile import format_of, pick_columns
+
+    n_in, layers = read_onnx(model)
+    if loss not in LOSSES:
+        raise SourceError(model, 0, 0, "", f"unknown loss {loss!r}; one of {', '.join(LOSSES)}")
+    applied = output_for(loss, layers)
+    if applied is not None:
+        layers[-1].activation = ACTIVATIONS[applied]
+    n_out = layers[-1].size
+    folder = os.path.dirname(os.path.abspath(config_file))
+    data: dict[str, Any] | list[dict[str, Any]]
+    if samples is not None:
+        cols_in, cols_out = pick_columns(samples, inputs, targets, n_in, n_out)
+        rel = os.path.relpath(os.path.abspath(samples), folder)
+        data = {format_of(samples): rel, "inputs": list(cols_in), "targets": list(cols_out)}
+    else:
+        data = [
+            {"inputs": [0.5] * n_in, "targets": placeholder_targets(layers[-1].activation, n_out)}
+        ]
+    name = os.path.splitext(os.path.basename(model))[0]
+    training = {"learning_rate": learning_rate, "mode": "batch"}
+    spec = validated(config(name, n_in, layers, loss, training, data), config_file)
+    head = f"Imported from {os.path.basename(model)} by backprop import"
+    if applied is not None:
+        head += f"\nThe output layer gets {applied}: {loss} applies it to the model's logits."
+    if samples is None:
+        head += "\nThe sample is a placeholder: put yours in its place (or use --samples)."
+    return spec, dump_spec(spec, head, Path(folder))
+
+
+def placeholder_targets(act: Activation, n: int) -> list[float]:
+    """Targets any loss accepts for this output activation: one-hot where the outputs are a
+    distribution, else the middle of the activation's range."""
+    if not act.elementwise:
+        return [1.0] + [0.0] * (n - 1)
+    lo, hi = act.targets(0.0)
+    return [0.5 * (lo + hi)] * n
