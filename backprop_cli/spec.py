@@ -226,6 +226,7 @@ class Names:
 
     weight: list[list[list[str]]]
     bias: list[list[str | None]]
+    layers: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, spec: Spec) -> Names:
@@ -244,10 +245,11 @@ class Names:
         return cls(weight, bias)
 
     def layer_of(self, pid: str) -> int:
-        for k, rows in enumerate(self.weight):
-            if any(pid in row for row in rows) or pid in self.bias[k]:
-                return k
-        raise KeyError(pid)
+        if not self.layers:  # an index made once: a big network asks for each of its parameters
+            for k, rows in enumerate(self.weight):
+                for pid_ in [p for row in rows for p in row] + [b for b in self.bias[k] if b]:
+                    self.layers.setdefault(pid_, k)
+        return self.layers[pid]
 
 
 def batches(spec: Spec) -> list[list[int]]:

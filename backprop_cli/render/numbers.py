@@ -13,6 +13,7 @@ Rules (docs/trace-format.md, "How numbers are shown"):
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ RESIDUE = 1e-15  # about 4.5 float64 epsilons of the terms' size: rounding noise
 _SLOT = re.compile(r"\{([^{}]+)\}")
 
 
+@functools.lru_cache(maxsize=8192)  # a big trace shows each input and output many times
 def number(x: float, precision: int = 9, *, zeros: bool = False) -> str:
     """A value rounded for display to `precision` decimals (see the module's rules)."""
     if not math.isfinite(x):
@@ -67,13 +69,22 @@ def constants() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=512)
-def _trees(template: str) -> tuple[Node, ...] | None:
+def _trees(shape: str) -> tuple[Node, ...] | None:
     from .mathtex import parse  # here: the command line imports this module at start-up
 
     try:
-        return tuple(parse(side) for side in template.split(" = "))
+        return tuple(parse(side) for side in shape.split(" = "))
     except (ValueError, IndexError):
         return None
+
+
+def _parsed(template: str) -> tuple[tuple[Node, ...] | None, list[str]]:
+    """The template's trees and the symbol of each of their slots. The template is parsed with
+    its slots numbered ({0}, {1}, ...): once for all templates of one shape (the neurons of a
+    layer, the updates of its weights), not once a step."""
+    names = _SLOT.findall(template)
+    count = itertools.count()
+    return _trees(_SLOT.sub(lambda _: f"{{{next(count)}}}", template)), names
 
 
 def _size(node: Node, value: Callable[[str], float]) -> tuple[float, float]:
@@ -127,11 +138,12 @@ def is_residue(step: Step) -> bool:
         return False
     if " + " not in step.template and " - " not in step.template:
         return False  # no sum, nothing to cancel
-    trees = _trees(step.template)
+    trees, names = _parsed(step.template)
     if trees is None:
         return False
+    terms = step.terms
     try:
-        size = max(_size(tree, step.terms.__getitem__)[1] for tree in trees)
+        size = max(_size(tree, lambda slot: terms[names[int(slot)]])[1] for tree in trees)
     except (KeyError, ValueError, ZeroDivisionError, OverflowError, TypeError):
         return False
     except RecursionError:  # a batch sum of 10,000 terms is too deep to size: not a residue
@@ -143,11 +155,14 @@ def _from_residue(step: Step, residue: set[tuple[str, float]]) -> bool:
     """Whether the step is 0 once the residue among its terms is taken as the 0 it stands for
     (out_o1 = net_o1 is residue too when net_o1 is)."""
     zeroed = {k for k, x in step.terms.items() if (k, x) in residue}
-    trees = _trees(step.template) if zeroed and step.value != 0 else None
+    if not zeroed or step.value == 0:
+        return False
+    trees, names = _parsed(step.template)
     if trees is None:
         return False
 
-    def value(symbol: str) -> float:
+    def value(slot: str) -> float:
+        symbol = names[int(slot)]
         return 0.0 if symbol in zeroed else step.terms[symbol]
 
     try:
@@ -181,7 +196,7 @@ class Numbers:
 
     def term(self, symbol: str, x: float) -> str:
         """A number standing for `symbol` in a formula."""
-        if (symbol, x) in self.residue:
+        if self.residue and (symbol, x) in self.residue:
             return self(0.0)
         if symbol in constants():
             return written(x, self.precision)
@@ -200,9 +215,10 @@ class Numbers:
             text = self.term(m.group(1), step.terms[m.group(1)])
             if not text.startswith("-"):
                 return text
-            before = template[: m.start()]
-            leads = not before or before.endswith("(") or before.endswith(", ")
-            power = template[m.end() :].startswith("^")
+            start = m.start()
+            before = template[max(start - 2, 0) : start]  # enough to tell, quicker than all
+            leads = not start or before.endswith("(") or before == ", "
+            power = template.startswith("^", m.end())
             return text if leads and not power else f"({text})"
 
         return _SLOT.sub(slot, template)

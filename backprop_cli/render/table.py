@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from rich import box
-from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.jupyter import JupyterMixin
 from rich.measure import Measurement
@@ -17,7 +16,8 @@ from ..ops import OPTIMIZERS
 from ..spec import Param
 from ..trace import Step, Trace
 from .numbers import Numbers, written
-from .wrap import atom_width, wrap
+from .rows import Cell, Rows
+from .wrap import atom_width, text_width, wrap
 
 _PHASE_TITLES = {
     "forward": "Forward pass",
@@ -57,10 +57,16 @@ def group_title(
     return " · ".join(parts)
 
 
+def plain(text: str, style: str = "") -> Text | str:
+    """Text as rich shows a str without markup or emoji codes ([b], :smile:), made without
+    parsing it (nor loading rich's emoji table); a str that has them stays a str."""
+    return text if "[" in text or ":" in text else Text(text, style=style)
+
+
 def titled_table(title: str) -> Table:
     """A table in the house style: a bold title on the left, a rule under the header, no frame."""
     return Table(
-        title=title,
+        title=plain(title, "bold"),
         title_justify="left",
         title_style="bold",
         box=box.SIMPLE_HEAD,
@@ -103,15 +109,22 @@ class StepTable:
         self.title, self.steps, self.shown = title, steps, shown
         self.rows = [(s.id, s.formula, shown.substituted(s), shown.value(s)) for s in steps]
         # narrowest and widest of each column; the header wraps between its words
-        self.low = [max(cell_len(w) for w in h.split()) for h in self.HEADERS]
-        self.high = [cell_len(h) for h in self.HEADERS]
-        for s, row in zip(steps, self.rows, strict=True):
-            lows = (cell_len(row[0]), atom_width(row[1]), atom_width(row[2]), self._value_len(s))
-            highs = (lows[0], cell_len(row[1]), cell_len(row[2]), lows[3])
-            self.low = [max(a, b) for a, b in zip(self.low, lows, strict=True)]
-            self.high = [max(a, b) for a, b in zip(self.high, highs, strict=True)]
+        self.low = [max(text_width(w) for w in h.split()) for h in self.HEADERS]
+        self.high = [text_width(h) for h in self.HEADERS]
+        low, high = self.low, self.high
+        for s, (sid, formula, numbers, value) in zip(steps, self.rows, strict=True):
+            wid, wf, wn = text_width(sid), text_width(formula), text_width(numbers)
+            wv = text_width(value) + (2 if s.note else 0)
+            # no piece is wider than its whole text: a text no wider than the widest piece so
+            # far leaves the column's narrowest as it is (and need not be cut into pieces)
+            if wf > low[1]:
+                low[1] = max(low[1], atom_width(formula))
+            if wn > low[2]:
+                low[2] = max(low[2], atom_width(numbers))
+            low[0], low[3] = max(low[0], wid), max(low[3], wv)
+            high[:] = max(high[0], wid), max(high[1], wf), max(high[2], wn), max(high[3], wv)
             if s.note:
-                self.low[1] = max(self.low[1], *(cell_len(w) for w in s.note.split()))
+                low[1] = max(low[1], *(text_width(w) for w in s.note.split()))
 
     def _split(self, lowest: int, highest: int, free: int) -> int:
         """The formula column's width that makes the table shortest (each row as tall as its
@@ -121,7 +134,7 @@ class StepTable:
         counted: dict[tuple[str, int], int] = {}
 
         def lines(text: str, width: int) -> int:
-            if cell_len(text) <= width:
+            if text_width(text) <= width:
                 return 1
             if (text, width) not in counted:
                 counted[text, width] = len(wrap(text, width))
@@ -137,14 +150,13 @@ class StepTable:
         if sum(len(r[1]) + len(r[2]) for r in self.rows) > 5000:
             return proportional  # a big table: no time to try; in proportion to the widest
         # widths where a whole formula, or a whole line of numbers, just fits
-        natural = {cell_len(r[1]) for r in self.rows} | {free - cell_len(r[2]) for r in self.rows}
+        natural = {text_width(r[1]) for r in self.rows} | {
+            free - text_width(r[2]) for r in self.rows
+        }
         fitting = sorted(w for w in natural if lowest <= w <= highest)
         candidates = {proportional, *(lowest + (highest - lowest) * k // 8 for k in range(9))}
         candidates.update(fitting[:: max(len(fitting) // 8, 1)])
         return min(candidates, key=height)
-
-    def _value_len(self, s: Step) -> int:
-        return cell_len(self.shown.value(s)) + (2 if s.note else 0)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # between columns: padding, the (blank) rule, padding
@@ -168,28 +180,28 @@ class StepTable:
         widths = (self.low[0], fw, nw, self.low[3])
         # a header too long for its column goes a word a line (the columns do not wrap)
         heads = [
-            h if cell_len(h) <= w else h.replace(" ", "\n")
+            h if text_width(h) <= w else h.replace(" ", "\n")
             for h, w in zip(self.HEADERS, widths, strict=True)
         ]
-        table.add_column(heads[0], style="cyan", no_wrap=True, width=widths[0])
-        table.add_column(heads[1], no_wrap=True, width=fw)
-        table.add_column(heads[2], no_wrap=True, width=nw)
-        table.add_column(heads[3], justify="right", style="bold", no_wrap=True, width=widths[3])
+        table.add_column(plain(heads[0]), style="cyan", no_wrap=True, width=widths[0])
+        table.add_column(plain(heads[1]), no_wrap=True, width=fw)
+        table.add_column(plain(heads[2]), no_wrap=True, width=nw)
+        table.add_column(
+            plain(heads[3]), justify="right", style="bold", no_wrap=True, width=widths[3]
+        )
+        rows: list[tuple[Cell, ...]] = []
         for s, (sid, formula, numbers, value) in zip(self.steps, self.rows, strict=True):
-            shown = Text(value)
-            if s.note:
-                shown.append(" ⚠", style="yellow")
-            # Text, not str: no markup or emoji parsing (faster, and ids are shown as written)
-            table.add_row(
-                Text(sid),
-                Text("\n".join(wrap(formula, fw))),
-                Text("\n".join(wrap(numbers, nw))),
-                shown,
-            )
-            if s.note:
-                note = Text(s.note, style="yellow italic", no_wrap=False, overflow="fold")
-                table.add_row("", note, "", "")
-        yield table
+            # plain text: no markup or emoji parsing (ids are shown as written)
+            cells = (sid, "\n".join(wrap(formula, fw)), "\n".join(wrap(numbers, nw)), value)
+            if not s.note:
+                rows.append(cells)
+                continue
+            warned = Text(value)
+            warned.append(" ⚠", style="yellow")
+            rows.append((*cells[:3], warned))
+            note = Text(s.note, style="yellow italic", no_wrap=False, overflow="fold")
+            rows.append(("", note, "", ""))
+        yield Rows(table, rows)
 
 
 class Stacked:
@@ -203,7 +215,7 @@ class Stacked:
         s, width = self.step, options.max_width
         parts = [s.formula, self.shown.substituted(s), self.shown.value(s)]
         parts = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]
-        idw = cell_len(s.id) + 1
+        idw = text_width(s.id) + 1
         hanging = idw + 2 + max(atom_width(p) for p in parts) <= width
         out = Text()
         if hanging:
@@ -245,19 +257,11 @@ def parameter_table(
     shown: Numbers,
     drift: Mapping[str, float] | None = None,
     exact: Numbers | None = None,
-) -> Fitted:
+) -> ParameterTable:
     """Every parameter, old → new (and, for a rounded run, its drift from the exact one); old
     values as written in the config, the rest by `shown` (drift by `exact`)."""
     exact = exact or shown
-    table = titled_table("Parameters")
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("old", justify="right", no_wrap=True)
-    table.add_column("", justify="center", no_wrap=True)
-    table.add_column("new", justify="right", style="bold", no_wrap=True)
-    table.add_column("change", justify="right", no_wrap=True)
-    if drift is not None:
-        table.add_column("drift from exact", justify="right", no_wrap=True)
-    lines = [Text("Parameters", style="bold")]
+    rows = []
     for p in params:
         after = new.get(p.id, p.value)
         row = [
@@ -269,16 +273,60 @@ def parameter_table(
         ]
         if drift is not None:
             row.append(exact(drift[p.id]))
-        table.add_row(*row)
-        line = Text(p.id, style="cyan")
-        line.append(f" {row[1]} → ")
-        line.append(row[3], style="bold")
-        if row[4]:
-            line.append(f" (change {row[4]})")
-        if drift is not None:
-            line.append(f" (drift {row[5]})")
-        lines.append(line)
-    return Fitted(table, Group(*lines))
+        rows.append(tuple(row))
+    return ParameterTable(rows, drift is not None)
+
+
+class ParameterTable:
+    """The parameters as a table where it fits the width, else one line each (Fitted)."""
+
+    HEADERS = ("id", "old", "", "new", "change", "drift from exact")
+    JUSTIFY = ("left", "right", "center", "right", "right", "right")
+    STYLES = ("cyan", "", "", "bold", "", "")
+
+    def __init__(self, rows: Sequence[tuple[str, ...]], drift: bool) -> None:
+        self.rows, self.drift = rows, drift
+        self.columns = len(self.HEADERS) - (0 if drift else 1)
+
+    def _table(self, widths: Sequence[int | None]) -> Table:
+        table = titled_table("Parameters")
+        for k, width in enumerate(widths):
+            table.add_column(
+                plain(self.HEADERS[k]),
+                justify=self.JUSTIFY[k],  # type: ignore[arg-type]
+                style=self.STYLES[k],
+                no_wrap=True,
+                width=width,
+            )
+        return table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = [text_width(h) for h in self.HEADERS[: self.columns]]
+        for row in self.rows:
+            widths = [max(w, text_width(c)) for w, c in zip(widths, row, strict=True)]
+        # each column's padding (none at the edges) and the dividers between them
+        natural = sum(widths) + 3 * (self.columns - 1)
+        markup = any("[" in c or ":" in c for row in self.rows for c in row)
+        if natural <= options.max_width and not markup:
+            yield Rows(self._table(widths), self.rows)  # as rich lays it out, many times quicker
+        else:
+            yield self._fitted()
+
+    def _fitted(self) -> Fitted:
+        """rich's own table (which may squeeze columns), or lines where even that does not fit."""
+        table = self._table([None] * self.columns)
+        lines = [Text("Parameters", style="bold")]
+        for row in self.rows:
+            table.add_row(*row)
+            line = Text(row[0], style="cyan")
+            line.append(f" {row[1]} → ")
+            line.append(row[3], style="bold")
+            if row[4]:
+                line.append(f" (change {row[4]})")
+            if self.drift:
+                line.append(f" (drift {row[5]})")
+            lines.append(line)
+        return Fitted(table, Group(*lines))
 
 
 def loss_line(trace: Trace, shown: Numbers) -> Text:

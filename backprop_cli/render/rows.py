@@ -1,0 +1,188 @@
+"""A rich table laid out once, its rows written as segments: the look of rich's Table, at the
+speed of writing text.
+
+rich lays out every cell of a Table on its own (measure, wrap, pad, crop: 97% of the time of a
+big trace). A table of fixed-width, unwrapped columns needs none of that per cell: rich renders
+the title, the header and the rule (a Table without rows), and each row is written here as the
+segments rich would write for it, padded and styled the same way, byte for byte (tests compare
+the two). A cell that is not plain text, or does not fit its column, is laid out by rich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.table import Table
+from rich.text import Text
+
+from .wrap import text_width
+
+# A cell: a str is plain text, shown as Text(str) would show it (no markup), lines split at
+# "\n"; anything else (a Text with styles, a note that wraps) is laid out by rich.
+Cell = str | RenderableType
+
+
+class Rows:
+    """`table` (its columns, title and style; no rows) with `rows` under its header."""
+
+    def __init__(self, table: Table, rows: Sequence[Sequence[Cell]]) -> None:
+        top, _, bottom, _ = table.padding
+        unlike = (table.rows, table.show_edge, table.show_footer, table.show_lines, table.leading)
+        if any(unlike) or table.row_styles or table.collapse_padding or top or bottom:
+            raise ValueError("Rows writes the rows of a rowless table with no edge or footer")
+        self.table, self.rows = table, rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = self.table
+        extra = table._extra_width  # the column dividers: rich's own figures, so widths agree
+        widths = table._calculate_column_widths(
+            console, options.update_width(options.max_width - extra)
+        )
+        yield table  # title, header and rule, by rich
+        if not self.rows:
+            return
+        shown = options.update(width=sum(widths) + extra, highlight=table.highlight, height=None)
+        safe = console.safe_box if table.safe_box is None else table.safe_box
+        box = table.box.substitute(shown, safe=safe) if table.box else None
+        columns = [_Column(console, shown, table, k, w) for k, w in enumerate(widths)]
+        # between cells: the box's vertical of a middle row, another in the last row
+        dividers = (box.mid_vertical, box.foot_vertical) if box else ("", "")
+        if console.color_system is None:
+            yield from self._plain(console, columns, dividers)
+            return
+        border = console.get_style(table.style or "") + console.get_style(table.border_style or "")
+        mid, foot = (Segment(d, border) for d in dividers)
+        last = len(self.rows) - 1
+        for index, row in enumerate(self.rows):
+            cells = [column.lines(console, cell) for column, cell in zip(columns, row, strict=True)]
+            height = max(len(c) for c in cells)
+            if not height:  # no column wide enough to show anything: a blank line
+                cells = [[[Segment(" " * column.width)]] for column in columns]
+                height = 1
+            for k, column in enumerate(columns):
+                if len(cells[k]) < height:
+                    cells[k] = column.align(cells[k], row[k], height)
+            divider = foot if index == last else mid
+            for n in range(height):
+                for k, cell in enumerate(cells):
+                    if k and divider.text:
+                        yield divider
+                    yield from cell[n]
+                yield Segment.line()
+
+    def _plain(
+        self, console: Console, columns: list[_Column], dividers: tuple[str, str]
+    ) -> Iterator[Segment]:
+        """The rows without styles (no colour): a row is one string."""
+        last = len(self.rows) - 1
+        for index, row in enumerate(self.rows):
+            cells = [column.text(console, cell) for column, cell in zip(columns, row, strict=True)]
+            divider = dividers[index == last]
+            height = max(len(c) for c in cells)
+            if not height:  # no column wide enough to show anything: a blank line
+                cells = [[" " * column.width] for column in columns]
+                height = 1
+            for k, column in enumerate(columns):
+                if len(cells[k]) < height:
+                    cells[k] = column.align_text(cells[k], row[k], height)
+            if height == 1:
+                yield Segment(divider.join([c[0] for c in cells]) + "\n")
+            else:
+                lines = zip(*cells, strict=True)
+                yield Segment("".join([divider.join(line) + "\n" for line in lines]))
+
+
+class _Column:
+    """One column as rich lays out its cells: width, padding, justification, style."""
+
+    def __init__(
+        self, console: Console, options: ConsoleOptions, table: Table, index: int, width: int
+    ) -> None:
+        column = table.columns[index]
+        _, right, _, left = table.padding
+        if not table.pad_edge:
+            left = 0 if index == 0 else left
+            right = 0 if index == len(table.columns) - 1 else right
+        self.width, self.left, self.right = width, left, right
+        self.inner = width - left - right
+        self.justify = column.justify
+        self.style = console.get_style(column.style or "")
+        self.vertical = column.vertical
+        self.options = options.update(
+            width=width,
+            justify=column.justify,
+            no_wrap=column.no_wrap,
+            overflow=column.overflow,
+            height=None,
+            highlight=column.highlight,
+        )
+        self.pads = [Segment(" " * left, self.style)] if left else []
+        self.end = [Segment(" " * right, self.style)] if right else []
+        self.simple = column.justify in ("left", "center", "right")
+        self.pad_text, self.end_text = " " * left, " " * right
+
+    def text(self, console: Console, cell: Cell) -> list[str]:
+        """The cell's lines of text, each `width` wide (its styles left out)."""
+        fitted = self._fitted(cell)
+        if fitted is None:
+            return ["".join(s.text for s in line) for line in self._laid_out(console, cell)]
+        return [self.pad_text + text + self.end_text for text in fitted]
+
+    def align_text(self, lines: list[str], cell: Cell, height: int) -> list[str]:
+        """A cell shorter than its row, blank lines added where rich adds them."""
+        vertical = getattr(cell, "vertical", None) or self.vertical
+        if vertical == "top":
+            return lines + [" " * self.width] * (height - len(lines))
+        segments = self.align([[Segment(line)] for line in lines], cell, height)
+        return ["".join(s.text for s in line) for line in segments]
+
+    def lines(self, console: Console, cell: Cell) -> list[list[Segment]]:
+        """The cell's lines of segments, each `width` wide."""
+        fitted = self._fitted(cell)
+        if fitted is None:
+            return self._laid_out(console, cell)
+        return [[*self.pads, Segment(text, self.style), *self.end] for text in fitted]
+
+    def _laid_out(self, console: Console, cell: Cell) -> list[list[Segment]]:
+        """The cell laid out by rich, as its Table lays out each cell."""
+        shown = Text(cell) if isinstance(cell, str) else cell
+        padded = Padding(shown, (0, self.right, 0, self.left))
+        return console.render_lines(padded, self.options, style=self.style)
+
+    def _fitted(self, cell: Cell) -> list[str] | None:
+        """A plain cell's lines justified in the column; None for one rich must lay out."""
+        if not isinstance(cell, str) or not self.simple or self.inner < 1:
+            return None
+        lines = []
+        for text in cell.split("\n"):
+            fitted = self._fit(text)
+            if fitted is None:
+                return None
+            lines.append(fitted)
+        return lines
+
+    def align(self, lines: list[list[Segment]], cell: Cell, height: int) -> list[list[Segment]]:
+        """A cell shorter than its row, blank lines added where rich adds them."""
+        vertical = getattr(cell, "vertical", None) or self.vertical
+        align = {"top": Segment.align_top, "middle": Segment.align_middle}.get(
+            vertical, Segment.align_bottom
+        )
+        return align(lines, self.width, height, self.style)
+
+    def _fit(self, text: str) -> str | None:
+        """The line padded as rich justifies it; None when rich must lay it out (it would be
+        cut, or holds control characters or tabs, which rich strips or expands)."""
+        if not text.isprintable():
+            return None
+        if self.justify == "left":
+            gap = self.inner - (len(text) if text.isascii() else text_width(text))
+            return text + " " * gap if gap >= 0 else None
+        text = text.rstrip()
+        gap = self.inner - (len(text) if text.isascii() else text_width(text))
+        if gap < 0:
+            return None
+        before = gap // 2 if self.justify == "center" else gap
+        return " " * before + text + " " * (gap - before)
