@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -12,21 +13,42 @@ from rich.text import Text
 from . import number
 
 
+@dataclass(frozen=True)
+class Scale:
+    """Where a loss curve's points go, for every drawing of it: the finite points, their range,
+    and a log scale when the values span more than two decades."""
+
+    points: list[tuple[int, float]]
+    lo: float
+    hi: float
+    log: bool
+
+    def y(self, v: float) -> float:
+        return math.log10(v) if self.log else v
+
+    @property
+    def span(self) -> float:
+        return (self.y(self.hi) - self.y(self.lo)) or 1.0
+
+
+def scale(points: Sequence[tuple[int, float]]) -> Scale | None:
+    """The curve's scale, or None when fewer than two finite points leave nothing to draw."""
+    pts = [(e, v) for e, v in points if math.isfinite(v)]
+    if len(pts) < 2:
+        return None
+    values = [v for _, v in pts]
+    lo, hi = min(values), max(values)
+    return Scale(pts, lo, hi, lo > 0 and hi / lo > 100)
+
+
 def text_curve(points: Sequence[tuple[int, float]], width: int = 60, height: int = 10) -> str:
     """E_total against epoch as rows of text: `*` marks, a y axis with its range, log scale when
     the values span more than two decades."""
-    pts = [(e, v) for e, v in points if math.isfinite(v)]
-    if len(pts) < 2:
+    sc = scale(points)
+    if sc is None:
         return ""
-    values = [v for _, v in pts]
-    lo, hi = min(values), max(values)
-    log = lo > 0 and hi / lo > 100
-
-    def y(v: float) -> float:
-        return math.log10(v) if log else v
-
-    ylo, yhi = y(lo), y(hi)
-    span = (yhi - ylo) or 1.0
+    pts, lo, hi, log, y = sc.points, sc.lo, sc.hi, sc.log, sc.y
+    yhi, span = y(hi), sc.span
     e0, e1 = pts[0][0], pts[-1][0]
     grid = [[" "] * width for _ in range(height)]
     for e, v in pts:

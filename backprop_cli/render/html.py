@@ -480,20 +480,15 @@ def render_html(trace: Trace, *, precision: int = 9, tabs: Iterable[Tab] = ()) -
 def loss_svg(points: Sequence[tuple[int, float]], width: int = 640, height: int = 280) -> str:
     """E_total against epoch (log scale when the values span more than two decades), each
     point's epoch and E_total in its data, so hovering (or the arrow keys) can show them."""
-    pts = [(e, v) for e, v in points if math.isfinite(v)]
-    if len(pts) < 2:
+    from .curve import scale
+
+    sc = scale(points)
+    if sc is None:
         return '<p class="note">Too few epochs for a curve.</p>'
-    values = [v for _, v in pts]
-    lo, hi = min(values), max(values)
-    log = lo > 0 and hi / lo > 100
-
-    def y_of(v: float) -> float:
-        return math.log10(v) if log else v
-
+    pts, lo, hi, log, y_of, span = sc.points, sc.lo, sc.hi, sc.log, sc.y, sc.span
     left, right, top, bottom = 78.0, 16.0, 16.0, 44.0
     pw, ph = width - left - right, height - top - bottom
     ylo, yhi = y_of(lo), y_of(hi)
-    span = (yhi - ylo) or 1.0
     e0, e1 = pts[0][0], pts[-1][0]
 
     def x(e: int) -> float:
