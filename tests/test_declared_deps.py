@@ -37,7 +37,8 @@ def imported(path: Path) -> set[str]:
 
 
 def test_tests_import_only_declared_packages() -> None:
-    allowed = declared() | set(sys.stdlib_module_names) | {"backprop_cli", "tests"}
+    benchmarks = {p.stem for p in (ROOT / "benchmarks").glob("*.py")}  # scripts of this repo
+    allowed = declared() | set(sys.stdlib_module_names) | {"backprop_cli", "tests"} | benchmarks
     for path in sorted((ROOT / "tests").glob("*.py")):
         # Optional extras are imported inside importorskip or try blocks; those are fine here too.
         missing = imported(path) - allowed

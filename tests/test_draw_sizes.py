@@ -32,7 +32,7 @@ def _draw(tmp_path: Path, sizes: tuple[int, int, int]) -> tuple[str, str, float]
 
 def test_a_200_200_2_network_draws_in_seconds(tmp_path: Path) -> None:
     svg, err, seconds = _draw(tmp_path, (200, 200, 2))
-    assert seconds < 5, seconds
+    assert seconds < 15, seconds  # CPU seconds under coverage; the quadratic placement took minutes
     assert svg.count("<line ") == 200 * 200 + 200 * 2 + 202  # every edge, biases included
     assert "<title>w40400 = 0.01</title>" in svg  # the value, as a tooltip
     assert err == (
@@ -42,6 +42,6 @@ def test_a_200_200_2_network_draws_in_seconds(tmp_path: Path) -> None:
 
 def test_a_25_25_2_network_keeps_its_labels_and_is_quick(tmp_path: Path) -> None:
     svg, err, seconds = _draw(tmp_path, (25, 25, 2))
-    assert seconds < 5, seconds
+    assert seconds < 15, seconds  # CPU seconds under coverage; the quadratic placement took minutes
     assert err == ""
     assert svg.count('<g id="labels">') == 1 and ">w675 = 0.01<" in svg

@@ -68,11 +68,12 @@ def _train(tmp_path: Path, name: str, *args: str, at: int = 0) -> tuple[Any, str
     out = folder / "out.yaml"
     seen = [0]
     os.chdir(folder)  # every run saves to ./out.yaml: the header quotes the name
+    previous = sys.gettrace()  # coverage's tracer, when it runs: put it back, or it stops here
     sys.settrace(_tracer(at, seen))
     try:
         result = run("../net.yaml", "-f", "json", "--save", "out.yaml", *args)
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)
         os.chdir(tmp_path)
     return result, out.read_text() if out.exists() else "", seen[0]
 
