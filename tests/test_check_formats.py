@@ -181,3 +181,23 @@ def test_a_matrix_of_the_wrong_shape_names_its_place() -> None:
     assert str(exc.value).endswith(
         "delta_o: expected a 2×1 matrix: 2 rows (one per neuron) of 1, or a list of 2"
     )
+
+
+def test_a_narrow_terminal_keeps_every_number_and_verdict_whole() -> None:
+    # Narrower than the table, rich would cut the numbers short and drop the verdict column.
+    import io
+
+    from rich.console import Console
+
+    from backprop_cli import check
+    from backprop_cli.render.check import render_report
+
+    report = check(Path(__file__).resolve().parent.parent / "configs" / "answers-example.yaml")
+    out = io.StringIO()
+    Console(file=out, width=40, force_terminal=False).print(render_report(report), crop=False)
+    rows: dict[str, list[str]] = {}
+    for line in out.getvalue().splitlines():
+        if line.strip():
+            rows.setdefault(line.split()[0], line.split()[1:])  # the table's row comes first
+    assert rows["net_h1"] == ["0.3825", "0.3775", "±5e-05", "✗"]
+    assert rows["out_h1"] == ["0.593269992", "0.593269992", "±5e-10", "✓"]

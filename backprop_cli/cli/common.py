@@ -233,7 +233,7 @@ def emit(data: str | RenderableType) -> None:
         sys.stdout.write(data if data.endswith("\n") else data + "\n")
         sys.stdout.flush()
     else:
-        _console().print(data)
+        _console().print(data, crop=False)  # a table wider than the terminal stays whole
 
 
 def emit_pieces(pieces: Iterable[str]) -> None:

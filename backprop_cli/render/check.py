@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -50,7 +51,7 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     tally.append(f"{report.count('rounding')} ≈ rounding", style="yellow")
     tally.append(" · ")
     tally.append(f"{report.count('wrong')} ✗", style="red")
-    parts: list[RenderableType] = [table, Text(""), tally]
+    parts: list[RenderableType] = [Whole(table), Text(""), tally]
     programs = sum(1 for v in report.verdicts if v.answer.program)
     if programs:
         parts.append(
@@ -63,6 +64,18 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     if report.diagnosis is not None:
         parts.extend([Text(""), render_diagnosis(report.diagnosis, fmt)])
     return Group(*parts)
+
+
+class Whole:
+    """A table shown whole: on a terminal narrower than its numbers it keeps its width (the
+    terminal wraps the lines) rather than cut a number short or drop the verdict column."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        need = Measurement.get(console, options.update_width(1 << 16), self.table).minimum
+        yield from console.render(self.table, options.update_width(max(need, options.max_width)))
 
 
 def margin(x: float) -> str:
