@@ -66,7 +66,11 @@ def parse_answers(text: str, file: str, trace: Trace, suffix: str = ".yaml") -> 
     if suffix in (".yaml", ".yml", ""):
         return read_answers(text, file, trace)
     raise SourceError(
-        file, 0, 0, "", f"unknown answers format {suffix!r}; one of .yaml, .yml, .json, .csv"
+        file,
+        0,
+        0,
+        "",
+        f"unknown answers format {suffix!r}; one of .yaml, .yml, .json, .csv, .jsonl",
     )
 
 

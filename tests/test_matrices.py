@@ -412,3 +412,13 @@ def test_a_batch_softmax_delta_shows_its_short_form_with_numbers() -> None:
     assert "  = ⎡0.221713979  0.347252533  0.431033488⎤ - ⎡1  0  0⎤" in out
     md = "\n".join(lines_of(str(THREE), "--view", "matrix", "--only", "delta_o", "-f", "markdown"))
     assert r"\frac{\partial out_o}{\partial net_o}^{(s)} = out_o - target_o" in md
+
+
+def test_view_both_only_a_matrix_id_shows_that_matrix() -> None:
+    from .clihelp import run
+
+    # No scalar step is called W_o: --view both shows the matrix instead of "no step matches".
+    result = run("step", "--view", "both", "--only", "W_o", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    assert "W_o (2×2) = ⎡w5  w6⎤ = ⎡0.4  0.45⎤" in result.stdout
+    assert run("step", "--view", "both", "--only", "W_x").exit_code == 2

@@ -125,6 +125,12 @@ def step(
             return
     steps = trace.select(only, phases, index)
     if only and not steps:
+        if mview is not None and pick is not None:  # --view both: a matrix id, e.g. W_o
+            from ..render.matrix import chosen
+
+            if any(chosen(mview, pick)):
+                _matrix_view(trace, mview, format, pick, output, force)
+                return
         _no_match(trace, only)
     if format is Format.json:
         from ..render import jsonfmt

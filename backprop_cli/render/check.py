@@ -56,7 +56,8 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     if programs:
         parts.append(
             Text(
-                f"{programs} of {len(report.verdicts)} answers have 12 or more significant "
+                f"{programs} of {len(report.verdicts)} answers "
+                f"{'has' if programs == 1 else 'have'} 12 or more significant "
                 "digits: judged as a program's output, ✓ within 1e-9 relative.",
                 style="dim",
             )
