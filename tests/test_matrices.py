@@ -422,3 +422,12 @@ def test_view_both_only_a_matrix_id_shows_that_matrix() -> None:
     assert result.exit_code == 0, result.stderr
     assert "W_o (2×2) = ⎡w5  w6⎤ = ⎡0.4  0.45⎤" in result.stdout
     assert run("step", "--view", "both", "--only", "W_x").exit_code == 2
+
+
+def test_explain_a_matrix_suggests_commands_with_the_config_and_layout() -> None:
+    from .clihelp import run
+
+    config = str(Path(__file__).resolve().parent / "valid_configs" / "three_layers.yaml")
+    result = run("explain", "dE_total/dW_o", config, "--layout", "in-out", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert f"(backprop explain delta_o {config} --view matrix --layout in-out)" in result.stdout

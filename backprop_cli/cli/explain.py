@@ -9,6 +9,8 @@ import typer
 from .common import ConfigArg, app, emit, fail, load
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..trace import Trace
 from .options import (
     LAYOUT,
@@ -73,7 +75,7 @@ def explain_command(
     index = sample_index(spec, sample)
     trace = run_step(spec)
     if view is not View.scalar or _layer_level(trace, step_id):
-        _matrix(trace, step_id, index, format, precision, str(layout.value))
+        _matrix(trace, step_id, index, format, precision, str(layout.value), config)
         return
     try:
         ex = explain(trace, step_id, sample=index, depth=depth, full=full)
@@ -86,7 +88,13 @@ def explain_command(
 
 
 def _matrix(
-    trace: Trace, mid: str, index: int | None, format: Output, precision: int, layout: str
+    trace: Trace,
+    mid: str,
+    index: int | None,
+    format: Output,
+    precision: int,
+    layout: str,
+    config: Path | None = None,
 ) -> None:
     """`explain ID --view matrix`: the matrix equation of ID with its operands."""
     from ..matrices import UnknownMatrix, build, explain_matrix
@@ -101,7 +109,8 @@ def _matrix(
     if format is Output.json:
         emit(jsonfmt.dumps(explain_dict(view, ex)))
     else:
-        for part in explain_parts(trace, view, ex, precision):
+        given = None if config is None else str(config)
+        for part in explain_parts(trace, view, ex, precision, given):
             emit(part)
 
 

@@ -395,10 +395,17 @@ def matrix_parts(
 
 
 def explain_parts(
-    trace: Trace, view: MatrixView, ex: MatrixExplanation, precision: int = 9
+    trace: Trace,
+    view: MatrixView,
+    ex: MatrixExplanation,
+    precision: int = 9,
+    config: str | None = None,
 ) -> Iterator[RenderableType]:
     """`backprop explain delta_h --view matrix`: the equation with its numbers, then where each
-    operand comes from (its own equation, or its ids if it is given)."""
+    operand comes from (its own equation, or its ids if it is given). `config`, as given on the
+    command line, goes into the commands suggested for each operand, as the layout does."""
+    import shlex
+
     shown = Numbers.of(trace.steps, precision)
     sec = ex.section
     yield Text(group_title(trace, sec.phase, sec.layer, sec.sample, sec.update), style="dim")
@@ -428,7 +435,10 @@ def explain_parts(
             continue
         shapes = view.shapes(defined)
         yield EquationLine(defined.text, shapes)
-        yield Text(f"  (backprop explain {m.id} --view matrix)", style="dim")
+        words = [m.id, *([config] if config else []), "--view", "matrix"]
+        if view.layout != "out-in":
+            words += ["--layout", view.layout]
+        yield Text(f"  (backprop explain {shlex.join(words)})", style="dim")
         yield FlowText(
             Flow([labels(laid), [" = "], values(laid, shown)], ["matrix", "op", "matrix"])
         )
