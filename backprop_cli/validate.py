@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -577,6 +578,8 @@ class _Validator:
         if not isinstance(written, str) or not written.strip():
             raise self.fail((*path, fmt), f"expected a file name, got {_kind(written)}")
         file = data_path(self.doc.file, written)
+        if not os.path.lexists(file):  # pointed at from the config's own line
+            raise self.fail((*path, fmt), f"no such file: {file}")
         picked: dict[str, tuple[str, ...]] = {}
         for key, count, what in (("inputs", n_in, "input"), ("targets", n_out, "output neuron")):
             if key not in d:

@@ -156,7 +156,11 @@ BAD = {
         "net.yaml:11:10: samples: expected one data file (csv: FILE or jsonl: FILE), "
         "got both csv and jsonl",
     ),
-    "no such file": (CSV, FROM_CSV.replace("data.csv", "nope.csv"), "nope.csv: no such file"),
+    "no such file": (
+        CSV,
+        FROM_CSV.replace("data.csv", "nope.csv"),
+        "net.yaml:11:16: samples.csv: no such file: nope.csv",
+    ),
     "column twice": (
         CSV,
         "{csv: data.csv, inputs: [x1, x2], targets: [x1, t2]}",
