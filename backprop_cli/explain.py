@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from .ops import SYMBOLS
@@ -115,7 +117,7 @@ def locate(trace: Trace, step_id: str, sample: int | None = None) -> int:
     n_samples = len(trace.spec.samples)
     if sample is not None and not 0 <= sample < n_samples:
         raise UnknownId(step_id, [], f"sample {sample + 1}: the spec has {n_samples} sample(s)")
-    found = [i for i, s in enumerate(trace.steps) if s.id == base]
+    found = _positions(trace).get(base, [])
     if not found:
         related = [x for x in (f"dE_total/d{base}", f"{base}+") if x in trace.ids()]
         near = [x for x in closest_ids(trace, base) if x not in related]
@@ -146,6 +148,21 @@ def closest_ids(trace: Trace, word: str, n: int = 5) -> list[str]:
     return difflib.get_close_matches(word, trace.ids(), n=n, cutoff=0.4)
 
 
+_INDEX: list[Any] = [None, -1, {}]  # the steps list last indexed, its length, id -> positions
+
+
+def _positions(trace: Trace) -> dict[str, list[int]]:
+    """Each id's positions in trace.steps, ascending: explaining every step of a page would
+    otherwise scan the whole trace for each (quadratic)."""
+    if _INDEX[0] is not trace.steps or _INDEX[1] != len(trace.steps):
+        index: dict[str, list[int]] = {}
+        for i, s in enumerate(trace.steps):
+            index.setdefault(s.id, []).append(i)
+        _INDEX[:] = [trace.steps, len(trace.steps), index]
+    positions: dict[str, list[int]] = _INDEX[2]
+    return positions
+
+
 def producer(trace: Trace, index: int, symbol: str) -> int | None:
     """Index of the step that produced `symbol` as used by the step at `index`, or None.
 
@@ -156,7 +173,11 @@ def producer(trace: Trace, index: int, symbol: str) -> int | None:
     name, named = parse_id(symbol)
     user = trace.steps[index]
     value = user.terms.get(symbol)
-    for i in range(index - 1, -1, -1):
+    pos = _positions(trace)
+    before = [
+        ids[: bisect_left(ids, index)] for ids in (pos.get(name, []), pos.get(f"{name}+", []))
+    ]
+    for i in sorted(chain(*before), reverse=True):  # latest first, as a scan back would meet them
         s = trace.steps[i]
         if s.id == f"{name}+" and s.value == value and leaf_kind(trace, name) == "parameter":
             return i
