@@ -11,11 +11,12 @@ from __future__ import annotations
 import difflib
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import chain
 from typing import Any
 
 from .ops import SYMBOLS
+from .records import record
 from .trace import Step, Trace, json_number
 
 # Where the expansion stops by default: a backward quantity takes the forward pass as given, and
@@ -35,7 +36,7 @@ class UnknownId(LookupError):
         super().__init__(f"{what}{hint}")
 
 
-@dataclass
+@record
 class Node:
     """One value in the explanation: a step (with its factors as children) or a given value.
 
@@ -73,7 +74,7 @@ class Node:
         return d
 
 
-@dataclass
+@record
 class Explanation:
     """The tree under one step, plus every given value it rests on (deduplicated, in order)."""
 

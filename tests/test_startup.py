@@ -93,3 +93,23 @@ def test_each_run_sees_its_own_width() -> None:
     wide = run("step", "--only", "w5+", env={"COLUMNS": "120"}).stdout
     assert max(len(line) for line in narrow.splitlines()) <= 40
     assert "w5+   w5 - η * dE_total/dw5   0.4 - 0.5 * 0.082167041   0.35891648" in wide
+
+
+@pytest.mark.parametrize("module", sorted(set(COMMANDS.values()) | {"root"}))
+def test_commands_annotations_need_no_evaluation(module: str) -> None:
+    """typer reads each parameter's type from the signature; an annotation left as a string
+    (`from __future__ import annotations`) is compiled and evaluated on every run (twice)."""
+    import importlib
+    import inspect
+
+    loaded = importlib.import_module(f"backprop_cli.cli.{module}")
+    commands = [
+        f
+        for f in vars(loaded).values()
+        if inspect.isfunction(f) and f.__module__ == loaded.__name__ and "typer" in str(
+            [p.annotation for p in inspect.signature(f).parameters.values()]
+        )
+    ]
+    assert commands or module == "root"
+    for command in commands:
+        assert not [a for a in command.__annotations__.values() if isinstance(a, str)]
