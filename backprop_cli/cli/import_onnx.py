@@ -18,6 +18,7 @@ from .options import (
     QuietOpt,
     TargetsOpt,
     columns,
+    note_columns,
 )
 
 
@@ -55,7 +56,7 @@ def import_command(
     if output is not None:
         check_output(output, force, "--output")
     try:
-        _, text = import_onnx(
+        spec, text = import_onnx(
             str(model),
             str(output) if output is not None else "imported.yaml",  # stdout: paths from here
             samples=None if samples is None else str(samples),
@@ -66,6 +67,9 @@ def import_command(
         )
     except (SourceError, MissingExtra) as exc:
         fail(str(exc))
+    if samples is not None and spec.samples_from is not None:
+        picked = (spec.samples_from.inputs, spec.samples_from.targets)
+        note_columns(str(samples), picked, columns(inputs), columns(targets))
     if output is None:
         emit(text)
         return

@@ -18,6 +18,7 @@ from .options import (
     QuietOpt,
     TargetsOpt,
     columns,
+    note_columns,
 )
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ def _with_data(
     n_in = sizes[0] if sizes else None
     n_out = sizes[-1] if sizes else None
     ins, outs = pick_columns(data, inputs, targets, n_in, n_out)
+    note_columns(data, (ins, outs), inputs, targets)
     if sizes is None:
         sizes = (len(ins), max(2, len(ins)), len(outs))
     elif (sizes[0], sizes[-1]) != (len(ins), len(outs)):

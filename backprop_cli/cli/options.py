@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
-from .common import fail, set_quiet
+from .common import fail, info, set_quiet
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..spec import Spec
 
 # --- choices -----------------------------------------------------------------------------------
@@ -239,6 +241,26 @@ def columns(text: str | None) -> list[str] | None:
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
 
+def note_columns(
+    file: str,
+    picked: tuple[Sequence[str], Sequence[str]],
+    inputs: list[str] | None,
+    targets: list[str] | None,
+) -> None:
+    """Say on stderr which columns of a data file were taken as inputs and targets, unless
+    --inputs and --targets named them both (init and import pick them the same way)."""
+    ins, outs = (", ".join(names) for names in picked)
+    if inputs is not None and targets is not None:
+        return
+    if targets is not None:
+        info(f"note: {file}: inputs {ins} (the columns --targets leaves)")
+    elif inputs is not None:
+        info(f"note: {file}: targets {outs} (the columns --inputs leaves)")
+    else:
+        last = "the last column" if len(picked[1]) == 1 else f"the last {len(picked[1])} columns"
+        info(f"note: {file}: inputs {ins}; targets {outs} ({last}; see --targets)")
+
+
 # backprop init and backprop import: a config from a data file, and its loss and η.
 ConfigFileOpt = Annotated[
     Path | None,
@@ -273,7 +295,9 @@ InputsOpt = Annotated[
 TargetsOpt = Annotated[
     str | None,
     typer.Option(
-        help="With a data file: the target columns. Default: the last column (one per output).",
+        help="With a data file: the target columns. Default: as many last columns as the "
+        "network has outputs; for a new network, the last column with those before it named "
+        "alike (y1, y2).",
         show_default=False,
     ),
 ]
