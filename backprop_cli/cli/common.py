@@ -293,8 +293,10 @@ def info(message: str) -> None:
         err_console().print(Text(message, style="dim"), soft_wrap=True)
 
 
-def check_output(path: Path, force: bool, option: str = "") -> None:
-    """Refuse, before any work, an output file that would overwrite or cannot be written."""
+def check_output(path: Path, force: bool, option: str | None) -> None:
+    """Refuse, before any work, an output file that would overwrite or cannot be written.
+    `option` names it in messages (options.OUTPUT, the same in every command); None where the
+    file is an argument."""
     from ..fileio import OutputError, check_writable
 
     try:
@@ -303,11 +305,11 @@ def check_output(path: Path, force: bool, option: str = "") -> None:
         fail(f"{_output_name(path, option)}: {exc}")
 
 
-def _output_name(path: Path, option: str) -> str:
+def _output_name(path: Path, option: str | None) -> str:
     return f"{option} {path}" if option else str(path)
 
 
-def write_output(path: Path, text: str, what: str, force: bool = False, option: str = "") -> None:
+def write_output(path: Path, text: str, what: str, force: bool, option: str | None) -> None:
     """Write an output file atomically (after check_output), then say so on stderr; without
     force, a file that appeared since check_output is left alone."""
     from ..fileio import OutputError, write_atomic

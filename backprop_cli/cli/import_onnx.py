@@ -9,6 +9,7 @@ import typer
 
 from .common import app, check_output, emit, fail, write_output
 from .options import (
+    OUTPUT,
     ConfigFileOpt,
     DataFileOpt,
     ForceOpt,
@@ -54,7 +55,7 @@ def import_command(
     from ..source import SourceError
 
     if output is not None:
-        check_output(output, force, "--output")
+        check_output(output, force, OUTPUT)
     try:
         spec, text = import_onnx(
             str(model),
@@ -73,4 +74,4 @@ def import_command(
     if output is None:
         emit(text)
         return
-    write_output(output, text, f"; next: backprop step {output}", force, "--output")
+    write_output(output, text, f"; next: backprop step {output}", force, OUTPUT)

@@ -121,12 +121,13 @@ def init(
     if str(path) == "-":
         emit(text)
         return
-    check_output(path, force)
+    check_output(path, force, None)  # CONFIG, an argument: named by its path
     write_output(
         path,
         text,
         f" ({'-'.join(map(str, opts.layers))}, seed {seed}); next: backprop step {path}",
         force,
+        None,
     )
 
 

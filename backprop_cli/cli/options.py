@@ -102,17 +102,17 @@ QuietOpt = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Replace an output file that exists, instead of refusing.")
 ]
-# -o and -n mean the same in each command; only what they write or run differs.
+# -o and -n mean the same in each command; only what they write or run differs. Messages about
+# the file name the option as OUTPUT, whatever command wrote it.
+OUTPUT = "--output"
 SvgFileOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--output", "-o", help="Write the SVG here (default: stdout).", show_default=False
-    ),
+    typer.Option(OUTPUT, "-o", help="Write the SVG here (default: stdout).", show_default=False),
 ]
 ScriptFileOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output",
+        OUTPUT,
         "-o",
         help="Where to write the script ('-', or no -o: stdout).",
         show_default=False,
@@ -161,7 +161,7 @@ TrainFormatOpt = Annotated[
 DocumentOutputOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output",
+        OUTPUT,
         "-o",
         help="Write the document (html, markdown, latex) to this file instead of stdout.",
         show_default=False,
@@ -265,7 +265,7 @@ def note_columns(
 ConfigFileOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Where to write the config. Default: stdout.", show_default=False
+        OUTPUT, "-o", help="Where to write the config. Default: stdout.", show_default=False
     ),
 ]
 DataFileOpt = Annotated[

@@ -21,6 +21,7 @@ from .common import (
 )
 from .options import (
     LAYOUT,
+    OUTPUT,
     PRECISION,
     DocumentOutputOpt,
     ForceOpt,
@@ -91,7 +92,7 @@ def step(
             fail(
                 f"--output: for the documents (html, markdown, latex), not --format {format.value}"
             )
-        check_output(output, force, "--output")
+        check_output(output, force, OUTPUT)
     spec = load(config)
     index = sample_index(spec, sample)
     order = str(update_order.value) if update_order else spec.training.update_order
@@ -210,7 +211,7 @@ def _write(text: str, output: Path | None, force: bool) -> None:
     if output is None:
         emit(text)
     else:
-        write_output(output, text, "", force, "--output")
+        write_output(output, text, "", force, OUTPUT)
 
 
 def _matrix_view(
