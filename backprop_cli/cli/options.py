@@ -79,7 +79,7 @@ Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ign
 PRECISION = 9  # decimals of a table
 DRAW_PRECISION = 4  # decimals on a drawing's edges, where space is short
 KERNEL = Kernel("auto")  # chosen by network size
-LAYOUT = Layout(LAYOUTS[0])
+LAYOUT = Layout(LAYOUTS[0])  # --layout when not given
 
 
 def _quiet(ctx: typer.Context, value: bool) -> bool:
@@ -209,11 +209,13 @@ ViewOpt = Annotated[
     ),
 ]
 LayoutOpt = Annotated[
-    Layout,
+    Layout | None,  # None: not given (out-in); given, it needs the matrix view
     typer.Option(
         "--layout",
-        help="The matrix view's layout. out-in: W is neurons × inputs, as the config and "
-        "PyTorch's nn.Linear.weight; in-out: inputs × neurons, the X·W of cs231n and Keras.",
+        help="The matrix view's layout. out-in (the default): W is neurons × inputs, as the "
+        "config and PyTorch's nn.Linear.weight; in-out: inputs × neurons, the X·W of cs231n "
+        "and Keras.",
+        show_default=False,
     ),
 ]
 PhaseOpt = Annotated[

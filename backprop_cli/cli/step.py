@@ -67,7 +67,7 @@ def step(
     update_order: UpdateOrderOpt = None,
     round_to: RoundOpt = None,
     view: ViewOpt = View.scalar,
-    layout: LayoutOpt = LAYOUT,
+    layout: LayoutOpt = None,
     output: DocumentOutputOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
@@ -93,6 +93,12 @@ def step(
                 f"--output: for the documents (html, markdown, latex), not --format {format.value}"
             )
         check_output(output, force, OUTPUT)
+    if layout is not None and view is View.scalar and format is not Format.html:
+        fail(
+            "--layout: for the matrix view (--view matrix or both, or --format html), "
+            "not --view scalar"
+        )
+    layout = layout or LAYOUT
     spec = load(config)
     index = sample_index(spec, sample)
     order = str(update_order.value) if update_order else spec.training.update_order
