@@ -57,6 +57,9 @@ class _Group(TyperGroup):
     ) -> Any:
         run = (args, prog_name, complete_var, False, windows_expand_args)
         _consoles.clear()  # each run sees its own terminal (tests run many in one process)
+        built = self.commands.built if isinstance(self.commands, _Commands) else {}
+        for command in [self, *built.values()]:  # built before this run began
+            lay_out_examples(command)
         if not standalone_mode:
             return super().main(*run, **extra)
         try:
@@ -134,13 +137,14 @@ def tidy_help(command: Any) -> None:
     such as [table|json|markdown|latex] mid-word; a choice option shows a short name instead
     (FORMAT) and its help lists the choices, where they wrap between words. Example lines (an
     indented paragraph) keep their breaks; they are flush left in every command, as typer's
-    dedent leaves them in some.
+    dedent leaves them in some, and laid out for the terminal's width (lay_out_examples).
     """
     if command.help:
         paragraphs = inspect.cleandoc(command.help).split("\n\n")
         command.help = "\n\n".join(
             textwrap.dedent(p) if p.startswith("  ") else " ".join(p.split()) for p in paragraphs
         )
+    lay_out_examples(command)
     for param in command.params:
         choices = getattr(param.type, "choices", None)
         if not choices or param.param_type_name != "option" or param.metavar:
@@ -150,6 +154,85 @@ def tidy_help(command: Any) -> None:
         text = param.help or ""
         if not all(re.search(rf"\b{re.escape(n)}\b", text) for n in names):
             param.help = f"{text} One of: {', '.join(names)}.".strip()
+
+
+def lay_out_examples(command: Any) -> None:
+    """Lay the example paragraphs of a command's help out for the terminal this run has (again
+    in each run: tests run many, at several widths, in one process)."""
+    written = command.__dict__.setdefault("written_help", command.help)
+    if written:
+        width = _help_width()
+        command.help = "\n\n".join(
+            _examples(p, width) if p.startswith("backprop ") else p for p in written.split("\n\n")
+        )
+
+
+def _help_width() -> int:
+    """The columns the help text gets: the terminal's (as typer's console finds them), less its
+    margin of one column each side."""
+    import os
+
+    given = os.environ.get("TERMINAL_WIDTH", "")  # typer's own override
+    return (int(given) if given.isdigit() else Console().width) - 2
+
+
+_COMMENT = re.compile(r"(?P<cmd>.*?\S)(?P<gap>\s{2,})(?P<comment>(\[dim\])?#.*)")
+_WORD = re.compile(r"""(?:'[^']*'|"[^"]*"|\S)+""")  # a shell word: quotes kept whole
+
+
+def _examples(paragraph: str, width: int) -> str:
+    """Example lines laid out for the width, so that none is broken inside a command: a line
+    too wide puts its comment on the next line, and a command too wide is continued as the
+    shell reads it (after a `|` or `&&`, else with a backslash), never inside a word."""
+    out: list[str] = []
+    for line in paragraph.splitlines():
+        found = _COMMENT.fullmatch(line)
+        cmd, comment = (found["cmd"], found["comment"]) if found else (line, "")
+        shown = len(line) - (len("[dim][/]") if comment.startswith("[dim]") else 0)
+        if shown <= width:
+            out.append(line)
+            continue
+        out += _continued(cmd, width)
+        if comment:
+            out.append(comment)
+    return "\n".join(out)
+
+
+def _continued(cmd: str, width: int) -> list[str]:
+    """A command in lines of at most `width` where it can be: broken after a `|` or `&&`, else
+    before an option (kept with its value) with a backslash; a word wider stays whole."""
+    ends = ("|", "&&")
+    segments: list[list[str]] = [[]]  # the parts between pipes, each ending with its `|`
+    for word in _WORD.findall(cmd):
+        seg = segments[-1]
+        if word in ends:
+            seg.append(word)
+            segments.append([])
+        elif seg and seg[-1][0] in "-<>" and " " not in seg[-1] and word[0] != "-":
+            seg[-1] += " " + word  # an option and its value stay together, `>` and its file
+        else:
+            seg.append(word)
+    lines: list[str] = []
+    line = ""
+    parts = [seg for seg in segments if seg]
+    for seg in parts:
+        whole = " ".join(seg)
+        if line and len(line) + 1 + len(whole) <= width:
+            line += " " + whole
+            continue
+        if line:
+            lines.append(line)  # after a `|`: the shell reads on
+            line = "  "
+        for i, unit in enumerate(seg):
+            final = unit in ends or (seg is parts[-1] and i == len(seg) - 1)  # no " \\" after it
+            if not line.strip():
+                line += unit
+            elif len(line) + 1 + len(unit) + (0 if final else 2) <= width:
+                line += " " + unit
+            else:
+                lines.append(line + " \\")
+                line = "  " + unit
+    return [*lines, line]
 
 
 def usage_error(exc: Exception) -> str:
