@@ -1,6 +1,8 @@
 """The matrix view (`--view matrix`): every entry is the scalar step with its id, bit for bit, on
-the whole conformance grid; the matrix equations hold (numpy, 1e-12); the worked example's
-figures; the layer-level ids that `check` reads."""
+the conformance grid's SAMPLE (every 7th case: every pair of activations, loss and optimizer, and
+every setting; all 1,890 cases with BACKPROP_FULL_GRID=1, which .ci/run does not set); the matrix
+equations hold (numpy, 1e-12); the worked example's figures; the layer-level ids that `check`
+reads."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from backprop_cli.matrices import (
 from backprop_cli.trace import Trace
 from backprop_cli.validate import load_spec, loads_spec
 
-from .test_conformance import CASES, config
+from .test_conformance import CASES, SAMPLE, config
 
 ROOT = Path(__file__).resolve().parent.parent
 MAZUR = ROOT / "configs" / "mazur.yaml"
@@ -83,7 +85,7 @@ def check_entries(trace: Trace, view: MatrixView) -> int:
     return checked
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
+@pytest.mark.parametrize("case", SAMPLE, ids=lambda c: "-".join(map(str, c)))
 def test_every_entry_is_its_scalar_step_bit_for_bit(case: tuple[str, str, str, str, int]) -> None:
     spec = loads_spec(config(*case))
     trace = step(spec)
@@ -144,7 +146,7 @@ def evaluate(view: MatrixView, eq: Equation) -> object | None:
     return out * scale
 
 
-@pytest.mark.parametrize("case", CASES[::5], ids=lambda c: "-".join(map(str, c)))
+@pytest.mark.parametrize("case", SAMPLE, ids=lambda c: "-".join(map(str, c)))
 @pytest.mark.parametrize("layout", ["out-in", "in-out"])
 def test_the_matrix_equations_hold(case: tuple[str, str, str, str, int], layout: str) -> None:
     np = pytest.importorskip("numpy")
