@@ -58,8 +58,9 @@ class _Group(TyperGroup):
         run = (args, prog_name, complete_var, False, windows_expand_args)
         _consoles.clear()  # each run sees its own terminal (tests run many in one process)
         built = self.commands.built if isinstance(self.commands, _Commands) else {}
+        width = _help_width()
         for command in [self, *built.values()]:  # built before this run began
-            lay_out_examples(command)
+            lay_out_examples(command, width)
         if not standalone_mode:
             return super().main(*run, **extra)
         try:
@@ -126,6 +127,7 @@ def _build(name: str) -> Any:
                 rich_markup_mode=app.rich_markup_mode,
             )
             tidy_help(command)
+            lay_out_examples(command, _help_width())
             return command
     raise KeyError(name)
 
@@ -137,14 +139,13 @@ def tidy_help(command: Any) -> None:
     such as [table|json|markdown|latex] mid-word; a choice option shows a short name instead
     (FORMAT) and its help lists the choices, where they wrap between words. Example lines (an
     indented paragraph) keep their breaks; they are flush left in every command, as typer's
-    dedent leaves them in some, and laid out for the terminal's width (lay_out_examples).
+    dedent leaves them in some; each run lays them out for its terminal (lay_out_examples).
     """
     if command.help:
         paragraphs = inspect.cleandoc(command.help).split("\n\n")
         command.help = "\n\n".join(
             textwrap.dedent(p) if p.startswith("  ") else " ".join(p.split()) for p in paragraphs
         )
-    lay_out_examples(command)
     for param in command.params:
         choices = getattr(param.type, "choices", None)
         if not choices or param.param_type_name != "option" or param.metavar:
@@ -156,12 +157,11 @@ def tidy_help(command: Any) -> None:
             param.help = f"{text} One of: {', '.join(names)}.".strip()
 
 
-def lay_out_examples(command: Any) -> None:
-    """Lay the example paragraphs of a command's help out for the terminal this run has (again
-    in each run: tests run many, at several widths, in one process)."""
+def lay_out_examples(command: Any, width: int) -> None:
+    """Lay the example paragraphs of a command's help out for the width of this run's terminal
+    (in each run: tests run many, at several widths, in one process)."""
     written = command.__dict__.setdefault("written_help", command.help)
     if written:
-        width = _help_width()
         command.help = "\n\n".join(
             _examples(p, width) if p.startswith("backprop ") else p for p in written.split("\n\n")
         )
@@ -176,17 +176,20 @@ def _help_width() -> int:
     return (int(given) if given.isdigit() else Console().width) - 2
 
 
-_COMMENT = re.compile(r"(?P<cmd>.*?\S)(?P<gap>\s{2,})(?P<comment>(\[dim\])?#.*)")
-_WORD = re.compile(r"""(?:'[^']*'|"[^"]*"|\S)+""")  # a shell word: quotes kept whole
+_COMMENT = r"(?P<cmd>.*?\S)\s{2,}(?P<comment>(\[dim\])?#.*)"  # compiled when first needed
+_WORD = r"""(?:'[^']*'|"[^"]*"|\S)+"""  # a shell word: quotes kept whole
 
 
 def _examples(paragraph: str, width: int) -> str:
     """Example lines laid out for the width, so that none is broken inside a command: a line
     too wide puts its comment on the next line, and a command too wide is continued as the
     shell reads it (after a `|` or `&&`, else with a backslash), never inside a word."""
+    lines = paragraph.splitlines()
+    if all(len(line) <= width for line in lines):  # markup and all: nothing to do
+        return paragraph
     out: list[str] = []
-    for line in paragraph.splitlines():
-        found = _COMMENT.fullmatch(line)
+    for line in lines:
+        found = re.fullmatch(_COMMENT, line)
         cmd, comment = (found["cmd"], found["comment"]) if found else (line, "")
         shown = len(line) - (len("[dim][/]") if comment.startswith("[dim]") else 0)
         if shown <= width:
@@ -203,7 +206,7 @@ def _continued(cmd: str, width: int) -> list[str]:
     before an option (kept with its value) with a backslash; a word wider stays whole."""
     ends = ("|", "&&")
     segments: list[list[str]] = [[]]  # the parts between pipes, each ending with its `|`
-    for word in _WORD.findall(cmd):
+    for word in re.findall(_WORD, cmd):
         seg = segments[-1]
         if word in ends:
             seg.append(word)
