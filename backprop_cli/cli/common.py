@@ -12,15 +12,15 @@ import re
 import signal
 import sys
 import textwrap
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console, RenderableType
 from rich.text import Text
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ..errors import ExitCode
 
@@ -33,6 +33,26 @@ _ClickException: type[Exception] = next(
 )
 
 
+class _Command(TyperCommand):
+    """A command whose help examples are laid out for the terminal when help is shown (a run
+    that shows no help pays nothing for them)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        lay_out_examples(self, _help_width())
+        super().format_help(ctx, formatter)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _App(typer.Typer):
+    """typer's app, each command made a _Command unless it asks for another class."""
+
+    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Callable[[_F], _F]:
+        made: Callable[[_F], _F] = super().command(*args, cls=cls or _Command, **kwargs)
+        return made
+
+
 class _Group(TyperGroup):
     """The root command: a usage error is the one `error: ...` line the README promises; each
     subcommand is built when it is looked up (COMMANDS)."""
@@ -42,6 +62,10 @@ class _Group(TyperGroup):
         for command in [self, *self.commands.values()]:
             tidy_help(command)
         self.commands = _Commands(self.commands)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        lay_out_examples(self, _help_width())
+        super().format_help(ctx, formatter)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names: nothing is built to list them
@@ -57,10 +81,6 @@ class _Group(TyperGroup):
     ) -> Any:
         run = (args, prog_name, complete_var, False, windows_expand_args)
         _consoles.clear()  # each run sees its own terminal (tests run many in one process)
-        built = self.commands.built if isinstance(self.commands, _Commands) else {}
-        width = _help_width()
-        for command in [self, *built.values()]:  # built before this run began
-            lay_out_examples(command, width)
         if not standalone_mode:
             return super().main(*run, **extra)
         try:
@@ -127,7 +147,6 @@ def _build(name: str) -> Any:
                 rich_markup_mode=app.rich_markup_mode,
             )
             tidy_help(command)
-            lay_out_examples(command, _help_width())
             return command
     raise KeyError(name)
 
@@ -275,7 +294,7 @@ def usage_error(exc: Exception) -> str:
     return f"{message}; see {ctx.command_path if ctx else 'backprop'} --help"
 
 
-app = typer.Typer(
+app = _App(
     name="backprop",
     cls=_Group,
     help="Backpropagation step by step, with real numbers.\n\n"
