@@ -272,28 +272,27 @@ class Numbers:
         """The formula with its numbers; a negative number is bracketed unless it leads the
         formula, a bracket or an argument (`tanh(-0.1)`, not `tanh((-0.1))`), and always
         before a power (`(-0.5)^2`)."""
-        template, terms = step.template, step.terms
-        parts = _SLOT.split(template)  # text, symbol, text, symbol, ..., text
-        residue, written_as = self.residue, constants()
+        return self.formula_and_numbers(step)[1]
+
+    def formula_and_numbers(self, step: Step) -> tuple[str, str]:
+        """The step's formula in symbols (Step.formula) and with its numbers (substituted)."""
+        parts = _SLOT.split(step.template)  # text, symbol, text, symbol, ..., text
+        formula = "".join(parts)
+        terms, residue, constant = step.terms, self.residue, constants()
         texts = self.texts
-        out = [parts[0]]
-        end = len(parts[0])  # where the next text starts in the template
         for k in range(1, len(parts), 2):
             symbol = parts[k]
             x = terms[symbol]
             if residue and (symbol, x) in residue:
                 text = self(0.0)
-            elif symbol in written_as:
+            elif symbol in constant:
                 text = written(x, self.precision)
             else:
                 text = texts.get(x) or self(x)
-            start, end = end, end + len(symbol) + 2 + len(parts[k + 1])
             if text.startswith("-"):
-                before = template[max(start - 2, 0) : start]  # enough to tell, quicker than all
-                leads = not start or before.endswith("(") or before == ", "
-                power = parts[k + 1].startswith("^")
-                if not leads or power:
+                before = parts[k - 1]  # the template's text between the last slot and this one
+                leads = (k == 1 and not before) or before.endswith(("(", ", "))
+                if not leads or parts[k + 1].startswith("^"):
                     text = f"({text})"
-            out.append(text)
-            out.append(parts[k + 1])
-        return "".join(out)
+            parts[k] = text
+        return formula, "".join(parts)

@@ -110,7 +110,7 @@ class StepTable:
 
     def __init__(self, title: str, steps: Sequence[Step], shown: Numbers) -> None:
         self.title, self.steps, self.shown = title, steps, shown
-        self.rows = [(s.id, s.formula, shown.substituted(s), shown.value(s)) for s in steps]
+        self.rows = [(s.id, *shown.formula_and_numbers(s), shown.value(s)) for s in steps]
         # narrowest and widest of each column; the header wraps between its words
         self.low = [max(text_width(w) for w in h.split()) for h in self.HEADERS]
         self.high = [text_width(h) for h in self.HEADERS]
