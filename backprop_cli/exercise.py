@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .engine import forward_values
 from .ops import ACTIVATIONS, LOSSES
+from .records import record
 from .spec import MAX_MAGNITUDE, Spec, initial_values
 from .validate import closest, loads_spec
 
@@ -28,7 +28,7 @@ class ExerciseError(ValueError):
     """Options that cannot make a valid exercise; the message names the option."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     """What `backprop init` was asked for."""
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from .engine import dataset_loss
 from .engine import step as run_step
+from .records import record
 from .spec import Spec, initial_values
 
 EPS = 1e-6
@@ -23,7 +23,7 @@ TOL = 1e-6
 ROUNDOFF = 10.0  # safety factor on the round-off estimate of a central difference
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Row:
     """One parameter: both gradients and whether they agree."""
 
@@ -50,7 +50,7 @@ class Row:
         }
 
 
-@dataclass
+@record
 class GradCheck:
     """Every parameter's row, with the settings used."""
 

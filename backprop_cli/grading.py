@@ -16,12 +16,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from . import source
 from .engine import step as run_step
 from .explain import UnknownId, ancestors, locate, parse_id, producer
+from .records import record
 from .slips import ALIASES, Values, variants
 from .source import SourceError
 from .spec import Spec
@@ -43,7 +44,7 @@ PROGRAM_RTOL = 1e-9  # ... judged right within this relative difference
 PROGRAM_REASON = "program output: within 1e-9 relative"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Answer:
     """One value from the answers file, with where it was written and how precisely."""
 
@@ -62,7 +63,7 @@ class Answer:
         return significant_digits(self.text) >= PROGRAM_DIGITS
 
 
-@dataclass
+@record
 class Verdict:
     """An answer judged against the expected value (the exact run, or the run rounded to N)."""
 
@@ -97,7 +98,7 @@ class Verdict:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Slip:
     """A known mistake that reproduces a wrong answer: what it is, and the value it gives."""
 
@@ -123,7 +124,7 @@ class Slip:
         return d
 
 
-@dataclass
+@record
 class Diagnosis:
     """What went wrong in the first wrong answer."""
 
@@ -149,7 +150,7 @@ class Diagnosis:
         }
 
 
-@dataclass
+@record
 class Report:
     """Every answer's verdict, in computation order, and the diagnosis of the first wrong one."""
 

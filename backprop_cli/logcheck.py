@@ -24,13 +24,14 @@ import io
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .grading import PROGRAM_DIGITS, PROGRAM_RTOL, number
 from .kernels import Kernel, Trainer
 from .kernels.rounded import rounded_kernel
+from .records import record
 from .source import SourceError, os_reason
 from .spec import Spec
 
@@ -178,7 +179,7 @@ def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
 # --- the runs ----------------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Run:
     """One training, epoch by epoch, compared with the log as it is read."""
 
@@ -217,7 +218,7 @@ class Run:
         return agrees(row, ours, self.units)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogSlip:
     """A cause that reproduces the whole log."""
 
@@ -229,7 +230,7 @@ class LogSlip:
         return {"code": self.code, "description": self.description, **self.detail}
 
 
-@dataclass
+@record
 class Difference:
     """The first row that differs from the config's training."""
 
@@ -246,7 +247,7 @@ class Difference:
         }
 
 
-@dataclass
+@record
 class LogReport:
     """What the check of a log found: the rows compared (up to the first that differs), that
     difference, and the causes that reproduce the whole log."""

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .choices import LAYOUTS as LAYOUTS
 from .ops import ACTIVATIONS, CONSTANTS, OPTIMIZERS
 from .ops.activations import SOFTMAX_JACOBIAN_FORMULA
+from .records import record
 from .spec import Names, Spec
 from .trace import Step, Trace
 
@@ -119,7 +120,7 @@ def locate(spec: Spec) -> dict[str, tuple[str, int, int]]:
 # --- the data model -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """One entry: the scalar id it is (a step, parameter, input or target), the sample it
     belongs to (0-based; None for parameters, batch aggregates and updates) and its value."""
@@ -134,7 +135,7 @@ class Entry:
         return self.id if self.sample is None else f"{self.id}[{self.sample + 1}]"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Matrix:
     """A named matrix of entries (rows of entries), as stored in the out-in layout.
 
@@ -168,7 +169,7 @@ class Matrix:
         return self.T if layout == "in-out" and self.turns else self
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Operand:
     """A matrix in an equation, by id, transposed or not (as the equation's layout reads it)."""
 
@@ -180,7 +181,7 @@ class Operand:
         return self.id + ("ᵀ" if self.transposed else "")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Constant:
     """A hyper-parameter or count in an equation (η, β1, n, N), with its value."""
 
@@ -191,7 +192,7 @@ class Constant:
 Piece = str | Operand | Constant
 
 
-@dataclass
+@record
 class Equation:
     """`lhs = pieces`: operators and brackets as text, matrices as Operands, constants.
 
@@ -224,7 +225,7 @@ def _piece_text(p: str | Constant) -> str:
     return p.symbol if isinstance(p, Constant) else p
 
 
-@dataclass
+@record
 class Section:
     """One phase of one layer (or the loss), in the order of the computation."""
 
@@ -236,7 +237,7 @@ class Section:
     matrices: dict[str, Matrix] = field(default_factory=dict)  # what this section introduces
 
 
-@dataclass
+@record
 class MatrixView:
     """The matrix form of a trace, in one layout."""
 
@@ -719,7 +720,7 @@ def build(trace: Trace, layout: str = "out-in") -> MatrixView:
     return MatrixView(trace.spec, layout, _Builder(trace, layout).build())
 
 
-@dataclass
+@record
 class MatrixExplanation:
     """One matrix's equation with its operands: each operand's own equation (one level down)
     or, for a given matrix (W, x, b, the targets), its ids and values."""

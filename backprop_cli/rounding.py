@@ -3,13 +3,13 @@ drifts from the exact run. Training done that way is kernels.rounded.RoundedLoop
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from .records import record
 from .trace import Trace, json_number
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Drift:
     """One quantity in the rounded run and in the exact run."""
 

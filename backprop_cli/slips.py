@@ -12,11 +12,12 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .engine import CORRECT, Mistake
 from .engine import step as run_step
 from .ops import ACTIVATIONS, LOSSES
+from .records import record
 from .spec import Spec
 from .trace import Step, Trace
 from .validate import load_spec
@@ -30,7 +31,7 @@ ALIASES = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Variant:
     """A known slip, as a way to run the engine."""
 

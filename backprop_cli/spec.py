@@ -4,11 +4,12 @@ YAML), and the layout facts every engine and kernel shares: parameter ids by pos
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from .choices import UPDATE_ORDERS as UPDATE_ORDERS
 from .ops import ACTIVATIONS, OPTIMIZERS
+from .records import record
 
 MODES = ("online", "batch", "minibatch")
 REDUCTIONS = ("mean", "sum")
@@ -20,7 +21,7 @@ MAX_PARAMETERS = 250_000
 BUNDLED_EXAMPLE = "mazur.yaml"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layer:
     """One layer: its neurons, activation, weights (one row per neuron) and biases."""
 
@@ -37,7 +38,7 @@ class Layer:
         return len(self.neurons)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Optimizer:
     """The update rule and its hyper-parameters, with any state saved by an earlier run."""
 
@@ -49,7 +50,7 @@ class Optimizer:
     shapes: str | None = None  # the network the state was saved for (resume.fingerprint)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Training:
     """How the parameters are updated."""
 
@@ -64,7 +65,7 @@ class Training:
     optimizer: Optimizer = field(default_factory=Optimizer)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sample:
     """One training example."""
 
@@ -72,7 +73,7 @@ class Sample:
     targets: tuple[float, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SamplesFile:
     """Where the samples came from when a config names a data file instead of listing them:
     `samples: {csv: data.csv, inputs: [x1, x2], targets: [y]}` (a saved config names it again)."""
@@ -84,7 +85,7 @@ class SamplesFile:
     targets: tuple[str, ...]  # column names, in the output neurons' order
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Param:
     """One trainable number, named as the post names it (w1 ... wN, b1 or b_h1)."""
 
@@ -96,7 +97,7 @@ class Param:
     value: float
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Spec:
     """A whole network spec, validated."""
 
@@ -227,7 +228,7 @@ class Spec:
         }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Names:
     """Parameter ids by position: weight[k][j][i] and bias[k][j] (None when a layer has none)."""
 

@@ -5,15 +5,16 @@ count t and the slots by parameter id. The engine and every kernel start from it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from .ops import OPTIMIZERS
 from .ops import Optimizer as Rule
+from .records import record
 from .resume import fingerprint
 from .spec import Optimizer, Spec, Training
 
 
-@dataclass
+@record
 class State:
     """A rule, its hyper-parameters, and its state while training: t and the slots by id."""
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop_cli.cli import COMMANDS, app
 
@@ -93,3 +95,41 @@ def test_each_run_sees_its_own_width() -> None:
     wide = run("step", "--only", "w5+", env={"COLUMNS": "120"}).stdout
     assert max(len(line) for line in narrow.splitlines()) <= 40
     assert "w5+   w5 - η * dE_total/dw5   0.4 - 0.5 * 0.082167041   0.35891648" in wide
+
+
+@pytest.mark.parametrize("module", sorted(set(COMMANDS.values()) | {"root"}))
+def test_commands_annotations_need_no_evaluation(module: str) -> None:
+    """typer reads each parameter's type from the signature; an annotation left as a string
+    (`from __future__ import annotations`) is compiled and evaluated on every run (twice)."""
+    import importlib
+    import inspect
+
+    loaded = importlib.import_module(f"backprop_cli.cli.{module}")
+    commands = [
+        f
+        for f in vars(loaded).values()
+        if inspect.isfunction(f)
+        and f.__module__ == loaded.__name__
+        and "typer" in str([p.annotation for p in inspect.signature(f).parameters.values()])
+    ]
+    assert commands or module == "root"
+    for command in commands:
+        assert not [a for a in command.__annotations__.values() if isinstance(a, str)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="ab _-.,1table jsonout-in\n", max_size=30),
+    st.sampled_from(["table", "json", "out-in", "x1", "a_b"]),
+    st.integers(min_value=0, max_value=30),
+    st.booleans(),
+)
+def test_whole_word_check_agrees_with_the_regex(text: str, word: str, at: int, put: bool) -> None:
+    """tidy_help's word test (no regex compiled on each run) finds what \\bword\\b finds."""
+    import re
+
+    from backprop_cli.cli.common import _has_word
+
+    if put:
+        text = text[:at] + word + text[at:]
+    assert _has_word(text, word) == bool(re.search(rf"\b{re.escape(word)}\b", text))

@@ -1,8 +1,6 @@
 """`backprop check ANSWERS`: judge hand-computed values, a program's output or a training log,
 and name the first mistake."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -148,8 +148,21 @@ def tidy_help(command: Any) -> None:
         param.metavar = max(param.opts, key=len).lstrip("-").upper()
         names = [str(getattr(c, "value", c)) for c in choices]
         text = param.help or ""
-        if not all(re.search(rf"\b{re.escape(n)}\b", text) for n in names):
+        if not all(_has_word(text, n) for n in names):
             param.help = f"{text} One of: {', '.join(names)}.".strip()
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Whether `word` is in `text` as a whole word (as the regex \\bword\\b finds it, for a word
+    that starts and ends with a letter or digit), without compiling a regex each run."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        before, after = text[at - 1 : at], text[end : end + 1]
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 def usage_error(exc: Exception) -> str:

@@ -1,7 +1,5 @@
 """`backprop draw`: the network as an SVG picture, as the post draws it."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`backprop explain ID`: one quantity, worked out through the chain rule."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -88,13 +86,13 @@ def explain_command(
 
 
 def _matrix(
-    trace: Trace,
+    trace: "Trace",
     mid: str,
     index: int | None,
     format: Output,
     precision: int,
     layout: str,
-    config: Path | None = None,
+    config: "Path | None" = None,
 ) -> None:
     """`explain ID --view matrix`: the matrix equation of ID with its operands."""
     from ..matrices import UnknownMatrix, build, explain_matrix
@@ -114,7 +112,7 @@ def _matrix(
             emit(part)
 
 
-def _layer_level(trace: Trace, step_id: str) -> bool:
+def _layer_level(trace: "Trace", step_id: str) -> bool:
     """Whether ID names a matrix (delta_h, dE_total/dW_o) and no step: explained as a matrix."""
     from ..matrices import scalar_ids
 

@@ -1,7 +1,5 @@
 """`backprop export`: the step, or the training, as a standalone NumPy or PyTorch script."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`backprop gradcheck`: backpropagation against central differences, for every parameter."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

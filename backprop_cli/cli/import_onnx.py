@@ -1,7 +1,5 @@
 """`backprop import MODEL.onnx`: a config from an ONNX file's weights, layers and activations."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`backprop init`: write a new exercise (a commented config with random, rounded numbers)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -142,13 +140,13 @@ def _samples(text: str) -> tuple[int, str | None]:
 
 
 def _with_data(
-    opts: Options,
+    opts: "Options",
     data: str,
     config: Path,
     sizes: tuple[int, ...] | None,
     inputs: list[str] | None,
     targets: list[str] | None,
-) -> Options:
+) -> "Options":
     """The options with a data file's samples: layer sizes that fit its columns."""
     import dataclasses
     import os

@@ -1,7 +1,5 @@
 """`backprop` itself: the options given before any command (--version, -q)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

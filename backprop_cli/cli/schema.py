@@ -1,7 +1,5 @@
 """`backprop schema`: the JSON Schema of a format this tool reads or writes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`backprop step`: one update, every quantity computed."""
 
-from __future__ import annotations
-
 import difflib
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -184,11 +182,11 @@ def step(
 
 
 def _page(
-    trace: Trace,
-    mview: MatrixView,
+    trace: "Trace",
+    mview: "MatrixView",
     precision: int,
     filtered: bool,
-    output: Path | None,
+    output: "Path | None",
     force: bool,
 ) -> None:
     """The web page: the scalar view and the matrix view as two tabs."""
@@ -205,7 +203,7 @@ def _page(
     _write(render_html(trace, precision=precision, tabs=tabs), output, force)
 
 
-def _write(text: str, output: Path | None, force: bool) -> None:
+def _write(text: str, output: "Path | None", force: bool) -> None:
     """A document to stdout, or to --output."""
     if output is None:
         emit(text)
@@ -214,11 +212,11 @@ def _write(text: str, output: Path | None, force: bool) -> None:
 
 
 def _matrix_view(
-    trace: Trace,
-    mview: MatrixView,
+    trace: "Trace",
+    mview: "MatrixView",
     format: Format,
-    pick: Pick,
-    output: Path | None = None,
+    pick: "Pick",
+    output: "Path | None" = None,
     force: bool = False,
 ) -> None:
     """`--view matrix`: the matrices in the chosen format (JSON: the trace and its matrices)."""
@@ -245,7 +243,7 @@ def _matrix_view(
             emit(part)
 
 
-def _no_match(trace: Trace, patterns: list[str]) -> NoReturn:
+def _no_match(trace: "Trace", patterns: list[str]) -> NoReturn:
     ids = trace.ids()
     near = difflib.get_close_matches(patterns[0], ids, n=5, cutoff=0.4)
     hint = f"; closest: {', '.join(near)}" if near else ""

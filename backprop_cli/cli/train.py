@@ -1,7 +1,5 @@
 """`backprop train`: many epochs, a summary a student can read, a JSONL stream, saved results."""
 
-from __future__ import annotations
-
 import importlib.util
 import sys
 import time
@@ -236,8 +234,8 @@ def _report(
     losses: list[float],
     every: int | None,
     stream: bool,
-    out: _Out,
-    table_rows: _Rows,
+    out: "_Out",
+    table_rows: "_Rows",
 ) -> None:
     """The epochs of a chunk that are shown: every K-th (--every K), else all when streaming."""
     if every is None and not stream:
@@ -339,7 +337,7 @@ def _check_outputs(save: Path | None, force: bool, plot: Path | None) -> None:
             fail(f"--plot needs matplotlib: {PLOT_HINT}")
 
 
-def _drift(trainer: Trainer, exact: Trainer) -> dict[str, Any]:
+def _drift(trainer: "Trainer", exact: "Trainer") -> dict[str, Any]:
     """How far the rounded run has moved from the exact one."""
     rounded, true = trainer.parameters(), exact.parameters()
     return {
@@ -349,7 +347,7 @@ def _drift(trainer: Trainer, exact: Trainer) -> dict[str, Any]:
     }
 
 
-def _save(trainer: Trainer, save: Path, force: bool) -> str:
+def _save(trainer: "Trainer", save: Path, force: bool) -> str:
     """Write the trained network; the note to show once the summary is out."""
     from ..fileio import OutputError, dump_spec, write_atomic
     from ..source import os_reason
@@ -380,7 +378,12 @@ def _save(trainer: Trainer, save: Path, force: bool) -> str:
 
 
 def _finish(
-    spec: Spec, trainer: Trainer, plot: Path | None, curve: Curve, status: str, signum: int | None
+    spec: "Spec",
+    trainer: "Trainer",
+    plot: Path | None,
+    curve: "Curve",
+    status: str,
+    signum: int | None,
 ) -> None:
     """Plot, report how training ended, and exit with its code."""
     import signal

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..ops import LOSSES, Activation
 from ..ops.activations import LINEAR
+from ..records import record
 from ..source import Document
 from ..spec import Spec
 from ..validate import from_document
@@ -33,7 +33,7 @@ def need(module: str, extra: str, what: str) -> Any:
         ) from None
 
 
-@dataclass
+@record
 class Layer:
     """One fully connected layer: weights one row per neuron, one column per input."""
 

@@ -9,9 +9,10 @@ layer's hyper-parameter.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..records import record
 from .base import Hyper, Table
 
 X = Any  # a float, a numpy array or an Expr, as the vocabulary reads it
@@ -21,7 +22,7 @@ def _default_targets(unit: float) -> tuple[float, float]:
     return (-1.0, 1.0)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Activation:
     """An activation and everything the project knows of it."""
 

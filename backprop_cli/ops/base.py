@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, ValuesView
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from ..records import record
 
 T = TypeVar("T")
 
@@ -18,7 +19,7 @@ class UnknownOperation(KeyError):
         return str(self.args[0])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hyper:
     """A hyper-parameter: its key in a config, its symbol in formulas, default and bounds."""
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from ..records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FormulaFunction:
     value: Callable[..., float]
     latex: str  # the command, e.g. \ln

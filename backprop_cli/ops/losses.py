@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..records import record
 from .activations import Activation, log_softmax, log_sum_exp
 from .base import Hyper, Table
 
@@ -20,7 +21,7 @@ X = Any
 NO_HYPER: Mapping[str, float] = {}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TorchLoss:
     """A loss as a PyTorch script computes it: torch.nn's module (with reduction="sum") and its
     keyword arguments from ours; one sample's E_total is the module's value divided by `divisor`
@@ -36,7 +37,7 @@ class TorchLoss:
     over_outputs: bool = True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fused:
     """delta_j = dE_total/dnet_j of an (output activation, loss) pair, simplified.
 
@@ -67,7 +68,7 @@ class Fused:
 NEAR = 1e-5
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Loss:
     """A loss and everything the project knows of it."""
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..records import record
 from .base import Hyper, Table
 
 X = Any
@@ -52,7 +53,7 @@ class Vars:
         raise AttributeError(f"no variable {name!r} at this stage")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Stage:
     """`key` = formula, in the variables' keys; `fn(m, s)` computes it. A stage with `when` runs
     only where the hyper-parameters make it do something (weight decay of 0 is no stage)."""
@@ -71,7 +72,7 @@ class Stage:
         return list(dict.fromkeys(w for w in _WORD.findall(self.formula) if w in _KNOWN))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Optimizer:
     """An update rule and everything the project knows of it."""
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
+from ..records import record
 from . import number
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scale:
     """Where a loss curve's points go, for every drawing of it: the finite points, their range,
     and a log scale when the values span more than two decades."""

@@ -6,37 +6,37 @@ The Markdown and LaTeX renderers write the same blocks; only the syntax differs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ..engine import iter_phases
 from ..ops import ACTIVATIONS, LOSSES
+from ..records import record
 from ..spec import Spec, batches
 from ..trace import Step, Trace
 from .mathtex import Equation, equation, name, render, symbol, tex_number, width
 from .numbers import Numbers, written
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Heading:
     level: int  # 1 = the title
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Prose:
     """A paragraph: plain text and inline math, in order (kind is "text" or "math")."""
 
     parts: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Display:
     """Display math listing values: `w_1 = 0.15,  w_2 = 0.2, ...` (packed into lines)."""
 
     items: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Eq:
     """One step: lhs = formula = numbers = value."""
 

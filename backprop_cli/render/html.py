@@ -17,11 +17,11 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from ..explain import Explanation, Node, explain, producer
+from ..records import record
 from ..spec import Spec
 from ..trace import Step, Trace
 from . import html_assets as assets
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 FORWARD_PHASES = ("forward", "loss", "after")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Tab:
     """One more tab of the page (the matrix view): a title and its HTML."""
 

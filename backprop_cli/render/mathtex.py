@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from ..ops.functions import FORMULA_FUNCTIONS
+from ..records import record
 from ..trace import Step
 
 
@@ -109,7 +109,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Node:
     """An expression tree node (kind: num slot word neg half bin pow call paren if cmp)."""
 
@@ -348,7 +348,7 @@ def terms(
 # --- one step ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Equation:
     """One step as LaTeX: lhs = formula = numbers = value (each part a list of break points)."""
 

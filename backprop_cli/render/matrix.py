@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from rich.cells import cell_len
@@ -27,6 +26,7 @@ from ..matrices import (
     Piece,
     Section,
 )
+from ..records import record
 from ..trace import Trace
 from .document import LINE, Block, Display, Heading, Prose, text
 from .mathtex import render, symbol, tex_number, width
@@ -122,7 +122,7 @@ def _split_columns(cells: list[list[str]], width: int) -> list[list[list[str]]]:
     return [[[row[i] for i in g] for row in cells] for g in groups]
 
 
-@dataclass
+@record
 class Unit:
     """A matrix with the text that stays on its line: before it and after it."""
 
@@ -318,7 +318,7 @@ def layout_line(view: MatrixView, sec: Section) -> str | None:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pick:
     """What to show: matrix id globs (`delta_*`), phases, a sample (0-based), the precision."""
 

@@ -10,9 +10,10 @@ thickened by its size.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from xml.sax.saxutils import escape, quoteattr
 
+from ..records import record
 from ..spec import Names, Spec
 from ..trace import Trace
 from . import number
@@ -42,7 +43,7 @@ def labelled(spec: Spec) -> bool:
     return len(spec.parameters()) <= MAX_LABELS
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Box:
     """A rectangle of half-size (hw, hh) centred at (x, y), turned by angle (radians)."""
 
@@ -80,7 +81,7 @@ class Box:
         return (lu - nu) ** 2 + (lv - nv) ** 2 < (r + 2.0) ** 2
 
 
-@dataclass
+@record
 class Node:
     id: str
     x: float
@@ -92,7 +93,7 @@ class Node:
     tip: str = ""
 
 
-@dataclass
+@record
 class Edge:
     source: Node
     target: Node
@@ -103,7 +104,7 @@ class Edge:
     tip: str = ""
 
 
-@dataclass
+@record
 class Layout:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)

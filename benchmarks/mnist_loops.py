@@ -1,0 +1,108 @@
+"""The 784-128-10 training loop against PyTorch's, side by side in one process.
+
+    python benchmarks/mnist_size.py big.yaml
+    python benchmarks/mnist_loops.py big.yaml [--rounds 7]
+
+Reads the config once (our reader for `backprop`, PyYAML's for PyTorch: the same numbers), then
+runs the loops in turn, round after round, so that a busy moment of the machine hits all of them
+alike: `backprop`'s trainer as `backprop train` runs it (fresh each round, numpy kernel), and
+the same training in PyTorch, float32 and float64, one thread each (benchmarks/torch_backprop.py
+has why). Each loop is the epochs with E_total over all samples after each; the median of the
+rounds is reported with its ratio to PyTorch float32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `backprop train` sets it
+
+import torch
+import yaml
+from timing import machine
+
+from backprop_cli import load_spec
+from backprop_cli.kernels import Curve, Trainer
+
+
+def ours(path: str) -> Callable[[], float]:
+    spec = load_spec(path)
+    epochs = spec.training.epochs or 1
+
+    def run() -> float:
+        trainer = Trainer(spec, kernel="numpy")
+        curve = Curve()
+        for first, losses in trainer.chunks(epochs):
+            curve.extend(first, losses)
+        return trainer.loss
+
+    return run
+
+
+def pytorch(path: str, dtype: torch.dtype) -> Callable[[], float]:
+    with open(path, encoding="utf-8") as f:
+        spec = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    hidden, out = spec["layers"]
+    train = spec["training"]
+    x = torch.tensor([s["inputs"] for s in spec["samples"]], dtype=dtype)
+    t = torch.tensor([s["targets"] for s in spec["samples"]], dtype=dtype)
+    size, epochs = train["batch_size"], train["epochs"]
+
+    def run() -> float:
+        w1, b1, w2, b2 = (
+            torch.tensor(v, dtype=dtype, requires_grad=True)
+            for v in (hidden["weights"], hidden["bias"], out["weights"], out["bias"])
+        )
+        opt = torch.optim.SGD([w1, b1, w2, b2], lr=train["learning_rate"])
+
+        def loss(xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
+            logits = torch.sigmoid(xb @ w1.T + b1) @ w2.T + b2
+            return -(tb * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+        error = 0.0
+        for _ in range(epochs):
+            for start in range(0, len(x), size):
+                opt.zero_grad()
+                loss(x[start : start + size], t[start : start + size]).backward()
+                opt.step()
+            with torch.no_grad():
+                error = float(loss(x, t))
+        return error
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config")
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    loops = {
+        "PyTorch float32, one thread": pytorch(args.config, torch.float32),
+        "`backprop train` loop, numpy kernel (float64)": ours(args.config),
+        "PyTorch float64, one thread": pytorch(args.config, torch.float64),
+    }
+    times: dict[str, list[float]] = {name: [] for name in loops}
+    ends: dict[str, float] = {}
+    for _ in range(args.rounds):
+        for name, run in loops.items():
+            began = time.perf_counter()
+            ends[name] = run()
+            times[name].append(time.perf_counter() - began)
+    base = statistics.median(times[next(iter(loops))])
+    print(f"{args.rounds} rounds, median; {machine()}\n", file=sys.stderr)
+    print("| loop (5 epochs, E_total after each) | seconds | ratio to PyTorch float32 | E_total |")
+    print("|---|---:|---:|---:|")
+    for name, spent in times.items():
+        mid = statistics.median(spent)
+        print(f"| {name} | {mid:.3f} | {mid / base:.2f} | {ends[name]!r} |")
+
+
+if __name__ == "__main__":
+    main()
