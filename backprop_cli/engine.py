@@ -13,13 +13,16 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .ops import ACTIVATIONS, CONSTANTS, FLOATS, LOSSES, Activation, Hyper, OutputLogs, Vars
 from .ops.activations import SOFTMAX_JACOBIAN_FORMULA, softmax_formula, softmax_jacobian
 from .spec import Names, Spec, batches, initial_values
 from .state import State
 from .trace import Step, Trace
+
+if TYPE_CHECKING:
+    from .ops.optimizers import Optimizer, Stage
 
 SATURATED = 1e-6  # |dout/dnet| below this: the neuron passes almost no gradient
 OVERFLOW = "beyond float64 (an output rounded to exactly 0 or 1?); JSON writes it as null"
@@ -78,7 +81,12 @@ class _Recorder:
             value = round(value, self.round_to)
         if note is None and not math.isfinite(value):
             note = NOT_FINITE if math.isnan(value) else OVERFLOW
-        inputs = tuple(k.split("[", 1)[0] for k in terms if k not in hyper)
+        if hyper.isdisjoint(terms):
+            inputs = tuple(terms)
+        else:
+            inputs = tuple([k for k in terms if k not in hyper])
+        if "[" in "".join(inputs):  # a sample's gradient, dE_total/dw5[2], is an input
+            inputs = tuple(dict.fromkeys([k.split("[", 1)[0] for k in inputs]))
         self.steps.append(
             Step(
                 step_id,
@@ -89,7 +97,7 @@ class _Recorder:
                 template,
                 terms,
                 value,
-                tuple(dict.fromkeys(inputs)),
+                inputs,
                 note,
             )
         )
@@ -519,30 +527,59 @@ def record_updates(
         state.t += 1
     new: dict[str, float] = {}
     names = Names.of(spec)
+    plans: dict[tuple[int, ...], list[_Shown]] = {}  # the same stages for every id
     for pid in ids:
         k = layer if layer is not None else names.layer_of(pid)
-        new[pid] = _update(r, state, k, pid, params[pid], f"{grad_name}/d{pid}", grads[pid])
+        new[pid] = _update(r, state, k, pid, params[pid], grad_name, grads[pid], plans)
     return new
 
 
-def _update(r: _Recorder, st: State, k: int, pid: str, w: float, g_sym: str, g: float) -> float:
-    """One parameter's update: each stage of the optimizer recorded, then `w5+`."""
-    rule = st.rule
-    now: dict[str, float] = {"w": w, "g": g, "t": st.t, **st.constants()}
-    shown = {"w": pid, "g": g_sym}  # symbols of the values stages have set so far
-    for slot in rule.slots:
-        now[slot] = st.slot(slot, pid)
-    stages = rule.active(now)
+# A stage as shown, {p} standing for the parameter's id: step id, formula, and the symbol of
+# each variable it reads (in the order they appear).
+_Shown = tuple[str, str, list[tuple[str, str]]]
+
+
+def _shown(rule: Optimizer, stages: Sequence[Stage], grad_name: str) -> list[_Shown]:
+    """How each stage is written for any parameter {p}: the symbols of the values earlier
+    stages have set (g_w5, v_w5), else the variables' own."""
+    shown = {"w": "{p}", "g": grad_name + "/d{p}"}  # symbols of the values stages have set so far
+    out = []
     last = len(stages) - 1
     for i, stage in enumerate(stages):
         step_id, body, words = rule.shown(stage, i == last)
-        symbols = {key: shown.get(key, rule.symbol(key)).replace("{p}", pid) for key in words}
+        symbols = {key: shown.get(key, rule.symbol(key)) for key in words}
         for key, sym in symbols.items():
             body = body.replace("{" + rule.symbol(key) + "}", "{" + sym + "}")
-        step_id = step_id.replace("{p}", pid)
-        terms = {symbols[key]: float(now[key]) for key in words}
-        now[stage.key] = r.rec(step_id, k, body, terms, stage.fn(FLOATS, Vars(now)))
+        out.append((step_id, body, [(key, symbols[key]) for key in words]))
         shown[stage.key] = step_id
+    return out
+
+
+def _update(
+    r: _Recorder,
+    st: State,
+    k: int,
+    pid: str,
+    w: float,
+    grad_name: str,
+    g: float,
+    plans: dict[tuple[int, ...], list[_Shown]],
+) -> float:
+    """One parameter's update: each stage of the optimizer recorded, then `w5+`."""
+    rule = st.rule
+    now: dict[str, float] = {"w": w, "g": g, "t": st.t, **st.constants()}
+    for slot in rule.slots:
+        now[slot] = st.slot(slot, pid)
+    stages = rule.active(now)
+    shape = tuple(map(id, stages))
+    plan = plans.get(shape)
+    if plan is None:
+        plan = plans[shape] = _shown(rule, stages, grad_name)
+    for stage, (step_id, body, symbols) in zip(stages, plan, strict=True):
+        terms = {sym.replace("{p}", pid): float(now[key]) for key, sym in symbols}
+        value = stage.fn(FLOATS, Vars(now))
+        step_id, body = step_id.replace("{p}", pid), body.replace("{p}", pid)
+        now[stage.key] = r.rec(step_id, k, body, terms, value)
     for slot in rule.slots:
         st.slots[slot][pid] = now[slot]
     return now["w"]

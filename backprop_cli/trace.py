@@ -43,7 +43,7 @@ class Step:
     @property
     def formula(self) -> str:
         """The formula in symbols: `w1*i1 + w2*i2 + b1*1`."""
-        return _SLOT.sub(lambda m: m.group(1), self.template)
+        return "".join(_SLOT.split(self.template))  # text and symbols, without the braces
 
     def substituted(self, fmt: Callable[[float], str] = full) -> str:
         """The formula with every symbol replaced by its value, written by fmt."""

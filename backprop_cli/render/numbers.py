@@ -13,7 +13,6 @@ Rules (docs/trace-format.md, "How numbers are shown"):
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -69,22 +68,79 @@ def constants() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=512)
-def _trees(shape: str) -> tuple[Node, ...] | None:
+def _trees(shape: str) -> tuple[Sizer, ...] | None:
     from .mathtex import parse  # here: the command line imports this module at start-up
 
     try:
-        return tuple(parse(side) for side in shape.split(" = "))
+        return tuple(_sized(parse(side)) for side in shape.split(" = "))
     except (ValueError, IndexError):
         return None
 
 
-def _parsed(template: str) -> tuple[tuple[Node, ...] | None, list[str]]:
-    """The template's trees and the symbol of each of their slots. The template is parsed with
+def _parsed(template: str) -> tuple[tuple[Sizer, ...] | None, list[str]]:
+    """The template's sizers and the symbol of each of their slots. The template is parsed with
     its slots numbered ({0}, {1}, ...): once for all templates of one shape (the neurons of a
     layer, the updates of its weights), not once a step."""
-    names = _SLOT.findall(template)
-    count = itertools.count()
-    return _trees(_SLOT.sub(lambda _: f"{{{next(count)}}}", template)), names
+    parts = _SLOT.split(template)  # text, symbol, text, symbol, ..., text
+    names = parts[1::2]
+    shape = [parts[0]]
+    for k, rest in enumerate(parts[2::2]):
+        shape.append(f"{{{k}}}{rest}")
+    return _trees("".join(shape)), names
+
+
+Sizer = Callable[[Callable[[str], float]], tuple[float, float]]
+_DEEP = 200  # a tree deeper than this is sized by _size itself (the same recursion limit)
+
+
+def _sizer(node: Node, depth: int = 0) -> Sizer:
+    """_size(node, value) as a function of `value`, the node's kind looked at once for all the
+    steps of one shape; the same arithmetic in the same order, so the same floats."""
+    kind, args = node.kind, node.args
+    if depth > _DEEP:
+        raise _TooDeep
+    if kind == "slot":
+        text = node.text
+
+        def slot(value: Callable[[str], float]) -> tuple[float, float]:
+            v = value(text)
+            return v, abs(v)
+
+        return slot
+    if kind == "bin" and node.text in ("+", "-", "*"):
+        left, right = _sizer(args[0], depth + 1), _sizer(args[1], depth + 1)
+        if node.text == "+":
+
+            def plus(value: Callable[[str], float]) -> tuple[float, float]:
+                (a, sa), (b, sb) = left(value), right(value)
+                return a + b, sa + sb
+
+            return plus
+        if node.text == "-":
+
+            def minus(value: Callable[[str], float]) -> tuple[float, float]:
+                (a, sa), (b, sb) = left(value), right(value)
+                return a - b, sa + sb
+
+            return minus
+
+        def times(value: Callable[[str], float]) -> tuple[float, float]:
+            (a, sa), (b, sb) = left(value), right(value)
+            return a * b, sa * sb
+
+        return times
+    return functools.partial(_size, node)  # the rarer kinds: as they always were
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _sized(node: Node) -> Sizer:
+    try:
+        return _sizer(node)
+    except _TooDeep:
+        return functools.partial(_size, node)
 
 
 def _size(node: Node, value: Callable[[str], float]) -> tuple[float, float]:
@@ -138,12 +194,12 @@ def is_residue(step: Step) -> bool:
         return False
     if " + " not in step.template and " - " not in step.template:
         return False  # no sum, nothing to cancel
-    trees, names = _parsed(step.template)
-    if trees is None:
+    sizers, names = _parsed(step.template)
+    if sizers is None:
         return False
     terms = step.terms
     try:
-        size = max(_size(tree, lambda slot: terms[names[int(slot)]])[1] for tree in trees)
+        size = max(sized(lambda slot: terms[names[int(slot)]])[1] for sized in sizers)
     except (KeyError, ValueError, ZeroDivisionError, OverflowError, TypeError):
         return False
     except RecursionError:  # a batch sum of 10,000 terms is too deep to size: not a residue
@@ -154,11 +210,13 @@ def is_residue(step: Step) -> bool:
 def _from_residue(step: Step, residue: set[tuple[str, float]]) -> bool:
     """Whether the step is 0 once the residue among its terms is taken as the 0 it stands for
     (out_o1 = net_o1 is residue too when net_o1 is)."""
+    if not residue:
+        return False
     zeroed = {k for k, x in step.terms.items() if (k, x) in residue}
     if not zeroed or step.value == 0:
         return False
-    trees, names = _parsed(step.template)
-    if trees is None:
+    sizers, names = _parsed(step.template)
+    if sizers is None:
         return False
 
     def value(slot: str) -> float:
@@ -166,7 +224,7 @@ def _from_residue(step: Step, residue: set[tuple[str, float]]) -> bool:
         return 0.0 if symbol in zeroed else step.terms[symbol]
 
     try:
-        return all(_size(tree, value)[0] == 0 for tree in trees)
+        return all(sized(value)[0] == 0 for sized in sizers)
     except (KeyError, ValueError, ZeroDivisionError, OverflowError, TypeError):
         return False
 
@@ -182,6 +240,8 @@ class Numbers:
     precision: int = 9
     zeros: bool = False
     residue: frozenset[tuple[str, float]] = field(default_factory=frozenset)
+    # each value's text, once: a big trace shows the same inputs and outputs many times
+    texts: dict[float, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, steps: Iterable[Step], precision: int = 9, zeros: bool = False) -> Numbers:
@@ -192,7 +252,10 @@ class Numbers:
         return cls(precision, zeros, frozenset(found))
 
     def __call__(self, x: float) -> str:
-        return number(x, self.precision, zeros=self.zeros)
+        text = self.texts.get(x)
+        if text is None:
+            text = self.texts[x] = number(x, self.precision, zeros=self.zeros)
+        return text
 
     def term(self, symbol: str, x: float) -> str:
         """A number standing for `symbol` in a formula."""
@@ -209,16 +272,27 @@ class Numbers:
         """The formula with its numbers; a negative number is bracketed unless it leads the
         formula, a bracket or an argument (`tanh(-0.1)`, not `tanh((-0.1))`), and always
         before a power (`(-0.5)^2`)."""
-        template = step.template
+        return self.formula_and_numbers(step)[1]
 
-        def slot(m: re.Match[str]) -> str:
-            text = self.term(m.group(1), step.terms[m.group(1)])
-            if not text.startswith("-"):
-                return text
-            start = m.start()
-            before = template[max(start - 2, 0) : start]  # enough to tell, quicker than all
-            leads = not start or before.endswith("(") or before == ", "
-            power = template.startswith("^", m.end())
-            return text if leads and not power else f"({text})"
-
-        return _SLOT.sub(slot, template)
+    def formula_and_numbers(self, step: Step) -> tuple[str, str]:
+        """The step's formula in symbols (Step.formula) and with its numbers (substituted)."""
+        parts = _SLOT.split(step.template)  # text, symbol, text, symbol, ..., text
+        formula = "".join(parts)
+        terms, residue, constant = step.terms, self.residue, constants()
+        texts = self.texts
+        for k in range(1, len(parts), 2):
+            symbol = parts[k]
+            x = terms[symbol]
+            if residue and (symbol, x) in residue:
+                text = self(0.0)
+            elif symbol in constant:
+                text = written(x, self.precision)
+            else:
+                text = texts.get(x) or self(x)
+            if text.startswith("-"):
+                before = parts[k - 1]  # the template's text between the last slot and this one
+                leads = (k == 1 and not before) or before.endswith(("(", ", "))
+                if not leads or parts[k + 1].startswith("^"):
+                    text = f"({text})"
+            parts[k] = text
+        return formula, "".join(parts)

@@ -76,23 +76,33 @@ class Rows:
     def _plain(
         self, console: Console, columns: list[_Column], dividers: tuple[str, str]
     ) -> Iterator[Segment]:
-        """The rows without styles (no colour): a row is one string."""
+        """The rows without styles (no colour): many rows are one string."""
         last = len(self.rows) - 1
+        out: list[str] = []
         for index, row in enumerate(self.rows):
             cells = [column.text(console, cell) for column, cell in zip(columns, row, strict=True)]
             divider = dividers[index == last]
-            height = max(len(c) for c in cells)
+            height = max(map(len, cells))
             if not height:  # no column wide enough to show anything: a blank line
                 cells = [[" " * column.width] for column in columns]
                 height = 1
-            for k, column in enumerate(columns):
-                if len(cells[k]) < height:
-                    cells[k] = column.align_text(cells[k], row[k], height)
+            if min(map(len, cells)) < height:
+                for k, column in enumerate(columns):
+                    if len(cells[k]) < height:
+                        cells[k] = column.align_text(cells[k], row[k], height)
             if height == 1:
-                yield Segment(divider.join([c[0] for c in cells]) + "\n")
+                out.append(divider.join([c[0] for c in cells]) + "\n")
             else:
                 lines = zip(*cells, strict=True)
-                yield Segment("".join([divider.join(line) + "\n" for line in lines]))
+                out.append("".join([divider.join(line) + "\n" for line in lines]))
+            if len(out) >= _BATCH:
+                yield Segment("".join(out))
+                out.clear()
+        if out:
+            yield Segment("".join(out))
+
+
+_BATCH = 256  # rows written as one segment: the console handles each segment on its own
 
 
 class _Column:
@@ -153,15 +163,25 @@ class _Column:
         return console.render_lines(padded, self.options, style=self.style)
 
     def _fitted(self, cell: Cell) -> list[str] | None:
-        """A plain cell's lines justified in the column; None for one rich must lay out."""
+        """A plain cell's lines justified in the column; None for one rich must lay out (a line
+        it would cut, or with control characters or tabs, which rich strips or expands)."""
         if not isinstance(cell, str) or not self.simple or self.inner < 1:
             return None
+        inner, justify = self.inner, self.justify
         lines = []
-        for text in cell.split("\n"):
-            fitted = self._fit(text)
-            if fitted is None:
+        for text in cell.split("\n") if "\n" in cell else (cell,):
+            if not text.isprintable():
                 return None
-            lines.append(fitted)
+            if justify != "left":
+                text = text.rstrip()
+            gap = inner - (len(text) if text.isascii() else text_width(text))
+            if gap < 0:
+                return None
+            if justify == "left":
+                lines.append(text + " " * gap)
+            else:
+                before = gap // 2 if justify == "center" else gap
+                lines.append(" " * before + text + " " * (gap - before))
         return lines
 
     def align(self, lines: list[list[Segment]], cell: Cell, height: int) -> list[list[Segment]]:
@@ -171,18 +191,3 @@ class _Column:
             vertical, Segment.align_bottom
         )
         return align(lines, self.width, height, self.style)
-
-    def _fit(self, text: str) -> str | None:
-        """The line padded as rich justifies it; None when rich must lay it out (it would be
-        cut, or holds control characters or tabs, which rich strips or expands)."""
-        if not text.isprintable():
-            return None
-        if self.justify == "left":
-            gap = self.inner - (len(text) if text.isascii() else text_width(text))
-            return text + " " * gap if gap >= 0 else None
-        text = text.rstrip()
-        gap = self.inner - (len(text) if text.isascii() else text_width(text))
-        if gap < 0:
-            return None
-        before = gap // 2 if self.justify == "center" else gap
-        return " " * before + text + " " * (gap - before)

@@ -97,6 +97,9 @@ def step_table(title: str, steps: Sequence[Step], shown: Numbers) -> StepTable:
     return StepTable(title, steps, shown)
 
 
+_Key = tuple[int, int, int]  # a layout's rows' lines, broken lines and imbalance
+
+
 class StepTable:
     """One table of steps (id · formula · with numbers · value), laid out for the width it is
     given: the formula columns get at least their widest unbreakable piece and are broken
@@ -107,24 +110,36 @@ class StepTable:
 
     def __init__(self, title: str, steps: Sequence[Step], shown: Numbers) -> None:
         self.title, self.steps, self.shown = title, steps, shown
-        self.rows = [(s.id, s.formula, shown.substituted(s), shown.value(s)) for s in steps]
+        self.rows = [(s.id, *shown.formula_and_numbers(s), shown.value(s)) for s in steps]
         # narrowest and widest of each column; the header wraps between its words
         self.low = [max(text_width(w) for w in h.split()) for h in self.HEADERS]
         self.high = [text_width(h) for h in self.HEADERS]
-        low, high = self.low, self.high
+        low_id, low_f, low_n, low_v = self.low
+        high_id, high_f, high_n, high_v = self.high
+        self.widths: list[tuple[int, int]] = []  # of each row's formula and numbers
         for s, (sid, formula, numbers, value) in zip(steps, self.rows, strict=True):
             wid, wf, wn = text_width(sid), text_width(formula), text_width(numbers)
+            self.widths.append((wf, wn))
             wv = text_width(value) + (2 if s.note else 0)
             # no piece is wider than its whole text: a text no wider than the widest piece so
             # far leaves the column's narrowest as it is (and need not be cut into pieces)
-            if wf > low[1]:
-                low[1] = max(low[1], atom_width(formula))
-            if wn > low[2]:
-                low[2] = max(low[2], atom_width(numbers))
-            low[0], low[3] = max(low[0], wid), max(low[3], wv)
-            high[:] = max(high[0], wid), max(high[1], wf), max(high[2], wn), max(high[3], wv)
+            if wf > low_f:
+                low_f = max(low_f, atom_width(formula))
+            if wn > low_n:
+                low_n = max(low_n, atom_width(numbers))
+            if wid > low_id:
+                low_id = wid
+            if wv > low_v:
+                low_v = wv
+            if wf > high_f:
+                high_f = wf
+            if wn > high_n:
+                high_n = wn
             if s.note:
-                low[1] = max(low[1], *(text_width(w) for w in s.note.split()))
+                low_f = max(low_f, *(text_width(w) for w in s.note.split()))
+        # the id and value columns are never broken: their narrowest is their widest
+        self.low = [low_id, low_f, low_n, low_v]
+        self.high = [max(high_id, low_id), high_f, high_n, max(high_v, low_v)]
 
     def _split(self, lowest: int, highest: int, free: int) -> int:
         """The formula column's width that makes the table shortest (each row as tall as its
@@ -132,31 +147,54 @@ class StepTable:
         those where a whole formula or line of numbers just fits."""
 
         counted: dict[tuple[str, int], int] = {}
+        rows = [(r[1], wf, r[2], wn) for r, (wf, wn) in zip(self.rows, self.widths, strict=True)]
 
         def lines(text: str, width: int) -> int:
-            if text_width(text) <= width:
-                return 1
             if (text, width) not in counted:
                 counted[text, width] = len(wrap(text, width))
             return counted[text, width]
 
-        def height(fw: int) -> tuple[int, int, int]:
-            counts = [(lines(r[1], fw), lines(r[2], free - fw)) for r in self.rows]
-            tall = sum(max(c) for c in counts)
-            broken = sum(sum(c) for c in counts)  # then: the fewest broken formulas
-            return tall, broken, abs(fw * (self.high[2]) - (free - fw) * self.high[1])
+        def height(fw: int, bound: _Key | None, ties: bool) -> _Key | None:
+            """(rows' lines, broken lines, imbalance) at formula width fw; None as soon as it
+            cannot come below `bound` (or reach it, where `ties` win): every row left adds at
+            least a line, and two to the broken ones."""
+            nw, left = free - fw, len(rows)
+            balance = abs(fw * (self.high[2]) - (free - fw) * self.high[1])
+            tall = broken = 0
+            for formula, wf, numbers, wn in rows:
+                a = 1 if wf <= fw else lines(formula, fw)
+                b = 1 if wn <= nw else lines(numbers, nw)
+                tall += a if a > b else b
+                broken += a + b  # then: the fewest broken formulas
+                left -= 1
+                if bound is not None and tall + left >= bound[0]:
+                    least = (tall + left, broken + 2 * left, balance)
+                    if least > bound or (least == bound and not ties):
+                        return None
+            return tall, broken, balance
 
         proportional = lowest + (highest - lowest) * self.high[1] // (self.high[1] + self.high[2])
         if sum(len(r[1]) + len(r[2]) for r in self.rows) > 5000:
             return proportional  # a big table: no time to try; in proportion to the widest
         # widths where a whole formula, or a whole line of numbers, just fits
-        natural = {text_width(r[1]) for r in self.rows} | {
-            free - text_width(r[2]) for r in self.rows
-        }
+        natural = {wf for _, wf, _, _ in rows} | {free - wn for _, _, _, wn in rows}
         fitting = sorted(w for w in natural if lowest <= w <= highest)
         candidates = {proportional, *(lowest + (highest - lowest) * k // 8 for k in range(9))}
         candidates.update(fitting[:: max(len(fitting) // 8, 1)])
-        return min(candidates, key=height)
+        # the first of the lowest in the set's order, as min() would pick; a candidate is
+        # dropped as soon as it cannot beat the best so far (starting from the proportional
+        # width, which often wins): the same width, with fewer rows wrapped
+        order = list(candidates)
+        first = height(proportional, None, True)
+        assert first is not None  # with no bound, every width is measured whole
+        best, at = first, order.index(proportional)
+        for k, fw in enumerate(order):
+            if fw == proportional:
+                continue
+            key = height(fw, best, k < at)  # one before the best wins a tie
+            if key is not None and (key < best or (key == best and k < at)):
+                best, at = key, k
+        return order[at]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         # between columns: padding, the (blank) rule, padding
@@ -190,9 +228,15 @@ class StepTable:
             plain(heads[3]), justify="right", style="bold", no_wrap=True, width=widths[3]
         )
         rows: list[tuple[Cell, ...]] = []
-        for s, (sid, formula, numbers, value) in zip(self.steps, self.rows, strict=True):
+        for s, (sid, formula, numbers, value), (wf, wn) in zip(
+            self.steps, self.rows, self.widths, strict=True
+        ):
             # plain text: no markup or emoji parsing (ids are shown as written)
-            cells = (sid, "\n".join(wrap(formula, fw)), "\n".join(wrap(numbers, nw)), value)
+            if wf > fw:
+                formula = "\n".join(wrap(formula, fw))
+            if wn > nw:
+                numbers = "\n".join(wrap(numbers, nw))
+            cells = (sid, formula, numbers, value)
             if not s.note:
                 rows.append(cells)
                 continue

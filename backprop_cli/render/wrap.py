@@ -9,6 +9,7 @@ operand. A piece still wider than the line is cut with an ellipsis, never silent
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 from rich.cells import cell_len
@@ -26,15 +27,55 @@ def text_width(text: str) -> int:
     return len(text) if text.isascii() and text.isprintable() else cell_len(text)
 
 
+# Where _runs cuts a formula that has no double, leading or trailing space and no `/(`: after a
+# comma, and before an operator that does not follow another (the same cuts, found by re).
+_CUTS = re.compile(
+    r" (?:(?<=, )|(?<! [-+=*/>] )(?<!^[-+=*/>] )(?<! if )(?<!^if )(?<! else )(?<!^else )"
+    r"(?=(?:[-+=*/>]|if|else)(?: |$)))"
+)
+
+
+def _simple(text: str) -> bool:
+    """Whether _CUTS finds _runs's runs: no `/(`, no empty word."""
+    return "/(" not in text and "  " not in text and text[:1] != " " and text[-1:] != " "
+
+
 @functools.lru_cache(maxsize=4096)
 def pieces(text: str) -> tuple[tuple[int, str], ...]:
     """(strength, piece): the formula cut at every place it may break; a piece carries the space
     before it, and strength says how poor a break is: between terms before between factors,
     outside brackets before inside them (two levels per bracket)."""
+    if not _simple(text):
+        return _pieces(text)
+    out: list[tuple[int, str]] = []
+    append, operators, terms = out.append, _OPERATORS, _TERM
+    brackets = "(" in text or ")" in text
+    depth = 0
+    for k, run in enumerate(_CUTS.split(text)):
+        op, space, operand = run.partition(" ")
+        strength = 2 * depth + (op not in terms) if k else 0
+        lead = " " if k else ""
+        if space and operand and op in operators:
+            # last of all, an operator may end a line and leave its operand to the next
+            append((strength, lead + op))
+            append((FINEST + 1, " " + operand))
+        else:
+            append((strength, lead + run))
+        if brackets:
+            closed = run.count(")")
+            if depth >= closed:  # it cannot go below 0 in this run
+                depth += run.count("(") - closed
+            else:
+                for word in run.split(" "):
+                    depth = max(depth + word.count("(") - word.count(")"), 0)
+    return tuple(out)
+
+
+def _pieces(text: str) -> tuple[tuple[int, str], ...]:
+    """pieces() of any text, word by word."""
     out: list[tuple[int, str]] = []
     for strength, run in _runs(text):
         for fine, piece in _fine(strength, run):
-            # last of all, an operator may end a line and leave its operand to the next
             op, space, operand = piece.lstrip(" ").partition(" ")
             if space and op in _OPERATORS and operand:
                 out.append((fine, piece[: len(piece) - len(operand) - 1]))
@@ -80,6 +121,8 @@ def atom_width(text: str) -> int:
     """The widest piece that is never broken but as a last resort: one of pieces() with its
     operand joined to its operator again (a table measures every formula it shows)."""
     measure = _measure(text)
+    if _simple(text):
+        return max(map(measure, _CUTS.split(text)))
     return max(
         measure(piece.lstrip(" "))
         for _, run in _runs(text, strengths=False)
@@ -98,35 +141,76 @@ def wrap(text: str, width: int, first: int | None = None) -> list[str]:
     places, the first piece continuing the line before."""
     if text_width(text) <= (width if first is None else min(width, first)):
         return [text]
-    lines: list[str] = []
-    current = ""
     rooms = (max(width if first is None else first, 1), max(width, 1))  # first line, the rest
     measure = _measure(text)
+    cut = pieces(text)
+    texts = [piece for _, piece in cut]
+    if measure is not len or not _simple(text):
+        return _layout([strength for strength, _ in cut], texts, rooms, measure)[0]
+    # printable ASCII, each piece but the first after one space: where the lines break follows
+    # from the pieces' strengths and lengths alone, the same for the many formulas of one shape
+    shape = (rooms, tuple([strength for strength, _ in cut]), tuple(map(len, texts)))
+    plan = _PLANS.get(shape)
+    if plan is None:
+        if len(_PLANS) >= 10000:
+            _PLANS.clear()
+        lines, _PLANS[shape] = _layout(list(shape[1]), texts, rooms, len)
+        return lines
+    lines = []
+    current = ""
+    for new, a, b, room in plan:
+        joined = "".join(texts[a:b])
+        if new:
+            if current:
+                lines.append(current)
+            current = _cut(joined.lstrip(" "), room, len)
+        else:
+            current += joined
+    lines.append(current)
+    return lines
 
-    def place(seq: list[tuple[int, str]]) -> None:
+
+# A layout: which pieces [a, b) start a line (cut to `room`) or continue it, in order.
+Plan = tuple[tuple[bool, int, int, int], ...]
+_PLANS: dict[tuple[tuple[int, int], tuple[int, ...], tuple[int, ...]], Plan] = {}
+
+
+def _layout(
+    strengths: list[int], texts: list[str], rooms: tuple[int, int], measure: Callable[[str], int]
+) -> tuple[list[str], Plan]:
+    """The lines of pieces `texts`, and how they were laid out (see wrap)."""
+    lines: list[str] = []
+    plan: list[tuple[bool, int, int, int]] = []
+    current = ""
+
+    def place(seq: list[int], start: int) -> None:
+        """Lay out the pieces start, start + 1, ... of these strengths."""
         nonlocal current
-        level = min([strength for strength, _ in seq[1:]]) if len(seq) > 1 else None
-        groups: list[list[tuple[int, str]]] = []
-        for item in seq:
-            if item[0] == level or not groups:
-                groups.append([item])
-            else:
-                groups[-1].append(item)
-        for group in groups:
-            joined = "".join([piece for _, piece in group])
+        # groups: each starts at a piece of the weakest strength after the first (or at it)
+        if len(seq) > 1:
+            level = min(seq[1:])
+            starts = [0, *[i for i in range(1, len(seq)) if seq[i] == level], len(seq)]
+        else:
+            starts = [0, 1]
+        for k in range(len(starts) - 1):
+            a, b = start + starts[k], start + starts[k + 1]
+            joined = texts[a] if b - a == 1 else "".join(texts[a:b])
             room = rooms[bool(lines)]
             if current and measure(current + joined) <= room:
                 current += joined
-            elif len(group) > 1 and measure(joined.lstrip(" ")) > room:
-                place([(-1, group[0][1]), *group[1:]])
+                plan.append((False, a, b, room))
+            elif b - a > 1 and measure(joined.lstrip(" ")) > room:
+                place([-1, *seq[starts[k] + 1 : starts[k + 1]]], a)
             else:
                 if current:
                     lines.append(current)
-                current = _cut(joined.lstrip(" "), rooms[bool(lines)], measure)
+                room = rooms[bool(lines)]
+                current = _cut(joined.lstrip(" "), room, measure)
+                plan.append((True, a, b, room))
 
-    place(list(pieces(text)))
+    place(strengths, 0)
     lines.append(current)
-    return lines
+    return lines, tuple(plan)
 
 
 def _cut(text: str, width: int, measure: Callable[[str], int]) -> str:
