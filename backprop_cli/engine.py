@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .ops import ACTIVATIONS, CONSTANTS, FLOATS, LOSSES, Activation, Hyper, OutputLogs, Vars
 from .ops.activations import SOFTMAX_JACOBIAN_FORMULA, softmax_formula, softmax_jacobian
+from .records import record
 from .spec import Names, Spec, batches, initial_values
 from .state import State
 from .trace import Step, Trace
@@ -29,7 +29,7 @@ OVERFLOW = "beyond float64 (an output rounded to exactly 0 or 1?); JSON writes i
 NOT_FINITE = "undefined in float64 (inf − inf or 0·inf); JSON writes it as null"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Mistake:
     """A hand-calculation slip to reproduce on purpose, so that `backprop check` can name it.
 

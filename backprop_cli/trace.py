@@ -10,10 +10,11 @@ import fnmatch
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .choices import PHASES as PHASES
+from .records import record
 from .spec import Param, Spec
 
 SCHEMA_VERSION = 1
@@ -25,7 +26,7 @@ def full(x: float) -> str:
     return repr(float(x))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Step:
     """One computed quantity: its id, formula, the numbers it used, and its value."""
 
@@ -72,7 +73,7 @@ class Step:
         return d
 
 
-@dataclass
+@record
 class Trace:
     """The ordered steps of one `backprop step`, with the parameters before and after."""
 

@@ -1,6 +1,7 @@
 """`backprop step`: one update, every quantity computed."""
 
 import difflib
+import gc
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -106,6 +107,9 @@ def step(
             f"{spec.training.mode} updates all layers together from the batch gradient"
         )
     trace = run_step(spec, update_order=order, round_to=round_to)
+    # The trace lives to the end: full collections need not walk its steps again and again
+    # (a 35,792-step table spent about 0.2 s in them).
+    gc.freeze()
     drifts = None
     if round_to is not None:
         from ..rounding import drift

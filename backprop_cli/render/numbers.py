@@ -16,8 +16,10 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
+
+from ..records import record
 
 if TYPE_CHECKING:
     from ..trace import Step
@@ -232,7 +234,7 @@ def _from_residue(step: Step, residue: set[tuple[str, float]]) -> bool:
 # --- one formatter for a whole trace ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Numbers:
     """How a trace's numbers are shown: precision, trailing zeros, hyper-parameters as written,
     and residue shown as 0 (the same value wherever it appears: as a value or as a term)."""
