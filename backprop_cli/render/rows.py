@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from rich.box import Box
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.segment import Segment
@@ -41,13 +42,19 @@ class Rows:
         widths = table._calculate_column_widths(
             console, options.update_width(options.max_width - extra)
         )
-        yield table  # title, header and rule, by rich
-        if not self.rows:
-            return
         shown = options.update(width=sum(widths) + extra, highlight=table.highlight, height=None)
         safe = console.safe_box if table.safe_box is None else table.safe_box
         box = table.box.substitute(shown, safe=safe) if table.box else None
         columns = [_Column(console, shown, table, k, w) for k, w in enumerate(widths)]
+        head = None
+        if console.color_system is None and box is not None:
+            head = _plain_head(table, columns, widths, sum(widths) + extra, box)
+        if head is None:
+            yield table  # title, header and rule, by rich
+        else:
+            yield Segment(head)
+        if not self.rows:
+            return
         # between cells: the box's vertical of a middle row, another in the last row
         dividers = (box.mid_vertical, box.foot_vertical) if box else ("", "")
         if console.color_system is None:
@@ -103,6 +110,44 @@ class Rows:
 
 
 _BATCH = 256  # rows written as one segment: the console handles each segment on its own
+
+
+def _plain_head(
+    table: Table, columns: list[_Column], widths: list[int], width: int, box: Box
+) -> str | None:
+    """The title, header and rule of the table as rich writes them without colour, or None
+    where rich must lay them out (a title that would wrap, a header of two lines, markup, a
+    caption, a table with no header): each table of a trace has them, and rich's layout of
+    them cost more than all of the worked example's rows."""
+    if table.caption is not None or not table.show_header or table.width is not None:
+        return None
+    lines = []
+    if table.title is not None:
+        text = _plain_text(table.title)
+        if text is None or "\n" in text or not text.isprintable() or text_width(text) > width:
+            return None
+        lines.append(text + " " * (width - text_width(text)))  # justified left, as rich pads
+    cells = []
+    for column, head in zip(columns, [c.header for c in table.columns], strict=True):
+        text = _plain_text(head)
+        fitted = None if text is None or "\n" in text else column._fitted(text)
+        if fitted is None:
+            return None
+        cells.append(column.pad_text + fitted[0] + column.end_text)
+    lines.append(box.head_vertical.join(cells))
+    lines.append(box.get_row(widths, "head", edge=False))
+    return "\n".join(lines) + "\n"
+
+
+def _plain_text(renderable: object) -> str | None:
+    """What a title or header shows: a Text's plain text when nothing of it needs rich (no
+    justify, overflow or wrap of its own), a str without markup or emoji codes."""
+    if isinstance(renderable, str):
+        return None if "[" in renderable or ":" in renderable else renderable
+    if not isinstance(renderable, Text):
+        return None
+    own = (renderable.justify, renderable.overflow, renderable.no_wrap, renderable.tab_size)
+    return renderable.plain if own == (None, None, None, None) and renderable.end == "\n" else None
 
 
 class _Column:
