@@ -78,12 +78,15 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def report(title: str, medians: dict[str, float], base: str) -> None:
+def report(title: str, medians: dict[str, float], base: str, other: str | None = None) -> None:
+    """The medians with their ratio to `base` (and to `other`, a second baseline)."""
     print(f"\n### {title}\n")
-    print("| command | median wall time | ratio to backprop |")
-    print("|---|---:|---:|")
+    extra = f" ratio to {other} |" if other else ""
+    print(f"| command | median wall time | ratio to backprop |{extra}")
+    print("|---|---:|---:|" + ("---:|" if other else ""))
     for name, t in medians.items():
-        print(f"| {name} | {t:.3f} s | {t / medians[base]:.2f} |")
+        more = f" {t / medians[other]:.2f} |" if other else ""
+        print(f"| {name} | {t:.3f} s | {t / medians[base]:.2f} |{more}")
 
 
 def main() -> None:
@@ -101,11 +104,18 @@ def main() -> None:
         "backprop train --epochs 10000 --format json": [*BACKPROP, "-n", "10000", "-f", "json"],
         "plain Python, object per neuron": [PY, str(HERE / "plain_backprop.py"), "10000"],
         "backprop --version (our start-up alone)": [PY, "-m", "backprop_cli", "--version"],
+        # what any run of a command on typer, rich and PyYAML imports before it does anything
+        "import floor: typer, rich.console, rich.table, yaml": [
+            PY,
+            "-c",
+            "import typer, rich.console, rich.table, yaml",
+        ],
         "python -c pass (Python's start-up alone)": [PY, "-c", "pass"],
     }
     if torch:
         worked["PyTorch float64"] = [PY, str(HERE / "torch_backprop.py"), "worked", "10000"]
-    report("Worked example, 10,000 epochs", compare(worked, rounds), next(iter(worked)))
+    plain = "plain Python, object per neuron"
+    report("Worked example, 10,000 epochs", compare(worked, rounds), next(iter(worked)), plain)
 
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, str(HERE))
