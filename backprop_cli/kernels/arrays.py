@@ -9,7 +9,9 @@ bit.
 
 from __future__ import annotations
 
-from typing import Any
+import struct
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -101,7 +103,7 @@ class ArrayKernel(LayerKernel):
             net = prev @ W.T
             b = self.B[k]
             if b is not None:
-                net = net + b
+                net += b  # in place: net is the product's own new array
             out = self._activate(k, net)
             nets.append(net)
             outs.append(out)
@@ -125,22 +127,22 @@ class ArrayKernel(LayerKernel):
         if act.elementwise:
             out: Array = act.value(self.m, net, self.alphas[k])
             return out
-        return np.column_stack(act.layer(self.m, _columns(net), self.alphas[k]))
+        return _layer(act.layer(self.m, _columns(net), self.alphas[k]))
 
     def _loss(self, net: Array, o: Array, t: Array) -> Array:
         """E_o of every sample (rows) and output (columns)."""
         m, n = self.m, self.n_out
         logs = OutputLogs(m, self.acts[self.L], _columns(net))
-        value, hyper = self.loss.value, self.spec.loss_hyper
-        return np.column_stack(
-            [value(m, t[:, j], o[:, j], n, logs.out(j), logs.one_minus(j), hyper) for j in range(n)]
+        value, hyper, ts, outs = self.loss.value, self.spec.loss_hyper, _columns(t), _columns(o)
+        return _layer(
+            [value(m, ts[j], outs[j], n, logs.out(j), logs.one_minus(j), hyper) for j in range(n)]
         )
 
     def _output_deltas(self, net: Array, o: Array, t: Array) -> Array:
         m, act, n = self.m, self.acts[self.L], self.n_out
         nets, outs, ts = _columns(net), _columns(o), _columns(t)
         if self.fused is not None:
-            return np.column_stack([self.fused.value(m, j, nets, outs, ts, n) for j in range(n)])
+            return _layer([self.fused.value(m, j, nets, outs, ts, n) for j in range(n)])
         with np.errstate(all="ignore"):
             g = self.loss.grad(m, t, o, n, self.spec.loss_hyper)
         if not act.elementwise:
@@ -151,11 +153,13 @@ class ArrayKernel(LayerKernel):
                 for i in range(n):
                     value = value + gs[i] * softmax_jacobian(outs, i, j)
                 cols.append(value)
-            return np.column_stack(cols)
+            return _layer(cols)
         delta: Array = act.delta(m, g, net, o, self.alphas[self.L])
         return delta
 
     def epoch(self) -> float:
+        self.constants = self.state.constants()
+        self.stages = self.state.rule.active(self.constants)
         with np.errstate(over="ignore", invalid="ignore"):
             for batch, size in zip(self.batches, self.sizes, strict=True):
                 self.state.t += 1
@@ -199,10 +203,10 @@ class ArrayKernel(LayerKernel):
     def _apply(self, w: Array, g: Array, k: int, part: int) -> Array:
         """The optimizer's stages on whole arrays; slot arrays are replaced, not mutated."""
         st = self.state
-        values: dict[str, Any] = {"w": w, "g": g, "t": st.t, **st.constants()}
+        values: dict[str, Any] = {"w": w, "g": g, "t": st.t, **self.constants}
         for slot in st.rule.slots:
             values[slot] = self._slot(slot, k, part)
-        now = run_stages(st.rule, self.m, values)
+        now = run_stages(st.rule, self.m, values, self.stages)
         for slot in st.rule.slots:
             self._set(slot, k, part, now[slot])
         new: Array = now["w"]
@@ -218,16 +222,27 @@ class ArrayKernel(LayerKernel):
         self.S[slot][k] = (value, b) if part == 0 else (w, value)
 
 
-def _columns(a: Array) -> list[Array]:
-    return [a[:, j] for j in range(a.shape[1])]
+# A layer's values one neuron at a time, for the catalogue's entries written on a list of them:
+# the rows of the transposed layer, each contiguous (no copy where the layer was made by _layer).
+def _columns(a: Array) -> Sequence[Array]:
+    rows: Any = np.ascontiguousarray(a.T)  # indexed, sliced and iterated as a list would be
+    return cast("Sequence[Array]", rows)
 
 
-def _matrix(rows: Any) -> Array:
-    """Rows of floats as a matrix: a row at a time, a quarter faster than np.array's two passes
-    (2,000 samples of 784 inputs: 0.05 s)."""
-    out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=np.float64)
+def _layer(columns: Sequence[Array]) -> Array:
+    """The layer (samples × neurons) from its neurons' columns: stacked as rows, transposed."""
+    layer: Array = np.stack(columns).T
+    return layer
+
+
+def _matrix(rows: Sequence[Sequence[float]]) -> Array:
+    """Rows of floats as a matrix, each row packed as C doubles (exactly the floats): 3x as fast
+    as np.array's element-by-element reading (2,000 samples of 784 inputs: 16 ms, not 50)."""
+    width = len(rows[0]) if rows else 0
+    out = np.empty((len(rows), width), dtype=np.float64)
+    row_of, into = struct.Struct(f"{width}d"), out.data
     for i, row in enumerate(rows):
-        out[i] = row
+        row_of.pack_into(into, i * row_of.size, *row)
     return out
 
 
