@@ -149,19 +149,39 @@ def closest_ids(trace: Trace, word: str, n: int = 5) -> list[str]:
     return difflib.get_close_matches(word, trace.ids(), n=n, cutoff=0.4)
 
 
-_INDEX: list[Any] = [None, -1, {}]  # the steps list last indexed, its length, id -> positions
+class _Facts:
+    """What explain() looks up in a trace, indexed once: a web page explains every step, and
+    scanning the whole trace for each made it quadratic (minutes for 7,682 steps)."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.steps, self.length = trace.steps, len(trace.steps)
+        self.positions: dict[str, list[int]] = {}  # each id's positions, ascending
+        self.at: dict[int, int] = {}  # id(step) -> its position
+        self.first: dict[int, int] = {}  # update -> its first sample
+        by_update: dict[int, set[int]] = {}
+        for i, s in enumerate(trace.steps):
+            self.positions.setdefault(s.id, []).append(i)
+            self.at[id(s)] = i
+            if s.update is not None and s.sample is not None:
+                self.first.setdefault(s.update, s.sample)
+                by_update.setdefault(s.update, set()).add(s.sample)
+        self.samples = {u: tuple(sorted(v)) for u, v in by_update.items()}
+        self.params = {p.id: k for k, p in enumerate(trace.parameters)}  # id -> its place
+
+
+_FACTS: list[_Facts] = []  # of the trace last explained
+
+
+def _facts(trace: Trace) -> _Facts:
+    last = _FACTS[0] if _FACTS else None
+    if last is None or last.steps is not trace.steps or last.length != len(trace.steps):
+        _FACTS[:] = [_Facts(trace)]
+    return _FACTS[0]
 
 
 def _positions(trace: Trace) -> dict[str, list[int]]:
-    """Each id's positions in trace.steps, ascending: explaining every step of a page would
-    otherwise scan the whole trace for each (quadratic)."""
-    if _INDEX[0] is not trace.steps or _INDEX[1] != len(trace.steps):
-        index: dict[str, list[int]] = {}
-        for i, s in enumerate(trace.steps):
-            index.setdefault(s.id, []).append(i)
-        _INDEX[:] = [trace.steps, len(trace.steps), index]
-    positions: dict[str, list[int]] = _INDEX[2]
-    return positions
+    """Each id's positions in trace.steps, ascending."""
+    return _facts(trace).positions
 
 
 def producer(trace: Trace, index: int, symbol: str) -> int | None:
@@ -217,7 +237,7 @@ def leaf_kind(trace: Trace, symbol: str) -> str:
         return "target"
     if symbol in trace.spec.inputs:
         return "input"
-    if any(p.id == symbol for p in trace.parameters):
+    if symbol in _facts(trace).params:
         return "parameter"
     return "value"
 
@@ -270,19 +290,16 @@ def explain(
 
     root = build(index, trace.steps[index].id, 0)
     kinds = ("input", "target", "parameter", "hyper", "value", "step")
-    params = [p.id for p in trace.parameters]
+    facts = _facts(trace)
 
     def place(g: Node) -> tuple[int, int]:
         if g.step is not None:
-            return kinds.index("step"), trace.steps.index(g.step)
-        return kinds.index(g.kind), params.index(g.symbol) if g.symbol in params else 0
+            return kinds.index("step"), facts.at[id(g.step)]
+        return kinds.index(g.kind), facts.params.get(g.symbol, 0)
 
     ordered = sorted(given.values(), key=place)
     n = len(trace.spec.samples)
-    first: dict[int, int] = {}
-    for s in trace.steps:
-        if s.update is not None and s.sample is not None:
-            first.setdefault(s.update, s.sample)
+    first = dict(facts.first)
     return Explanation(root, ordered, depth, n > 1, samples_of(trace, index), n, first)
 
 
@@ -293,6 +310,4 @@ def samples_of(trace: Trace, index: int) -> tuple[int, ...]:
         return (s.sample,)
     if s.update is None:
         return ()
-    return tuple(
-        sorted({t.sample for t in trace.steps if t.update == s.update and t.sample is not None})
-    )
+    return _facts(trace).samples.get(s.update, ())

@@ -42,7 +42,7 @@ def _made(cls: Any, frozen: bool) -> Any:
         cls.__doc__ = f"{cls.__name__}({', '.join(inspect.get_annotations(cls))})"
     cls = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)  # fields only
     every = dataclasses.fields(cls)
-    made = {"__init__": _init(cls, every), "__repr__": _repr(every), "__eq__": _eq(every)}
+    made = {"__init__": _init(cls, every, frozen), "__repr__": _repr(every), "__eq__": _eq(every)}
     methods: dict[str, Any] = {k: v for k, v in made.items() if k not in cls.__dict__}
     # a class that defines __eq__ gets __hash__ = None from Python: not a hash of its own
     own = cls.__dict__.get("__hash__", _MISSING)
@@ -60,34 +60,60 @@ def _made(cls: Any, frozen: bool) -> Any:
 _MISSING = dataclasses.MISSING
 
 
-def _init(cls: type, every: tuple[dataclasses.Field[Any], ...]) -> Callable[..., None]:
-    given = tuple(f for f in every if f.init)
-    names = tuple(f.name for f in given)
-    later = tuple(f for f in every if not f.init)  # set from their defaults only
-    title = cls.__qualname__
-
-    def default(f: dataclasses.Field[Any]) -> Any:
-        if f.default is not _MISSING:
-            return f.default
-        if f.default_factory is not _MISSING:
-            return f.default_factory()
-        raise TypeError(f"{title}() missing required argument: {f.name!r}")
+def _init(
+    cls: type, every: tuple[dataclasses.Field[Any], ...], frozen: bool
+) -> Callable[..., None]:
+    """An __init__ that compiles the real one the first time it runs (most classes a run
+    loads are built a few times or never; one built 35,000 times needs the quick one)."""
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{title}() takes {len(names)} arguments but {len(args)} were given")
-        for name in kwargs:
-            if name not in names[len(args) :]:
-                why = "multiple values for" if name in names else "an unexpected argument"
-                raise TypeError(f"{title}() got {why} {name!r}")
-        values = self.__dict__
-        values.update(zip(names, args, strict=False))  # the rest from kwargs and defaults
-        for f in given[len(args) :]:
-            values[f.name] = kwargs[f.name] if f.name in kwargs else default(f)
-        for f in later:
-            values[f.name] = default(f)
+        made = _compiled_init(cls, every, frozen)
+        type.__setattr__(cls, "__init__", made)
+        made(self, *args, **kwargs)
 
     return __init__
+
+
+_FACTORY = object()  # the default of an argument whose default comes from a factory
+
+
+def _compiled_init(
+    cls: type, every: tuple[dataclasses.Field[Any], ...], frozen: bool
+) -> Callable[..., None]:
+    """The __init__ dataclass would write: the same arguments, defaults and error messages."""
+    names: dict[str, Any] = {"_FACTORY": _FACTORY, "_set": object.__setattr__}
+    arguments, body = ["self"], []
+    for k, f in enumerate(every):
+        default = f"_default_{k}"
+        if f.default is not _MISSING:
+            names[default] = f.default
+        elif f.default_factory is not _MISSING:
+            names[default] = f.default_factory
+        if f.init:
+            if f.default is not _MISSING:
+                arguments.append(f"{f.name}={default}")
+            elif f.default_factory is not _MISSING:
+                arguments.append(f"{f.name}=_FACTORY")
+            else:
+                arguments.append(f.name)
+            value = f.name
+            if f.default_factory is not _MISSING:
+                value = f"{default}() if {f.name} is _FACTORY else {f.name}"
+        elif f.default is not _MISSING:
+            value = default
+        elif f.default_factory is not _MISSING:
+            value = f"{default}()"
+        else:
+            continue  # no value, as dataclass leaves it
+        # a frozen record refuses self.x = ...; object's own __setattr__ is what dataclass uses
+        body.append(
+            f"  _set(self, {f.name!r}, {value})" if frozen else f"  self.{f.name} = {value}"
+        )
+    source = f"def __init__({', '.join(arguments)}):\n" + "\n".join(body or ["  pass"])
+    exec(source, names)
+    made: Callable[..., None] = names["__init__"]
+    made.__qualname__ = f"{cls.__qualname__}.__init__"
+    return made
 
 
 def _repr(every: tuple[dataclasses.Field[Any], ...]) -> Callable[[Any], str]:

@@ -211,6 +211,8 @@ class _Validator:
         if len(value) != length:
             got = f"{len(value)}{_missing_comma(value)}"
             raise self.fail(path, f"expected {length} numbers ({what}), got {got}")
+        if all(x.__class__ is float and -MAX_MAGNITUDE <= x <= MAX_MAGNITUDE for x in value):
+            return tuple(value)  # what number() makes of each (a NaN fails the comparison)
         return tuple(self.number(x, (*path, i)) for i, x in enumerate(value))
 
     # the spec ------------------------------------------------------------------------------------

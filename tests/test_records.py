@@ -85,7 +85,7 @@ def test_frozen_and_mutable():
     with pytest.raises(TypeError):
         hash(box)
     assert REC[1]().items is not REC[1]().items  # a new list each time
-    with pytest.raises(TypeError, match="unexpected argument 'size'"):
+    with pytest.raises(TypeError, match="unexpected keyword argument 'size'"):
         REC[1](size=4)  # init=False
 
 
@@ -96,19 +96,16 @@ def test_own_eq_kept_and_hashed():
 
 
 @pytest.mark.parametrize(
-    ("args", "kwargs", "message"),
-    [
-        ((), {}, "missing required argument: 'x'"),
-        ((1.0, 2.0, [], "n", 5), {}, "takes 4 arguments but 5 were given"),
-        ((1.0,), {"x": 2.0}, "multiple values for 'x'"),
-        ((1.0,), {"z": 2.0}, "unexpected argument 'z'"),
-    ],
+    ("args", "kwargs"),
+    [((), {}), ((1.0, 2.0, (), "n", 5), {}), ((1.0,), {"x": 2.0}), ((1.0,), {"z": 2.0})],
 )
-def test_wrong_arguments(args, kwargs, message):  # type: ignore[no-untyped-def]
-    with pytest.raises(TypeError):
+def test_wrong_arguments(args, kwargs):  # type: ignore[no-untyped-def]
+    with pytest.raises(TypeError) as std:
         STD[0](*args, **kwargs)
-    with pytest.raises(TypeError, match=message):
-        REC[0](*args, **kwargs)
+    for _ in range(2):  # the first call compiles the __init__, the second uses it
+        with pytest.raises(TypeError) as rec:
+            REC[0](*args, **kwargs)
+        assert str(rec.value) == str(std.value)
 
 
 def test_copies():
