@@ -95,8 +95,10 @@ class Arrays(Floats):
         np.negative(z, out=z)
         np.exp(z, out=z)
         denominator = 1.0 + z
-        out = np.divide(z, denominator, out=z)  # e^x/(1 + e^x), the form below 0
-        return np.divide(1.0, denominator, out=out, where=x >= 0)
+        # The numerator: 1 where x ≥ 0, else e^x; as max(z, 1 or 0), since z ≤ 1 (and nan stays
+        # nan): a third faster than a masked division or np.where.
+        np.maximum(z, x >= 0, out=z)
+        return np.divide(z, denominator, out=z)
 
 
 class Expr:
