@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -336,8 +337,9 @@ def pick_columns(
     n_out: int | None = None,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Which columns of a data file are the inputs and which the targets: as named; one list
-    named, the other is every other column; neither, the last n_out (or the last one) are the
-    targets and the others the inputs. The counts, where given, must agree."""
+    named, the other is every other column; neither, the last n_out are the targets (without
+    n_out, the last column and those just before it named alike: y1, y2) and the others the
+    inputs. The counts, where given, must agree."""
     columns = read_header(file)
     for names in (inputs, targets):
         for name in names or ():
@@ -346,7 +348,7 @@ def pick_columns(
                     file, 0, 0, "", f"no column {name!r}; its columns are {', '.join(columns)}"
                 )
     if inputs is None and targets is None:
-        targets = columns[-(n_out or 1) :]
+        targets = columns[-n_out:] if n_out else alike_at_end(columns)
     if targets is None:
         targets = [c for c in columns if c not in (inputs or ())]
     if inputs is None:
@@ -363,3 +365,16 @@ def pick_columns(
                 f"({', '.join(names) or 'none'}); name them with --inputs and --targets",
             )
     return tuple(inputs), tuple(targets)
+
+
+def alike_at_end(columns: Sequence[str]) -> list[str]:
+    """The last column and the run just before it named alike but for a number: y1, y2 of
+    x1, x2, y1, y2; `label` alone of x1, x2, label. Never every column (an input is left)."""
+    stem = re.fullmatch(r"(.*?)_?\d+", columns[-1])
+    if stem is None:
+        return list(columns[-1:])
+    alike = re.compile(rf"{re.escape(stem[1])}_?\d+")
+    n = 1
+    while n < len(columns) and alike.fullmatch(columns[-n - 1]):
+        n += 1
+    return list(columns[-n:] if n < len(columns) else columns[-1:])

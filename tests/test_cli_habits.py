@@ -206,6 +206,52 @@ def test_examples_and_choices_are_never_broken(command: str, columns: int) -> No
     assert not re.search(r"\|\S*\s*│\s*$", text, re.M)  # no choice list cut at a line's end
 
 
+def written_examples(command: str) -> list[str]:
+    """The example commands as the source writes them, one a line, without their comments."""
+    group: Any = get_command(app)
+    doc = app.info.help if not command else group.commands[command].callback.__doc__
+    assert isinstance(doc, str)
+    lines = [line.strip() for line in doc.splitlines()]
+    return [
+        re.sub(r"\s{2,}(\[dim\])?#.*$", "", line) for line in lines if line.startswith("backprop ")
+    ]
+
+
+def shown_examples(text: str) -> list[str]:
+    """The example commands of a help page, continued lines joined (after a trailing `\\`,
+    `|` or `&&`); any other line must be a comment, never a piece of a command."""
+    body = text.split("Examples", 1)[1].split("╭", 1)[0]
+    commands: list[str] = []
+    going = False
+    for raw in body.splitlines():
+        line = re.sub(r"\s{2,}#.*$", "", raw.strip())  # a comment beside the command
+        if not line:
+            going = False
+            continue
+        if going:
+            commands[-1] += " " + line.removesuffix(" \\")
+        elif line.startswith("backprop "):
+            commands.append(line.removesuffix(" \\"))
+        else:
+            assert line.startswith("#"), f"a piece of a command: {raw!r}"
+        going = raw.rstrip().endswith(("\\", "|", "&&"))
+    return commands
+
+
+@pytest.mark.parametrize("command", ["", *sorted(get_command(app).commands)])  # type: ignore[attr-defined]
+@pytest.mark.parametrize("columns", [40, 80])
+def test_help_examples_are_whole_commands_at_40_and_80_columns(command: str, columns: int) -> None:
+    """Rich wraps a help paragraph at spaces, which cut `cmd | jq '...'` into pieces at 40
+    columns; each example now fits, is continued as the shell reads it, or keeps its line."""
+    text = help_text(*filter(None, [command]), columns=columns)
+    written = written_examples(command)
+    assert written and shown_examples(text) == written
+    widest = max(len(line) for line in text.splitlines())
+    assert widest <= columns
+    if columns == 80:  # wide enough: each example on one line, as written
+        assert all(f" {w}" in text.splitlines() or f" {w} " in text for w in written)
+
+
 def test_top_level_help_has_examples() -> None:
     text = help_text()
     assert "Examples" in text

@@ -503,3 +503,25 @@ def test_the_script_uses_the_matrix_views_layer_level_ids() -> None:
     layer_level = {s for s in stated if re.search(r"_[ho]\b|_[ho]_|_[ho]\+", s)}
     assert {"W_o_decayed", "m_W_o", "m̂_W_o", "v̂_W_o", "W_o+", "W_h+"} <= layer_level
     assert layer_level <= set(ids), layer_level - set(ids)
+
+
+def test_an_activations_torch_keyword_is_its_hyper_parameters_own() -> None:
+    """PyTorch's keyword for α is declared once, as the Hyper's `torch`; the activation's own
+    `torch` entry holds only fixed keywords (Softplus's threshold), never α's name again."""
+    import dataclasses
+
+    for act in ACTIVATIONS.values():
+        assert act.torch is not None, act.name
+        fixed = act.torch[1]
+        named = [h.torch for h in act.hyper if h.torch]
+        assert not set(named) & set(fixed), act.name
+        assert act.torch_kwargs(0.25) == {**dict.fromkeys(named, 0.25), **fixed}, act.name
+    assert ACTIVATIONS["leaky_relu"].torch_kwargs(0.2) == {"negative_slope": 0.2}
+    assert ACTIVATIONS["elu"].torch_kwargs(1.5) == {"alpha": 1.5}
+    assert ACTIVATIONS["softplus"].torch_kwargs(0.0) == {"threshold": 40.0}
+    # the keyword follows the Hyper: renamed there, it is renamed in the script's call
+    leaky = ACTIVATIONS["leaky_relu"]
+    renamed = dataclasses.replace(leaky.hyper[0], torch="slope")
+    assert dataclasses.replace(leaky, hyper=(renamed,)).torch_kwargs(0.2) == {"slope": 0.2}
+    spec = loads_spec(config("leaky_relu", "sigmoid", "half_sse", "sgd", 1))
+    assert "act_h = nn.LeakyReLU(negative_slope=0.01)" in script(spec, "pytorch")

@@ -47,8 +47,10 @@ def test_the_walk_through_prints_what_the_page_shows(tmp_path: Path) -> None:
                 continue  # the committed model.onnx and torch-step.json stand in
             (folder / "model.onnx").unlink()
             (folder / "torch-step.json").unlink()
+        # the page's own words, each run by this interpreter (only at the start: a path such as
+        # .../bin/python would match a "python " further on)
         line = re.sub(r"^backprop ", f"{shlex.quote(sys.executable)} -m backprop_cli ", command)
-        line = line.replace("python ", f"{shlex.quote(sys.executable)} ", 1)
+        line = re.sub(r"^python ", f"{shlex.quote(sys.executable)} ", line)
         result = subprocess.run(
             ["bash", "-c", line + " 2>&1"],
             capture_output=True,

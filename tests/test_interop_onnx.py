@@ -68,7 +68,10 @@ def test_a_model_trained_on_a_csv_exported_imported_and_stepped_matches_pytorch(
         "import", "model.onnx", "-o", "nets/net.yaml", "--samples", "data.csv", "--loss", "mse"
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == "wrote nets/net.yaml; next: backprop step nets/net.yaml\n"
+    assert result.stderr == (
+        "note: data.csv: inputs x1, x2; targets y1, y2 (the last 2 columns; see --targets)\n"
+        "wrote nets/net.yaml; next: backprop step nets/net.yaml\n"
+    )
     spec = load_spec(tmp_path / "nets" / "net.yaml")
     assert [layer.activation for layer in spec.layers] == ["tanh", "sigmoid"]
     assert spec.samples_from is not None and spec.samples_from.path == "../data.csv"
@@ -272,11 +275,36 @@ def test_columns_are_picked_by_name_and_checked(tmp_path: Path) -> None:
     )
     assert spec.samples_from is not None
     assert (spec.samples_from.inputs, spec.samples_from.targets) == (("x1", "x2"), ("y2", "y1"))
+    result = run("import", str(path), "--samples", str(data), "--targets", "y2,y1")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"note: {data}: inputs x1, x2 (the columns --targets leaves)\n"
+    named = ["--inputs", "x2,x1", "--targets", "y1,y2"]
+    result = run("import", str(path), "--samples", str(data), *named)
+    assert result.exit_code == 0 and result.stderr == ""  # both named: nothing to say
+    assert "  inputs: [x2, x1]\n  targets: [y1, y2]\n" in result.stdout
     result = run("import", str(path), "--samples", str(data), "--inputs", "x1")
     assert_input_error(result)
     assert "the network has 2 inputs but the columns give 1 (x1)" in result.stderr
     result = run("import", str(path), "--samples", str(data), "--targets", "y3")
     assert "no column 'y3'; its columns are x1, x2, y1, y2" in result.stderr
+
+
+def test_columns_taken_by_position_are_named_on_stderr(tmp_path: Path) -> None:
+    """A file with an extra column the network does not take: its last columns are the
+    targets, the others the inputs, and a note names them (as `init --samples` does)."""
+    path = tmp_path / "m.onnx"
+    onnx.save(two_layers("Tanh", {}), str(path))  # 2 inputs, 2 outputs
+    data = tmp_path / "d.csv"
+    data.write_text("id,x1,x2,y1\n1,0.1,0.2,0.3\n")
+    result = run("import", str(path), "--samples", str(data))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        f"note: {data}: inputs id, x1; targets x2, y1 (the last 2 columns; see --targets)\n"
+    )
+    assert "  inputs: [id, x1]\n  targets: [x2, y1]\n" in result.stdout
+    result = run("import", str(path), "--samples", str(data), "--inputs", "x1,x2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == f"note: {data}: targets id, y1 (the columns --inputs leaves)\n"
 
 
 def test_without_onnx_one_line_says_how_to_install(

@@ -41,7 +41,7 @@ def module(cls: str) -> Any:
     a = TORCH[cls]
     assert a.torch is not None
     alpha = ALPHA.get(cls, a.alpha.default if a.alpha else 0.0)
-    return getattr(nn, cls)(**a.torch[1](alpha))
+    return getattr(nn, cls)(**a.torch_kwargs(alpha))
 
 
 def model(hidden: str, output: str | None) -> Any:

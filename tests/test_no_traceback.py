@@ -21,7 +21,7 @@ TOO_LONG = "a name in the path is too long (at most 255 bytes per name)"
     [
         (["step", LONG], LONG),
         (["train", "--save", LONG], f"--save {LONG}"),
-        (["draw", "-o", LONG], LONG),
+        (["draw", "-o", LONG], f"--output {LONG}"),
         (["check", LONG], LONG),
         (["init", "-l", "2,2,1", LONG], LONG),
     ],

@@ -71,6 +71,38 @@ def test_every_command_that_writes_notes_takes_quiet() -> None:
     assert writers == set(NOTES) | ({"import"} if not HAVE_ONNX else set())
 
 
+# For each command that writes a file through -o: the arguments besides -o FILE.
+WRITERS: dict[str, list[str]] = {
+    "step": ["-f", "html"],
+    "train": ["-n", "1", "-f", "html"],
+    "draw": [],
+    "export": ["--to", "numpy"],
+    "import": [str(ROOT / "docs" / "interop" / "model.onnx")],
+}
+
+
+def test_every_command_names_its_output_file_option_the_same_way(tmp_path: Path) -> None:
+    group = get_command(app)
+    takes = {
+        name
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+        if any("-o" in param.opts for param in command.params)
+    }
+    assert takes == set(WRITERS)
+    there = tmp_path / "there.out"
+    there.write_text("mine")
+    for name, args in WRITERS.items():
+        if name == "import" and not HAVE_ONNX:
+            continue
+        for flag in ("-o", "--output"):
+            result = run(name, *args, flag, str(there))
+            assert result.exit_code == 2, (name, result.stderr)
+            assert result.stderr == (
+                f"error: --output {there}: already exists; add --force to overwrite it\n"
+            ), name
+    assert there.read_text() == "mine"
+
+
 def declarations(folder: Path) -> dict[str, list[str]]:
     """Each flag of a typer.Option in folder/*.py, with where it is declared (file:line)."""
     found: dict[str, list[str]] = {}

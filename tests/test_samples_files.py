@@ -304,19 +304,59 @@ def test_init_sizes_the_network_from_a_data_file(
         "init", "ex/net.yaml", "--samples", "data.csv", "--targets", "t1,t2", "--seed", "4"
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stderr == "wrote ex/net.yaml (2-2-2, seed 4); next: backprop step ex/net.yaml\n"
+    assert result.stderr == (
+        "note: data.csv: inputs x1, x2 (the columns --targets leaves)\n"
+        "wrote ex/net.yaml (2-2-2, seed 4); next: backprop step ex/net.yaml\n"
+    )
     text = (tmp_path / "ex" / "net.yaml").read_text("utf-8")
     assert "--layers 2,2,2 --seed 4 --samples ../data.csv" in text.splitlines()[0]
     spec = load_spec(tmp_path / "ex" / "net.yaml")
     assert spec.samples_from is not None
     assert (spec.samples_from.inputs, spec.samples_from.targets) == (("x1", "x2"), ("t1", "t2"))
     assert spec.samples == load_spec(write(tmp_path, FROM_CSV, CSV)).samples
-    # By default the last column is the target, the others the inputs: 3-3-1.
+    # By default the last column is the target (t2 is not next to it), the others the inputs.
     result = run("init", "-", "--samples", "data.csv", "--seed", "4")
     assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "note: data.csv: inputs t2, x1, x2; targets t1 (the last column; see --targets)\n"
+    )
     spec = loads_spec(result.stdout)
     assert [len(spec.inputs), *(layer.size for layer in spec.layers)] == [3, 3, 1]
     assert spec.samples[0].inputs == (0.99, 0.05, 0.1) and spec.samples[0].targets == (0.01,)
+
+
+@pytest.mark.parametrize(
+    ("header", "targets"),
+    [
+        ("x1,x2,y1,y2", ["y1", "y2"]),
+        ("a,b,y_1,y_2,y_3", ["y_1", "y_2", "y_3"]),
+        ("x1,x2,label", ["label"]),
+        ("x1,x2,x3", ["x3"]),  # every column alike: the last one
+        ("y1,x2,y2", ["y2"]),  # only the run at the end
+    ],
+)
+def test_init_takes_the_last_columns_named_alike_as_targets_and_says_so(
+    header: str, targets: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    columns = header.split(",")
+    row = ",".join(f"0.{i + 1}" for i in range(len(columns)))
+    (tmp_path / "d.csv").write_text(f"{header}\n{row}\n", "utf-8")
+    result = run("init", "-", "--samples", "d.csv", "--seed", "3")
+    assert result.exit_code == 0, result.stderr
+    inputs = columns[: len(columns) - len(targets)]
+    last = "the last column" if len(targets) == 1 else f"the last {len(targets)} columns"
+    assert result.stderr == (
+        f"note: d.csv: inputs {', '.join(inputs)}; "
+        f"targets {', '.join(targets)} ({last}; see --targets)\n"
+    )
+    spec = loads_spec(result.stdout)
+    assert spec.samples_from is not None
+    assert spec.samples_from.targets == tuple(targets)
+    assert (len(spec.inputs), spec.layers[-1].size) == (len(inputs), len(targets))
+    assert spec.samples[0].targets == tuple(float(f"0.{columns.index(t) + 1}") for t in targets)
+    quiet = run("init", "-", "--samples", "d.csv", "--seed", "3", "-q")
+    assert quiet.stderr == "" and quiet.stdout == result.stdout
 
 
 def test_init_with_many_rows_trains_in_minibatches_and_refuses_a_mismatch(

@@ -133,3 +133,20 @@ def test_whole_word_check_agrees_with_the_regex(text: str, word: str, at: int, p
     if put:
         text = text[:at] + word + text[at:]
     assert _has_word(text, word) == bool(re.search(rf"\b{re.escape(word)}\b", text))
+
+
+def test_help_examples_are_laid_out_only_when_help_is_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Laying the examples out needs the terminal's width (a Console): a run that shows no
+    help must not pay for it; --help, of a command or of the root, does."""
+    from backprop_cli.cli import common
+
+    asked: list[int] = []
+    monkeypatch.setattr(common, "_help_width", lambda: asked.append(1) or 38)
+    assert run("step", "--only", "w5+").exit_code == 0 and not asked
+    shown = run("step", "--help")
+    assert shown.exit_code == 0 and asked
+    assert "  --layout in-out" in shown.stdout  # the long example, continued at 38 columns
+    asked.clear()
+    assert run("--help").exit_code == 0 and asked

@@ -12,15 +12,15 @@ import re
 import signal
 import sys
 import textwrap
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console, RenderableType
 from rich.text import Text
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ..errors import ExitCode
 
@@ -33,6 +33,26 @@ _ClickException: type[Exception] = next(
 )
 
 
+class _Command(TyperCommand):
+    """A command whose help examples are laid out for the terminal when help is shown (a run
+    that shows no help pays nothing for them)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        lay_out_examples(self, _help_width())
+        super().format_help(ctx, formatter)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _App(typer.Typer):
+    """typer's app, each command made a _Command unless it asks for another class."""
+
+    def command(self, *args: Any, cls: Any = None, **kwargs: Any) -> Callable[[_F], _F]:
+        made: Callable[[_F], _F] = super().command(*args, cls=cls or _Command, **kwargs)
+        return made
+
+
 class _Group(TyperGroup):
     """The root command: a usage error is the one `error: ...` line the README promises; each
     subcommand is built when it is looked up (COMMANDS)."""
@@ -42,6 +62,10 @@ class _Group(TyperGroup):
         for command in [self, *self.commands.values()]:
             tidy_help(command)
         self.commands = _Commands(self.commands)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        lay_out_examples(self, _help_width())
+        super().format_help(ctx, formatter)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names: nothing is built to list them
@@ -134,7 +158,7 @@ def tidy_help(command: Any) -> None:
     such as [table|json|markdown|latex] mid-word; a choice option shows a short name instead
     (FORMAT) and its help lists the choices, where they wrap between words. Example lines (an
     indented paragraph) keep their breaks; they are flush left in every command, as typer's
-    dedent leaves them in some.
+    dedent leaves them in some; each run lays them out for its terminal (lay_out_examples).
     """
     if command.help:
         paragraphs = inspect.cleandoc(command.help).split("\n\n")
@@ -165,6 +189,87 @@ def _has_word(text: str, word: str) -> bool:
     return False
 
 
+def lay_out_examples(command: Any, width: int) -> None:
+    """Lay the example paragraphs of a command's help out for the width of this run's terminal
+    (in each run: tests run many, at several widths, in one process)."""
+    written = command.__dict__.setdefault("written_help", command.help)
+    if written:
+        command.help = "\n\n".join(
+            _examples(p, width) if p.startswith("backprop ") else p for p in written.split("\n\n")
+        )
+
+
+def _help_width() -> int:
+    """The columns the help text gets: the terminal's (as typer's console finds them), less its
+    margin of one column each side."""
+    import os
+
+    given = os.environ.get("TERMINAL_WIDTH", "")  # typer's own override
+    return (int(given) if given.isdigit() else Console().width) - 2
+
+
+_COMMENT = r"(?P<cmd>.*?\S)\s{2,}(?P<comment>(\[dim\])?#.*)"  # compiled when first needed
+_WORD = r"""(?:'[^']*'|"[^"]*"|\S)+"""  # a shell word: quotes kept whole
+
+
+def _examples(paragraph: str, width: int) -> str:
+    """Example lines laid out for the width, so that none is broken inside a command: a line
+    too wide puts its comment on the next line, and a command too wide is continued as the
+    shell reads it (after a `|` or `&&`, else with a backslash), never inside a word."""
+    lines = paragraph.splitlines()
+    if all(len(line) <= width for line in lines):  # markup and all: nothing to do
+        return paragraph
+    out: list[str] = []
+    for line in lines:
+        found = re.fullmatch(_COMMENT, line)
+        cmd, comment = (found["cmd"], found["comment"]) if found else (line, "")
+        shown = len(line) - (len("[dim][/]") if comment.startswith("[dim]") else 0)
+        if shown <= width:
+            out.append(line)
+            continue
+        out += _continued(cmd, width)
+        if comment:
+            out.append(comment)
+    return "\n".join(out)
+
+
+def _continued(cmd: str, width: int) -> list[str]:
+    """A command in lines of at most `width` where it can be: broken after a `|` or `&&`, else
+    before an option (kept with its value) with a backslash; a word wider stays whole."""
+    ends = ("|", "&&")
+    segments: list[list[str]] = [[]]  # the parts between pipes, each ending with its `|`
+    for word in re.findall(_WORD, cmd):
+        seg = segments[-1]
+        if word in ends:
+            seg.append(word)
+            segments.append([])
+        elif seg and seg[-1][0] in "-<>" and " " not in seg[-1] and word[0] != "-":
+            seg[-1] += " " + word  # an option and its value stay together, `>` and its file
+        else:
+            seg.append(word)
+    lines: list[str] = []
+    line = ""
+    parts = [seg for seg in segments if seg]
+    for seg in parts:
+        whole = " ".join(seg)
+        if line and len(line) + 1 + len(whole) <= width:
+            line += " " + whole
+            continue
+        if line:
+            lines.append(line)  # after a `|`: the shell reads on
+            line = "  "
+        for i, unit in enumerate(seg):
+            final = unit in ends or (seg is parts[-1] and i == len(seg) - 1)  # no " \\" after it
+            if not line.strip():
+                line += unit
+            elif len(line) + 1 + len(unit) + (0 if final else 2) <= width:
+                line += " " + unit
+            else:
+                lines.append(line + " \\")
+                line = "  " + unit
+    return [*lines, line]
+
+
 def usage_error(exc: Exception) -> str:
     """A parser error in one line: `--phase: 'backwards' is not one of forward, loss, ...`."""
     param = getattr(exc, "param", None)
@@ -189,7 +294,7 @@ def usage_error(exc: Exception) -> str:
     return f"{message}; see {ctx.command_path if ctx else 'backprop'} --help"
 
 
-app = typer.Typer(
+app = _App(
     name="backprop",
     cls=_Group,
     help="Backpropagation step by step, with real numbers.\n\n"
@@ -306,8 +411,10 @@ def info(message: str) -> None:
         err_console().print(Text(message, style="dim"), soft_wrap=True)
 
 
-def check_output(path: Path, force: bool, option: str = "") -> None:
-    """Refuse, before any work, an output file that would overwrite or cannot be written."""
+def check_output(path: Path, force: bool, option: str | None) -> None:
+    """Refuse, before any work, an output file that would overwrite or cannot be written.
+    `option` names it in messages (options.OUTPUT, the same in every command); None where the
+    file is an argument."""
     from ..fileio import OutputError, check_writable
 
     try:
@@ -316,11 +423,11 @@ def check_output(path: Path, force: bool, option: str = "") -> None:
         fail(f"{_output_name(path, option)}: {exc}")
 
 
-def _output_name(path: Path, option: str) -> str:
+def _output_name(path: Path, option: str | None) -> str:
     return f"{option} {path}" if option else str(path)
 
 
-def write_output(path: Path, text: str, what: str, force: bool = False, option: str = "") -> None:
+def write_output(path: Path, text: str, what: str, force: bool, option: str | None) -> None:
     """Write an output file atomically (after check_output), then say so on stderr; without
     force, a file that appeared since check_output is left alone."""
     from ..fileio import OutputError, write_atomic

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, check_output, emit, info, load, write_output
-from .options import DRAW_PRECISION, DrawPrecisionOpt, ForceOpt, QuietOpt, SvgFileOpt
+from .options import DRAW_PRECISION, OUTPUT, DrawPrecisionOpt, ForceOpt, QuietOpt, SvgFileOpt
 
 
 @app.command()
@@ -35,7 +35,7 @@ def draw(
     from ..render.svg import MAX_LABELS, labelled, render_svg
 
     if output is not None:
-        check_output(output, force)
+        check_output(output, force, OUTPUT)
     spec = load(config)
     if not labelled(spec):
         info(
@@ -48,4 +48,4 @@ def draw(
     if output is None:
         emit(svg)
         return
-    write_output(output, svg, "", force)
+    write_output(output, svg, "", force, OUTPUT)

@@ -51,7 +51,7 @@ def explain_command(
     ] = False,
     sample: SampleOpt = None,
     view: ViewOpt = View.scalar,
-    layout: LayoutOpt = LAYOUT,
+    layout: LayoutOpt = None,
 ) -> None:
     """Explain one quantity: the chain rule, each factor with its formula, numbers and value.
 
@@ -73,8 +73,13 @@ def explain_command(
     index = sample_index(spec, sample)
     trace = run_step(spec)
     if view is not View.scalar or _layer_level(trace, step_id):
-        _matrix(trace, step_id, index, format, precision, str(layout.value), config)
+        _matrix(trace, step_id, index, format, precision, str((layout or LAYOUT).value), config)
         return
+    if layout is not None:
+        fail(
+            f"--layout: for the matrix view (--view matrix, or a matrix id such as W_o), "
+            f"not the scalar {step_id}"
+        )
     try:
         ex = explain(trace, step_id, sample=index, depth=depth, full=full)
     except UnknownId as exc:

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, check_output, emit, fail, load, write_output
-from .options import ExportEpochsOpt, ForceOpt, QuietOpt, ScriptFileOpt, Target
+from .options import OUTPUT, ExportEpochsOpt, ForceOpt, QuietOpt, ScriptFileOpt, Target
 
 
 @app.command("export")
@@ -37,7 +37,7 @@ def export(
 
     to_stdout = output is None or str(output) == "-"
     if not to_stdout and output is not None:
-        check_output(output, force, "-o")
+        check_output(output, force, OUTPUT)
     spec = load(config)
     source = "the worked example" if config is None else str(config)
     try:
@@ -47,4 +47,4 @@ def export(
     if to_stdout or output is None:
         emit(text)
         return
-    write_output(output, text, f"; run it with: python {output}", force, "-o")
+    write_output(output, text, f"; run it with: python {output}", force, OUTPUT)

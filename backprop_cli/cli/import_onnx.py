@@ -7,6 +7,7 @@ import typer
 
 from .common import app, check_output, emit, fail, write_output
 from .options import (
+    OUTPUT,
     ConfigFileOpt,
     DataFileOpt,
     ForceOpt,
@@ -16,6 +17,7 @@ from .options import (
     QuietOpt,
     TargetsOpt,
     columns,
+    note_columns,
 )
 
 
@@ -51,9 +53,9 @@ def import_command(
     from ..source import SourceError
 
     if output is not None:
-        check_output(output, force, "--output")
+        check_output(output, force, OUTPUT)
     try:
-        _, text = import_onnx(
+        spec, text = import_onnx(
             str(model),
             str(output) if output is not None else "imported.yaml",  # stdout: paths from here
             samples=None if samples is None else str(samples),
@@ -64,7 +66,10 @@ def import_command(
         )
     except (SourceError, MissingExtra) as exc:
         fail(str(exc))
+    if samples is not None and spec.samples_from is not None:
+        picked = (spec.samples_from.inputs, spec.samples_from.targets)
+        note_columns(str(samples), picked, columns(inputs), columns(targets))
     if output is None:
         emit(text)
         return
-    write_output(output, text, f"; next: backprop step {output}", force, "--output")
+    write_output(output, text, f"; next: backprop step {output}", force, OUTPUT)

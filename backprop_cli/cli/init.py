@@ -16,6 +16,7 @@ from .options import (
     QuietOpt,
     TargetsOpt,
     columns,
+    note_columns,
 )
 
 if TYPE_CHECKING:
@@ -118,12 +119,13 @@ def init(
     if str(path) == "-":
         emit(text)
         return
-    check_output(path, force)
+    check_output(path, force, None)  # CONFIG, an argument: named by its path
     write_output(
         path,
         text,
         f" ({'-'.join(map(str, opts.layers))}, seed {seed}); next: backprop step {path}",
         force,
+        None,
     )
 
 
@@ -158,6 +160,7 @@ def _with_data(
     n_in = sizes[0] if sizes else None
     n_out = sizes[-1] if sizes else None
     ins, outs = pick_columns(data, inputs, targets, n_in, n_out)
+    note_columns(data, (ins, outs), inputs, targets)
     if sizes is None:
         sizes = (len(ins), max(2, len(ins)), len(outs))
     elif (sizes[0], sizes[-1]) != (len(ins), len(outs)):

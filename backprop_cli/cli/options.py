@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
-from .common import fail, set_quiet
+from .common import fail, info, set_quiet
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..spec import Spec
 
 # --- choices -----------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ign
 PRECISION = 9  # decimals of a table
 DRAW_PRECISION = 4  # decimals on a drawing's edges, where space is short
 KERNEL = Kernel("auto")  # chosen by network size
-LAYOUT = Layout(LAYOUTS[0])
+LAYOUT = Layout(LAYOUTS[0])  # --layout when not given
 
 
 def _quiet(ctx: typer.Context, value: bool) -> bool:
@@ -100,17 +102,17 @@ QuietOpt = Annotated[
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Replace an output file that exists, instead of refusing.")
 ]
-# -o and -n mean the same in each command; only what they write or run differs.
+# -o and -n mean the same in each command; only what they write or run differs. Messages about
+# the file name the option as OUTPUT, whatever command wrote it.
+OUTPUT = "--output"
 SvgFileOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--output", "-o", help="Write the SVG here (default: stdout).", show_default=False
-    ),
+    typer.Option(OUTPUT, "-o", help="Write the SVG here (default: stdout).", show_default=False),
 ]
 ScriptFileOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output",
+        OUTPUT,
         "-o",
         help="Where to write the script ('-', or no -o: stdout).",
         show_default=False,
@@ -159,7 +161,7 @@ TrainFormatOpt = Annotated[
 DocumentOutputOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output",
+        OUTPUT,
         "-o",
         help="Write the document (html, markdown, latex) to this file instead of stdout.",
         show_default=False,
@@ -207,11 +209,13 @@ ViewOpt = Annotated[
     ),
 ]
 LayoutOpt = Annotated[
-    Layout,
+    Layout | None,  # None: not given (out-in); given, it needs the matrix view
     typer.Option(
         "--layout",
-        help="The matrix view's layout. out-in: W is neurons × inputs, as the config and "
-        "PyTorch's nn.Linear.weight; in-out: inputs × neurons, the X·W of cs231n and Keras.",
+        help="The matrix view's layout. out-in (the default): W is neurons × inputs, as the "
+        "config and PyTorch's nn.Linear.weight; in-out: inputs × neurons, the X·W of cs231n "
+        "and Keras.",
+        show_default=False,
     ),
 ]
 PhaseOpt = Annotated[
@@ -239,11 +243,31 @@ def columns(text: str | None) -> list[str] | None:
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
 
+def note_columns(
+    file: str,
+    picked: tuple[Sequence[str], Sequence[str]],
+    inputs: list[str] | None,
+    targets: list[str] | None,
+) -> None:
+    """Say on stderr which columns of a data file were taken as inputs and targets, unless
+    --inputs and --targets named them both (init and import pick them the same way)."""
+    ins, outs = (", ".join(names) for names in picked)
+    if inputs is not None and targets is not None:
+        return
+    if targets is not None:
+        info(f"note: {file}: inputs {ins} (the columns --targets leaves)")
+    elif inputs is not None:
+        info(f"note: {file}: targets {outs} (the columns --inputs leaves)")
+    else:
+        last = "the last column" if len(picked[1]) == 1 else f"the last {len(picked[1])} columns"
+        info(f"note: {file}: inputs {ins}; targets {outs} ({last}; see --targets)")
+
+
 # backprop init and backprop import: a config from a data file, and its loss and η.
 ConfigFileOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Where to write the config. Default: stdout.", show_default=False
+        OUTPUT, "-o", help="Where to write the config. Default: stdout.", show_default=False
     ),
 ]
 DataFileOpt = Annotated[
@@ -273,7 +297,9 @@ InputsOpt = Annotated[
 TargetsOpt = Annotated[
     str | None,
     typer.Option(
-        help="With a data file: the target columns. Default: the last column (one per output).",
+        help="With a data file: the target columns. Default: as many last columns as the "
+        "network has outputs; for a new network, the last column with those before it named "
+        "alike (y1, y2).",
         show_default=False,
     ),
 ]

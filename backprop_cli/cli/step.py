@@ -19,6 +19,7 @@ from .common import (
 )
 from .options import (
     LAYOUT,
+    OUTPUT,
     PRECISION,
     DocumentOutputOpt,
     ForceOpt,
@@ -64,7 +65,7 @@ def step(
     update_order: UpdateOrderOpt = None,
     round_to: RoundOpt = None,
     view: ViewOpt = View.scalar,
-    layout: LayoutOpt = LAYOUT,
+    layout: LayoutOpt = None,
     output: DocumentOutputOpt = None,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
@@ -75,7 +76,7 @@ def step(
 
       backprop step                                 [dim]# the worked example[/]
       backprop step --only 'dE_total/dw*'           [dim]# the gradients only[/]
-      backprop step net.yaml -f json | jq '.steps[] | select(.id=="w5+") | .value'
+      backprop step net.yaml -f json | jq '.steps[] | select(.id=="w5+")'
       backprop step --round 4                       [dim]# 4 decimals, as by hand[/]
       backprop step -f html -o page.html            [dim]# a web page to step through[/]
       backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]
@@ -89,7 +90,13 @@ def step(
             fail(
                 f"--output: for the documents (html, markdown, latex), not --format {format.value}"
             )
-        check_output(output, force, "--output")
+        check_output(output, force, OUTPUT)
+    if layout is not None and view is View.scalar and format is not Format.html:
+        fail(
+            "--layout: for the matrix view (--view matrix or both, or --format html), "
+            "not --view scalar"
+        )
+    layout = layout or LAYOUT
     spec = load(config)
     index = sample_index(spec, sample)
     order = str(update_order.value) if update_order else spec.training.update_order
@@ -208,7 +215,7 @@ def _write(text: str, output: "Path | None", force: bool) -> None:
     if output is None:
         emit(text)
     else:
-        write_output(output, text, "", force, "--output")
+        write_output(output, text, "", force, OUTPUT)
 
 
 def _matrix_view(

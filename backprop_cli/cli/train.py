@@ -25,6 +25,7 @@ from .common import (
 from .common import quiet as global_quiet
 from .options import (
     KERNEL,
+    OUTPUT,
     PRECISION,
     DocumentOutputOpt,
     ForceOpt,
@@ -147,7 +148,7 @@ def _train(
     if output is not None:
         if format is not TrainFormat.html:
             fail(f"--output: for --format html, not --format {format.value}")
-        check_output(output, force, "--output")
+        check_output(output, force, OUTPUT)
     order = str(update_order.value) if update_order else None
     try:
         if round_to is not None:
@@ -216,7 +217,7 @@ def _train(
             if output is None:
                 out.emit(page)
             else:
-                write_output(output, page, "", force, "--output")
+                write_output(output, page, "", force, OUTPUT)
         else:
             out.emit(jsonfmt.dumps(summary, indent=None if stream else 2))
         if saved is not None:

@@ -119,12 +119,12 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames], lossfn: TorchLoss) ->
         per_neuron = layer.bias is not None and not layer.bias_shared
         lin = f"layer_{layer.name}"
         assert ln.act.torch is not None
-        module, kwargs = ln.act.torch
+        module = ln.act.torch[0]
         layer_heading(out, ln)
         out(
             f"{lin} = nn.Linear({len(ln.sources)}, {layer.size}, bias={per_neuron})"
             f"  # weight: {layer.size} neurons × {len(ln.sources)} inputs",
-            f"act_{layer.name} = nn.{call(module, kwargs(layer.alpha))}",
+            f"act_{layer.name} = nn.{call(module, ln.act.torch_kwargs(layer.alpha))}",
             "with torch.no_grad():",
             f"    {lin}.weight.copy_(torch.tensor([",
         )

@@ -97,9 +97,8 @@ def _check_settings(torch: Any, m: Any, act: Activation, what: str) -> None:
         if dim not in (None, -1, 1):
             raise TorchError(f"{what}: dim={dim}; only the last dimension (dim=-1) is supported")
         return
-    assert act.torch is not None
     alpha = next((float(_hyper(m, h)) for h in act.hyper if h.torch), 0.0)
-    kwargs = act.torch[1](alpha)
+    kwargs = act.torch_kwargs(alpha)
     if hasattr(m, "inplace"):
         kwargs["inplace"] = m.inplace
     plain = _nn(torch, act)(**kwargs)

@@ -53,8 +53,9 @@ class Activation:
     # layer in numpy: a statement template in {net} and {out}; and dout_i/dnet_j of the layer.
     numpy_layer: str | None = None
     jacobian: Callable[[Sequence[X], int, int], X] | None = None
-    # The same activation in PyTorch: torch.nn's module and its keyword arguments from α.
-    torch: tuple[str, Callable[[float], dict[str, Any]]] | None = None
+    # The same activation in PyTorch: torch.nn's module and its fixed keyword arguments; α's
+    # keyword is its Hyper's `torch` (torch_kwargs puts them together).
+    torch: tuple[str, dict[str, Any]] | None = None
     onnx: str = ""  # the ONNX operator type (backprop import)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -62,6 +63,12 @@ class Activation:
     def alpha(self) -> Hyper | None:
         """The layer hyper-parameter α, when this activation has one."""
         return self.hyper[0] if self.hyper else None
+
+    def torch_kwargs(self, alpha: float) -> dict[str, Any]:
+        """The keyword arguments of the torch.nn module: α under its Hyper's PyTorch name,
+        then the fixed ones (LeakyReLU(negative_slope=α), Softplus(threshold=40.0))."""
+        assert self.torch is not None
+        return {**{h.torch: alpha for h in self.hyper if h.torch}, **self.torch[1]}
 
     def layer(self, m: Any, nets: Sequence[X], alpha: float) -> list[X]:
         """out of every neuron of a layer (a list of floats, or of numpy columns)."""
@@ -92,7 +99,7 @@ SIGMOID = Activation(
     log_out=lambda m, net: -m.softplus(-net),
     log_one_minus_out=lambda m, net: -m.softplus(net),
     targets=lambda unit: (unit, 1 - unit),
-    torch=("Sigmoid", lambda a: {}),
+    torch=("Sigmoid", {}),
     onnx="Sigmoid",
 )
 
@@ -105,7 +112,7 @@ TANH = Activation(
     lambda m, _n, out, _a: 1.0 - out * out,
     saturates=True,
     targets=lambda unit: (-1 + unit, 1 - unit),
-    torch=("Tanh", lambda a: {}),
+    torch=("Tanh", {}),
     onnx="Tanh",
 )
 
@@ -119,7 +126,7 @@ RELU = Activation(
     targets=lambda unit: (unit, 1.0),
     can_die=True,
     smooth=False,
-    torch=("ReLU", lambda a: {}),
+    torch=("ReLU", {}),
     onnx="Relu",
 )
 
@@ -142,7 +149,7 @@ LEAKY_RELU = Activation(
         ),
     ),
     smooth=False,
-    torch=("LeakyReLU", lambda a: {"negative_slope": a}),
+    torch=("LeakyReLU", {}),
     onnx="LeakyRelu",
 )
 
@@ -153,7 +160,7 @@ LINEAR = Activation(
     "1",
     lambda m, net, _a: net,
     lambda m, _n, _o, _a: 1.0,
-    torch=("Identity", lambda a: {}),
+    torch=("Identity", {}),
     onnx="Identity",
 )
 
@@ -169,7 +176,7 @@ SOFTPLUS = Activation(
     targets=lambda unit: (unit, 1.0),
     # torch.nn.Softplus returns net itself above its threshold, 20 by default, where
     # ln(1 + e^-net) is still 2e-9; from 40 on, that term is below float64's last digit.
-    torch=("Softplus", lambda a: {"threshold": 40.0}),
+    torch=("Softplus", {"threshold": 40.0}),
     onnx="Softplus",
 )
 
@@ -195,7 +202,7 @@ ELU = Activation(
     saturates=True,
     smooth=False,  # a kink at 0 unless α = 1
     targets=lambda unit: (-1 + unit, 1.0),
-    torch=("ELU", lambda a: {"alpha": a}),
+    torch=("ELU", {}),
     onnx="Elu",
 )
 
@@ -262,7 +269,7 @@ SOFTMAX = Activation(
     # shifted by the largest net, so that e^x never overflows (as `softmax` above)
     numpy_layer="{out} = np.exp({net} - np.max({net})) / np.sum(np.exp({net} - np.max({net})))",
     jacobian=softmax_jacobian,
-    torch=("Softmax", lambda a: {"dim": -1}),
+    torch=("Softmax", {"dim": -1}),
     onnx="Softmax",
 )
 
