@@ -8,7 +8,8 @@ runs the loops in turn, round after round, so that a busy moment of the machine 
 alike: `backprop`'s trainer as `backprop train` runs it (fresh each round, numpy kernel), and
 the same training in PyTorch, float32 and float64, one thread each (benchmarks/torch_backprop.py
 has why). Each loop is the epochs with E_total over all samples after each; the median of the
-rounds is reported with its ratio to PyTorch float32.
+rounds is reported with its ratio to PyTorch float32, in wall time and in CPU time (each loop
+runs on one thread; CPU time is less disturbed by other jobs on a shared machine).
 """
 
 from __future__ import annotations
@@ -88,20 +89,30 @@ def main() -> None:
         "`backprop train` loop, numpy kernel (float64)": ours(args.config),
         "PyTorch float64, one thread": pytorch(args.config, torch.float64),
     }
-    times: dict[str, list[float]] = {name: [] for name in loops}
+    wall: dict[str, list[float]] = {name: [] for name in loops}
+    cpu: dict[str, list[float]] = {name: [] for name in loops}
     ends: dict[str, float] = {}
     for _ in range(args.rounds):
         for name, run in loops.items():
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             ends[name] = run()
-            times[name].append(time.perf_counter() - began)
-    base = statistics.median(times[next(iter(loops))])
+            wall[name].append(time.perf_counter() - began)
+            cpu[name].append(time.process_time() - began_cpu)
+    # CPU time too: every loop runs on one thread, and a loaded machine disturbs it less.
+    first = next(iter(loops))
+    base, base_cpu = statistics.median(wall[first]), statistics.median(cpu[first])
     print(f"{args.rounds} rounds, median; {machine()}\n", file=sys.stderr)
-    print("| loop (5 epochs, E_total after each) | seconds | ratio to PyTorch float32 | E_total |")
-    print("|---|---:|---:|---:|")
-    for name, spent in times.items():
-        mid = statistics.median(spent)
-        print(f"| {name} | {mid:.3f} | {mid / base:.2f} | {ends[name]!r} |")
+    print(
+        "| loop (5 epochs, E_total after each) | seconds | ratio to PyTorch float32 "
+        "| CPU seconds | CPU ratio | E_total |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in loops:
+        mid, mid_cpu = statistics.median(wall[name]), statistics.median(cpu[name])
+        print(
+            f"| {name} | {mid:.3f} | {mid / base:.2f} | {mid_cpu:.3f} | {mid_cpu / base_cpu:.2f} "
+            f"| {ends[name]!r} |"
+        )
 
 
 if __name__ == "__main__":

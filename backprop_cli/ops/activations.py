@@ -84,13 +84,7 @@ class Activation:
 
 
 def _sigmoid(m: Any, net: X, _a: float) -> X:
-    # Two forms, so that e^x never overflows.
-    return m.where(net >= 0, lambda: 1.0 / (1.0 + m.exp(-net)), lambda: _below(m, net))
-
-
-def _below(m: Any, net: X) -> X:
-    z = m.exp(net)
-    return z / (1.0 + z)
+    return m.logistic(net)  # the vocabulary's: two forms, so that e^x never overflows
 
 
 SIGMOID = Activation(

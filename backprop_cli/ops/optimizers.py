@@ -17,7 +17,7 @@ number: μ·0 + g = g).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Any
 
@@ -294,11 +294,14 @@ OPTIMIZERS: Table[Optimizer] = Table(
 )
 
 
-def run_stages(rule: Optimizer, m: Any, values: Mapping[str, X]) -> dict[str, X]:
+def run_stages(
+    rule: Optimizer, m: Any, values: Mapping[str, X], stages: Sequence[Stage] | None = None
+) -> dict[str, X]:
     """Every stage in turn on w, g, t, the slots and the constants; the variables after them
-    (w is the updated parameter). For the kernels: floats or numpy arrays."""
+    (w is the updated parameter). For the kernels: floats or numpy arrays. `stages`: the rule's
+    active ones, where the caller has them already (the same for every update)."""
     now = dict(values)
-    for stage in rule.active(now):
+    for stage in rule.active(now) if stages is None else stages:
         now[stage.key] = stage.fn(m, Vars(now))
     return now
 
