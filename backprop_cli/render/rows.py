@@ -181,6 +181,11 @@ class _Column:
 
     def text(self, console: Console, cell: Cell) -> list[str]:
         """The cell's lines of text, each `width` wide (its styles left out)."""
+        if cell.__class__ is str and self.simple and "\n" not in cell and cell.isascii():
+            # most cells: one line of printable ASCII, as _fitted justifies it, in one step
+            gap = self.inner - len(cell)
+            if self.justify == "left" and gap >= 0 and self.inner >= 1 and cell.isprintable():
+                return [self.pad_text + cell + " " * gap + self.end_text]
         fitted = self._fitted(cell)
         if fitted is None:
             return ["".join(s.text for s in line) for line in self._laid_out(console, cell)]
