@@ -5,8 +5,10 @@ and `__hash__` out as source text for each class and compiles it: about 1 ms a c
 spec, the catalogue and the trace declare some twenty classes that every command loads (a
 quarter of `backprop step`'s own start-up). `record` lets `dataclasses` do everything but the
 methods (fields, defaults, `field(repr=False, compare=False)`, `fields()`, `replace()`,
-`asdict()` work as before) and gives the class functions that read its fields at run time.
-Construction from positional arguments, the common case, stays about as quick.
+`asdict()` work as before) and gives the class `__repr__`, `__eq__`, `__hash__` and frozen
+`__setattr__` functions that read its fields at run time. Its `__init__`, the one `dataclass`
+would write, is compiled the first time the class is built, so that a class never built costs
+nothing and one built 35,000 times (a trace's steps) is as quick as a dataclass.
 
 Type checkers see the standard `dataclass` (the same signature, the same checks).
 """
