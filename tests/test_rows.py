@@ -98,3 +98,23 @@ def test_rows_want_a_plain_table() -> None:
     framed = Table(show_edge=True)
     with pytest.raises(ValueError):
         Rows(framed, [])
+
+
+@pytest.mark.parametrize("justify", ["left", "center", "right"])
+@pytest.mark.parametrize("colour", [False, True])
+def test_a_title_is_placed_as_rich_places_it(justify: str, colour: bool) -> None:
+    """Without colour the title, header and rule are written by Rows itself: a title that is
+    not left-justified is left to rich."""
+    tables = []
+    for _ in range(2):
+        table = titled_table("Forward pass · hidden layer h")
+        table.title_justify = justify  # type: ignore[assignment]
+        table.add_column("id", width=8)
+        table.add_column("value", justify="right", width=30)
+        tables.append(table)
+    ours, theirs = tables
+    theirs.add_row("w1", "0.15")
+    for width in (12, 40, 80):
+        assert printed(Rows(ours, [("w1", "0.15")]), width, colour, False) == printed(
+            theirs, width, colour, False
+        )

@@ -121,6 +121,8 @@ def _plain_head(
     them cost more than all of the worked example's rows."""
     if table.caption is not None or not table.show_header or table.width is not None:
         return None
+    if table.title_justify != "left":
+        return None  # written below as a left-justified line
     lines = []
     if table.title is not None:
         text = _plain_text(table.title)
