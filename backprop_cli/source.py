@@ -263,10 +263,10 @@ def _compose(text: str, file: str) -> yaml.Node | None:
 
 def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     """Position and a plain-words version of a YAML syntax error."""
-    mark = exc.problem_mark or exc.context_mark
+    mark: yaml.Mark | _Mark | None = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
     context = exc.context or ""
-    opened = exc.context_mark
+    opened: yaml.Mark | _Mark | None = exc.context_mark
     if mark is not None and (
         "could not find expected ':'" in problem or "mapping values are not allowed" in problem
     ):
@@ -296,9 +296,46 @@ def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
     elif context.startswith("while parsing a flow") and opened is not None and mark is not None:
         bracket = "[" if "sequence" in context else "{"
         where = f"{mark.line + 1}:{mark.column + 1}"
+        if text[opened.index : opened.index + 1] not in ("[", "{"):
+            # "a flow node": PyYAML marks where a value was due; name the bracket left open
+            found = _unclosed(text, mark.index)
+            if found is not None:
+                opened, bracket = found
         mark, problem = opened, f"this {bracket!r} is not closed ({problem} at {where})"
     line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
     return line, col, problem
+
+
+class _Mark:
+    """A position in the text, as PyYAML's marks give it (0-based line and column)."""
+
+    def __init__(self, text: str, index: int) -> None:
+        self.index = index
+        self.line = text.count("\n", 0, index)
+        self.column = index - (text.rfind("\n", 0, index) + 1)
+
+
+def _unclosed(text: str, end: int) -> tuple[_Mark, str] | None:
+    """The innermost bracket ([ or {) still open before `end`, outside quotes and comments."""
+    stack: list[int] = []
+    quote, at = "", 0
+    while at < min(end, len(text)):
+        char = text[at]
+        if quote:
+            if char == quote and not (quote == '"' and text[at - 1] == "\\"):
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (at == 0 or text[at - 1] in " \t\n"):
+            at = text.find("\n", at)
+            if at < 0:
+                break
+        elif char in "[{":
+            stack.append(at)
+        elif char in "]}" and stack:
+            stack.pop()
+        at += 1
+    return (_Mark(text, stack[-1]), text[stack[-1]]) if stack else None
 
 
 def load(path: Path) -> Document:

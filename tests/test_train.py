@@ -582,3 +582,10 @@ def test_json_with_indent_is_json_dumps_text_from_the_c_encoder() -> None:
     assert jsonfmt.dumps(summary) == json.dumps(summary, indent=2)
     with pytest.raises(ValueError):
         jsonfmt.dumps({"parameters": {"w1": math.nan}})
+
+
+def test_no_epoch_says_its_error_once() -> None:
+    """`-n 0` runs no epoch: one E_total line (it printed 'after epoch 0' twice)."""
+    out = run("-n", "0").stdout
+    assert out.count("E_total after epoch 0: 0.298371109") == 1
+    assert run("-n", "2").stdout.count("E_total after epoch") == 2

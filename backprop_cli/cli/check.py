@@ -46,7 +46,7 @@ def check_command(
 
       backprop check answers.yaml                   [dim]# against the worked example[/]
       backprop check answers.yaml net.yaml --round 4
-      backprop check my-program.json --format json | jq .diagnosis.slips[0].code
+      backprop check mine.json -f json | jq -r '.diagnosis.slips[0].code'
       backprop check losses.csv                     [dim]# a log: epoch,E_total[/]
     """
     from ..answers import head, kind_of, load_answers

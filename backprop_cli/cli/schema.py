@@ -24,7 +24,7 @@ def schema(
     [bold]Examples[/]
 
       backprop schema config > config.schema.json   [dim]# for an editor's YAML support[/]
-      backprop schema trace | jq '.$defs.step.properties | keys'
+      backprop schema trace | jq '.["$defs"].step.properties | keys'
     """
     from importlib import resources
 

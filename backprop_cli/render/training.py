@@ -47,7 +47,9 @@ def render_summary(
     head = Text(spec.name, style="bold underline")
     head.append(f"  ({describe(spec, update_order)})", style="")
     parts: list[RenderableType] = [head, Text("")]
-    loss = Text(f"E_total after epoch {start}: {result(summary['E_total_before'])}\n")
+    loss = Text("")
+    if summary["epochs"]:  # no epoch run (-n 0): the one line says it
+        loss.append(f"E_total after epoch {start}: {result(summary['E_total_before'])}\n")
     loss.append(f"E_total after epoch {summary['epochs_done']}: ")
     loss.append(result(summary["E_total"]), style="bold")
     if drift is not None:
