@@ -158,7 +158,8 @@ def tidy_help(command: Any) -> None:
     such as [table|json|markdown|latex] mid-word; a choice option shows a short name instead
     (FORMAT) and its help lists the choices, where they wrap between words. Example lines (an
     indented paragraph) keep their breaks; they are flush left in every command, as typer's
-    dedent leaves them in some; each run lays them out for its terminal (lay_out_examples).
+    dedent leaves them in some; they are laid out for the terminal when help is shown
+    (lay_out_examples).
     """
     if command.help:
         paragraphs = inspect.cleandoc(command.help).split("\n\n")
@@ -190,8 +191,9 @@ def _has_word(text: str, word: str) -> bool:
 
 
 def lay_out_examples(command: Any, width: int) -> None:
-    """Lay the example paragraphs of a command's help out for the width of this run's terminal
-    (in each run: tests run many, at several widths, in one process)."""
+    """Lay the example paragraphs of a command's help out for the width of the terminal, each
+    time help is shown (from the text as written: tests show help at several widths in one
+    process)."""
     written = command.__dict__.setdefault("written_help", command.help)
     if written:
         command.help = "\n\n".join(
