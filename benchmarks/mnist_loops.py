@@ -24,8 +24,8 @@ from collections.abc import Callable
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as `backprop train` sets it
 
 import torch
-import yaml
 from timing import machine
+from torch_backprop import mid_training
 
 from backprop_cli import load_spec
 from backprop_cli.kernels import Curve, Trainer
@@ -46,36 +46,8 @@ def ours(path: str) -> Callable[[], float]:
 
 
 def pytorch(path: str, dtype: torch.dtype) -> Callable[[], float]:
-    with open(path, encoding="utf-8") as f:
-        spec = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    hidden, out = spec["layers"]
-    train = spec["training"]
-    x = torch.tensor([s["inputs"] for s in spec["samples"]], dtype=dtype)
-    t = torch.tensor([s["targets"] for s in spec["samples"]], dtype=dtype)
-    size, epochs = train["batch_size"], train["epochs"]
-
-    def run() -> float:
-        w1, b1, w2, b2 = (
-            torch.tensor(v, dtype=dtype, requires_grad=True)
-            for v in (hidden["weights"], hidden["bias"], out["weights"], out["bias"])
-        )
-        opt = torch.optim.SGD([w1, b1, w2, b2], lr=train["learning_rate"])
-
-        def loss(xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
-            logits = torch.sigmoid(xb @ w1.T + b1) @ w2.T + b2
-            return -(tb * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
-
-        error = 0.0
-        for _ in range(epochs):
-            for start in range(0, len(x), size):
-                opt.zero_grad()
-                loss(x[start : start + size], t[start : start + size]).backward()
-                opt.step()
-            with torch.no_grad():
-                error = float(loss(x, t))
-        return error
-
-    return run
+    fresh, _ = mid_training(path, dtype)
+    return lambda: fresh()()  # new parameters each round, made inside the timing as ours are
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -40,7 +41,11 @@ def worked(epochs: int) -> None:
     print(f"E_total after {epochs} epochs: {error!r}")
 
 
-def mid(path: str) -> None:
+def mid_training(path: str, dtype: torch.dtype) -> tuple[Callable[[], Callable[[], float]], int]:
+    """The training of a sigmoid-softmax config file, and its epochs. The first is `fresh`:
+    each call makes the parameters and the optimizer from the file and returns the loop, which
+    runs the epochs and returns the last E_total (benchmarks/mnist_loops.py runs it again and
+    again)."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -48,30 +53,44 @@ def mid(path: str) -> None:
         spec = yaml.load(f, Loader=loader)
     hidden, out = spec["layers"]
     train = spec["training"]
-    w1 = torch.tensor(hidden["weights"], requires_grad=True)
-    b1 = torch.tensor(hidden["bias"], requires_grad=True)
-    w2 = torch.tensor(out["weights"], requires_grad=True)
-    b2 = torch.tensor(out["bias"], requires_grad=True)
-    x = torch.tensor([s["inputs"] for s in spec["samples"]])
-    t = torch.tensor([s["targets"] for s in spec["samples"]])
-    opt = torch.optim.SGD([w1, b1, w2, b2], lr=train["learning_rate"])
-    size = train["batch_size"]
+    x = torch.tensor([s["inputs"] for s in spec["samples"]], dtype=dtype)
+    t = torch.tensor([s["targets"] for s in spec["samples"]], dtype=dtype)
+    size, epochs = train["batch_size"], train["epochs"]
+
+    def fresh() -> Callable[[], float]:
+        w1, b1, w2, b2 = (
+            torch.tensor(v, dtype=dtype, requires_grad=True)
+            for v in (hidden["weights"], hidden["bias"], out["weights"], out["bias"])
+        )
+        opt = torch.optim.SGD([w1, b1, w2, b2], lr=train["learning_rate"])
+
+        def loss(xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
+            logits = torch.sigmoid(xb @ w1.T + b1) @ w2.T + b2
+            return -(tb * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+        def run() -> float:
+            error = 0.0
+            for _ in range(epochs):
+                for start in range(0, len(x), size):
+                    opt.zero_grad()
+                    loss(x[start : start + size], t[start : start + size]).backward()
+                    opt.step()
+                with torch.no_grad():
+                    error = float(loss(x, t))
+            return error
+
+        return run
+
+    return fresh, epochs
+
+
+def mid(path: str) -> None:
+    fresh, epochs = mid_training(path, torch.get_default_dtype())
+    run = fresh()
     began = time.perf_counter()
-
-    def loss(xb: torch.Tensor, tb: torch.Tensor) -> torch.Tensor:
-        logits = torch.sigmoid(xb @ w1.T + b1) @ w2.T + b2
-        return -(tb * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
-
-    error = 0.0
-    for _ in range(train["epochs"]):
-        for start in range(0, len(x), size):
-            opt.zero_grad()
-            loss(x[start : start + size], t[start : start + size]).backward()
-            opt.step()
-        with torch.no_grad():
-            error = float(loss(x, t))
+    error = run()
     loop = time.perf_counter() - began
-    print(f"E_total after {train['epochs']} epochs: {error!r}")
+    print(f"E_total after {epochs} epochs: {error!r}")
     print(f"loop: {loop:.4f} s", file=sys.stderr)
 
 
