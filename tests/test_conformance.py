@@ -92,6 +92,7 @@ def one_epoch(spec: Spec, kernel: str) -> tuple[dict[str, float], float] | None:
     return (trainer.parameters(), trainer.loss) if done else None
 
 
+@pytest.mark.numpy_kernel
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
 def test_every_kernel_equals_the_engine(case: tuple[str, str, str, str, int]) -> None:
     spec = loads_spec(config(*case))

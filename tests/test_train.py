@@ -165,6 +165,7 @@ def test_compiled_kernel_covers_the_elementwise_grid() -> None:
     assert isinstance(Trainer(load_spec()).kernel, CompiledKernel)
 
 
+@pytest.mark.numpy_kernel
 def test_numpy_kernel_agrees_to_rounding() -> None:
     for optimizer, mode in itertools.product(OPTIMIZERS, ("online", "batch", "minibatch")):
         spec = loads_spec(net(optimizer, mode, shared=False))
@@ -432,6 +433,7 @@ samples:
 """
 
 
+@pytest.mark.numpy_kernel
 @pytest.mark.parametrize("kernel", ["python", "numpy"])
 def test_divergence_exits_1_and_keeps_the_last_finite_parameters(
     kernel: str, tmp_path: Path
