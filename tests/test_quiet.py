@@ -46,4 +46,3 @@ def test_quiet_after_the_command(command: str, flag: str, tmp_path: Path) -> Non
     assert after.stderr == before.stderr
     if after.exit_code != 2:  # an error still shows; a note does not
         assert after.stderr == ""
-
