@@ -34,24 +34,24 @@ WIDTHS = range(20, 121) if ALL else [*range(20, 61), *range(64, 121, 4)]
 WIDE = 250
 
 # name: the command as the table shows it, and the same as JSON (the values it holds)
+LOG = str(CONFIGS / "losses.csv")
+PROGRAM = str(CONFIGS / "transposed.json")
 COMMANDS: dict[str, tuple[list[str], list[str]]] = {
     "step": (["step"], ["step", "-f", "json"]),
     "step-deep": (["step", DEEP], ["step", DEEP, "-f", "json"]),
     "step-matrix": (["step", "--view", "matrix"], ["step", "--view", "matrix", "-f", "json"]),
     "step-round": (["step", "--round", "4"], ["step", "--round", "4", "-f", "json"]),
     "explain": (["explain", "dE_total/dw1"], ["explain", "dE_total/dw1", "-f", "json"]),
-    "explain-deep": (["explain", "dE_total/dw1", DEEP], ["explain", "dE_total/dw1", DEEP, "-f", "json"]),
+    "explain-deep": (["explain", "w1+", DEEP], ["explain", "w1+", DEEP, "-f", "json"]),
     "explain-matrix": (
         ["explain", "delta_h", "--view", "matrix"],
         ["explain", "delta_h", "--view", "matrix", "-f", "json"],
     ),
     "check": (["check", ANSWERS], ["check", ANSWERS, "-f", "json"]),
-    "check-round": (["check", ANSWERS, "--round", "4"], ["check", ANSWERS, "--round", "4", "-f", "json"]),
-    "check-program": (
-        ["check", str(CONFIGS / "transposed.json")],
-        ["check", str(CONFIGS / "transposed.json"), "-f", "json"],
-    ),
-    "check-log": (["check", str(CONFIGS / "losses.csv")], ["check", str(CONFIGS / "losses.csv"), "-f", "json"]),
+    "check-round": (["check", ANSWERS, "--round", "4"], ["check", ANSWERS, "--round", "4",
+        "-f", "json"]),
+    "check-program": (["check", PROGRAM], ["check", PROGRAM, "-f", "json"]),
+    "check-log": (["check", LOG], ["check", LOG, "-f", "json"]),
     "gradcheck": (["gradcheck"], ["gradcheck", "-f", "json"]),
     "gradcheck-deep": (["gradcheck", DEEP], ["gradcheck", DEEP, "-f", "json"]),
     "train": (["train", "-n", "100", "--every", "20"], ["train", "-n", "100", "-f", "json"]),
