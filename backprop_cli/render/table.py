@@ -16,6 +16,7 @@ from ..engine import iter_phases
 from ..ops import OPTIMIZERS
 from ..spec import Param
 from ..trace import Step, Trace
+from .ascii import spell
 from .numbers import Numbers, written
 from .rows import Cell, Rows
 from .wrap import atom_width, text_width, wrap
@@ -195,9 +196,14 @@ class StepTable:
 
     HEADERS = ("id", "formula", "with numbers", "value")
 
-    def __init__(self, title: str, steps: Sequence[Step], shown: Numbers) -> None:
-        self.title, self.steps, self.shown = title, steps, shown
+    def __init__(
+        self, title: str, steps: Sequence[Step], shown: Numbers, spelled: bool = False
+    ) -> None:
+        self.title, self.steps, self.shown, self.spelled = title, steps, shown, spelled
         self.rows = [(s.id, *shown.formula_and_numbers(s), shown.value(s)) for s in steps]
+        if spelled:  # for a stream without the symbols: measured as printed (η is `eta`)
+            self.title = spell(title)
+            self.rows = [(a, spell(f), spell(n), v) for a, f, n, v in self.rows]
         # narrowest and widest of each column; the header wraps between its words
         self.low = [max(text_width(w) for w in h.split()) for h in self.HEADERS]
         self.high = [text_width(h) for h in self.HEADERS]
@@ -284,6 +290,9 @@ class StepTable:
         return order[at]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.ascii_only and not self.spelled:
+            yield StepTable(self.title, self.steps, self.shown, spelled=True)
+            return
         # between columns: padding, the (blank) rule, padding
         width, gaps = options.max_width, 3 * (len(self.HEADERS) - 1)
         if sum(self.low) + gaps > width:
