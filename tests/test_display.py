@@ -161,7 +161,7 @@ def test_narrow_terminals_get_the_20_column_layout(columns: str) -> None:
     assert "w1 0.15 →" in lines
     trained = backprop("train", "-n", "10", width=columns)
     assert trained.returncode == 0, trained.stderr
-    assert "w1 0.15 → " in trained.stdout
+    assert "w1 0.15 →" in trained.stdout.splitlines()  # "→" ends the line: no space after it
 
 
 # --- magnitudes --------------------------------------------------------------------------------

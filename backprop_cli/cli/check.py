@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, emit, fail, load
-from .options import PRECISION, Output, OutputOpt, PrecisionOpt, RoundOpt
+from .options import PRECISION, Output, OutputOpt, PrecisionOpt, QuietOpt, RoundOpt
 
 
 @app.command("check")
@@ -27,6 +27,7 @@ def check_command(
     format: OutputOpt = Output.table,
     precision: PrecisionOpt = PRECISION,
     round_to: RoundOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check your numbers: ✓, ≈ rounding or ✗ for each, and a diagnosis of the first ✗.
 

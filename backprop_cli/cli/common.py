@@ -353,7 +353,10 @@ def emit(data: str | RenderableType) -> None:
         sys.stdout.write(data if data.endswith("\n") else data + "\n")
         sys.stdout.flush()
     else:
-        _console().print(data, crop=False)  # a table wider than the terminal stays whole
+        from ..render.rows import Trimmed
+
+        # a table wider than the terminal stays whole; no line ends in the spaces that pad it
+        _console().print(Trimmed(data), crop=False)
 
 
 def emit_pieces(pieces: Iterable[str]) -> None:

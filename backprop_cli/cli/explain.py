@@ -17,6 +17,7 @@ from .options import (
     Output,
     OutputOpt,
     PrecisionOpt,
+    QuietOpt,
     SampleOpt,
     View,
     ViewOpt,
@@ -52,6 +53,7 @@ def explain_command(
     sample: SampleOpt = None,
     view: ViewOpt = View.scalar,
     layout: LayoutOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Explain one quantity: the chain rule, each factor with its formula, numbers and value.
 

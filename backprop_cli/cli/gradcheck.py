@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, emit, load
-from .options import Output, OutputOpt
+from .options import Output, OutputOpt, QuietOpt
 
 # The library's defaults (gradcheck.EPS, TOL), written out so that start-up need not load the
 # engine; tests/test_cli.py keeps them equal.
@@ -32,6 +32,7 @@ def gradcheck_command(
     digits: Annotated[
         int, typer.Option("--digits", min=1, max=17, help="Significant digits shown.")
     ] = 10,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check the backpropagated gradient of every parameter against central differences.
 

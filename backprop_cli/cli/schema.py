@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from .common import app, emit
-from .options import Kind
+from .options import Kind, QuietOpt
 
 
 @app.command()
@@ -18,6 +18,7 @@ def schema(
             show_default=False,
         ),
     ],
+    quiet: QuietOpt = False,
 ) -> None:
     """Print a JSON Schema (draft 2020-12) of the config, the step trace or the train records.
 

@@ -117,14 +117,19 @@ class ArrayKernel(LayerKernel):
         return nets, outs
 
     def evaluate(self) -> float:
-        nets, outs = self.ahead = self.forward(self.X)
+        # a diverging run overflows here first; the trainer says so in its own words
         with np.errstate(all="ignore"):
+            nets, outs = self.ahead = self.forward(self.X)
             per_sample = self._loss(nets[-1], outs[-1], self.T).sum(axis=1)
         total = float(per_sample.sum())
         return total / len(self.X) if self.mean else total
 
     def outputs(self) -> list[list[float]]:
-        outs = self.ahead[1] if self.ahead is not None else self.forward(self.X)[1]
+        if self.ahead is not None:
+            outs = self.ahead[1]
+        else:
+            with np.errstate(all="ignore"):
+                outs = self.forward(self.X)[1]
         out: list[list[float]] = outs[-1].tolist()
         return out
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.measure import Measurement
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +12,7 @@ from ..grading import PROGRAM_REASON, Diagnosis, Report
 from ..logcheck import LogReport
 from . import number
 from .numbers import Numbers
+from .table import Fitted, Indented
 
 Fmt = Numbers  # the one number style: formulas' numbers bracketed once, η as written
 
@@ -35,23 +35,31 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
         table.add_column(f"drift from exact (rounding to {report.round_to})", justify="right")
     table.add_column("allowed", justify="right", no_wrap=True)
     table.add_column("verdict")
+    narrow: list[RenderableType] = []  # an answer a line, where the table does not fit
     for v in report.verdicts:
         mark, style = _MARKS[v.status]
         verdict = Text(mark, style=style)
         if v.reason and v.reason not in ("within one unit of the last digit", PROGRAM_REASON):
             verdict.append(f"  ({v.reason})", style="dim")
-        row = [v.answer.key, v.answer.text, fmt(v.expected)]
+        row: list[Text | str] = [Text(v.answer.key), Text(v.answer.text), fmt(v.expected)]
         if report.round_to is not None:
             row.append(_signed(v.expected - v.exact, precision))
         allowed = "1e-9 rel." if v.answer.program else margin(v.unit / 2)
         table.add_row(*row, allowed, verdict)
+        head = Text(v.answer.key, style="cyan")
+        head.append(" ")
+        head.append_text(verdict)
+        said = f"you wrote {v.answer.text}, expected {row[2]}"
+        if report.round_to is not None:
+            said += f" (drift {row[3]})"
+        narrow += [head, Indented(Text(f"{said}, allowed {allowed}"))]
     tally = Text()
     tally.append(f"{report.count('right')} ✓", style="green")
     tally.append(" · ")
     tally.append(f"{report.count('rounding')} ≈ rounding", style="yellow")
     tally.append(" · ")
     tally.append(f"{report.count('wrong')} ✗", style="red")
-    parts: list[RenderableType] = [Whole(table), Text(""), tally]
+    parts: list[RenderableType] = [Fitted(table, Group(*narrow)), Text(""), tally]
     programs = sum(1 for v in report.verdicts if v.answer.program)
     if programs:
         parts.append(
@@ -65,18 +73,6 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     if report.diagnosis is not None:
         parts.extend([Text(""), render_diagnosis(report.diagnosis, fmt)])
     return Group(*parts)
-
-
-class Whole:
-    """A table shown whole: on a terminal narrower than its numbers it keeps its width (the
-    terminal wraps the lines) rather than cut a number short or drop the verdict column."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        need = Measurement.get(console, options.update_width(1 << 16), self.table).minimum
-        yield from console.render(self.table, options.update_width(max(need, options.max_width)))
 
 
 def margin(x: float) -> str:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shlex
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from ..explain import Explanation, Node, parse_id
 from .numbers import Numbers
+from .table import Fitted, Indented
+from .wrap import text_width
 
 Fmt = Numbers  # the one number style: formulas' numbers bracketed once, η as written
 
@@ -46,8 +48,9 @@ def render_explanation(
     head.append(" = ")
     head.append(root.step.formula, style="bold")
     tree = Tree(head, guide_style="dim")
+    outline: list[RenderableType] = [head]  # the same, for a terminal too narrow
     for child in root.children:
-        _add(tree, child, fmt, ex, config)
+        _add(tree, outline, 1, child, fmt, ex, config)
     result = Text()
     result.append(root.step.id, style="bold cyan")
     result.append(" = ")
@@ -56,7 +59,7 @@ def render_explanation(
         result.append(substituted)
         result.append(" = ")
     result.append(fmt(root.value), style="bold")
-    parts: list[RenderableType] = [tree, Text(""), result]
+    parts: list[RenderableType] = [Chain(tree, outline), Text(""), result]
     which = sample_line(ex)
     if which:
         parts[:0] = [Text(which, style="dim"), Text("")]
@@ -122,13 +125,49 @@ def node_label(
     return text
 
 
-def _add(tree: Tree, node: Node, fmt: Fmt, ex: Explanation, config: str | None) -> None:
-    branch = tree.add(node_label(node, fmt, ex.several, config, reference(ex, node)))
+def _add(
+    tree: Tree,
+    outline: list[RenderableType],
+    depth: int,
+    node: Node,
+    fmt: Fmt,
+    ex: Explanation,
+    config: str | None,
+) -> None:
+    label = node_label(node, fmt, ex.several, config, reference(ex, node))
+    branch = tree.add(label)
+    marked = Text("·" * depth + " ", style="dim")
+    marked.append_text(label)
+    outline.append(marked)
     for child in node.children:
-        _add(branch, child, fmt, ex, config)
+        _add(branch, outline, depth + 1, child, fmt, ex, config)
 
 
-def given_table(ex: Explanation, fmt: Fmt) -> Table:
+class Chain:
+    """The chain as a tree where each label's words fit beside its guides (4 columns a level);
+    on a terminal too narrow for that, the same labels at the margin, each after a dot for each
+    level of its depth (`·· delta_o1 = ...`), so that no number or id is split across lines."""
+
+    def __init__(self, tree: Tree, outline: list[RenderableType]) -> None:
+        self.tree, self.outline = tree, outline
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if _fits(self.tree, 0, options.max_width):
+            yield self.tree
+        else:
+            yield Group(*self.outline)
+
+
+def _fits(tree: Tree, depth: int, width: int) -> bool:
+    """Whether rich can wrap each label of the tree between words beside its guides."""
+    label = tree.label
+    words = label.plain.split() if isinstance(label, Text) else []
+    if max(map(text_width, words), default=0) > width - 4 * depth:
+        return False
+    return all(_fits(child, depth + 1, width) for child in tree.children)
+
+
+def given_table(ex: Explanation, fmt: Fmt) -> RenderableType:
     """The values the chain takes as known, grouped: inputs, targets, parameters, earlier steps."""
     groups: dict[str, list[str]] = {}
     for g in ex.given:
@@ -141,6 +180,9 @@ def given_table(ex: Explanation, fmt: Fmt) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     table.add_row(Text("Given", style="bold"), "")
+    narrow: list[RenderableType] = [Text("Given", style="bold")]
     for label, items in groups.items():
-        table.add_row(label, ", ".join(items))
-    return table
+        table.add_row(label, Text(", ".join(items)))
+        narrow.append(Text(label, style="dim"))
+        narrow += [Indented(Text(item)) for item in items]
+    return Fitted(table, Group(*narrow))

@@ -8,11 +8,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ..gradcheck import GradCheck
+from .table import Fitted, Indented
 
 
 def render_gradcheck(gc: GradCheck, digits: int = 10) -> RenderableType:
     """One row per parameter, then a one-line verdict."""
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    narrow: list[RenderableType] = []  # a parameter a line, where the table does not fit
     table.add_column("parameter", style="cyan", no_wrap=True)
     table.add_column("backprop", justify="right", no_wrap=True)
     table.add_column("central difference", justify="right", no_wrap=True)
@@ -25,13 +27,16 @@ def render_gradcheck(gc: GradCheck, digits: int = 10) -> RenderableType:
             result = Text("pass†", style="green")
         else:
             result = Text("pass", style="green")
-        table.add_row(
-            r.id,
-            f"{r.analytic:.{digits}g}",
-            f"{r.numeric:.{digits}g}",
-            f"{r.rel_error:.1e}",
-            result,
-        )
+        row = (r.id, f"{r.analytic:.{digits}g}", f"{r.numeric:.{digits}g}", f"{r.rel_error:.1e}")
+        table.add_row(*row, result)
+        head = Text(r.id, style="cyan")
+        head.append(" ")
+        head.append_text(result)
+        narrow.append(head)
+        for name, text in zip(
+            ("backprop", "central difference", "rel. error"), row[1:], strict=True
+        ):
+            narrow.append(Indented(Text(f"{name} {text}")))
     failed = sum(1 for r in gc.rows if not r.passed)
     line = Text()
     if failed:
@@ -40,7 +45,7 @@ def render_gradcheck(gc: GradCheck, digits: int = 10) -> RenderableType:
         line.append(f"all {len(gc.rows)} parameters pass", style="bold green")
     line.append(f"  (largest relative error {gc.max_rel_error:.1e})")
     settings = Text(f"ε = {gc.eps:g}, tolerance {gc.tol:g}, E = {gc.loss:.{digits}g}", style="dim")
-    parts: list[RenderableType] = [table, Text(""), line, settings]
+    parts: list[RenderableType] = [Fitted(table, Group(*narrow)), Text(""), line, settings]
     if any(r.passed and r.rel_error > gc.tol for r in gc.rows):
         parts.append(
             Text(

@@ -479,45 +479,48 @@ def render_html(trace: Trace, *, precision: int = 9, tabs: Iterable[Tab] = ()) -
 
 def loss_svg(points: Sequence[tuple[int, float]], width: int = 640, height: int = 280) -> str:
     """E_total against epoch (log scale when the values span more than two decades), each
-    point's epoch and E_total in its data, so hovering (or the arrow keys) can show them."""
+    point's epoch and E_total in its data, so hovering (or the arrow keys) can show them. The y
+    axis runs between ticks at round values (decades, with 2 and 5 between them where few
+    decades are spanned), the x axis has round epochs, each axis its title beside it."""
     from .curve import scale
 
     sc = scale(points)
     if sc is None:
         return '<p class="note">Too few epochs for a curve.</p>'
-    pts, lo, hi, log, y_of, span = sc.points, sc.lo, sc.hi, sc.log, sc.y, sc.span
-    left, right, top, bottom = 78.0, 16.0, 16.0, 44.0
+    pts, log, y_of = sc.points, sc.log, sc.y
+    left, right, top, bottom = 96.0, 16.0, 16.0, 50.0
     pw, ph = width - left - right, height - top - bottom
-    ylo, yhi = y_of(lo), y_of(hi)
+    yticks = _log_ticks(sc.lo, sc.hi) if log else _linear_ticks(sc.lo, sc.hi)
+    ylo, yhi = y_of(yticks[0][0]), y_of(yticks[-1][0])
     e0, e1 = pts[0][0], pts[-1][0]
+    xticks = _epoch_ticks(e0, e1)
 
     def x(e: int) -> float:
         return left + (e - e0) / ((e1 - e0) or 1) * pw
 
     def y(v: float) -> float:
-        return top + (yhi - y_of(v)) / span * ph
+        return top + (yhi - y_of(v)) / ((yhi - ylo) or 1.0) * ph
 
     from .numbers import number
 
     coords = " ".join(f"{x(e):.1f},{y(v):.1f}" for e, v in pts)
-    ticks = []
-    if log:
-        for k in range(math.ceil(ylo), math.floor(yhi) + 1):
-            ticks.append((10.0**k, f"1e{k}" if k < -3 or k > 3 else number(10.0**k, 6)))
-    if len(ticks) < 2:
-        ticks = [(hi, number(hi, 6)), (lo, number(lo, 6))]
     grid = "".join(
         f'<line class="grid" x1="{left}" x2="{left + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>'
         f'<text x="{left - 6}" y="{y(v):.1f}" dy="0.35em" text-anchor="end">{escape(t)}</text>'
-        for v, t in ticks
+        for v, t in yticks
     )
+    grid += "".join(
+        f'<line class="axis" x1="{x(e):.1f}" x2="{x(e):.1f}" y1="{top + ph}" y2="{top + ph + 5}"/>'
+        f'<text x="{x(e):.1f}" y="{top + ph + 18}" text-anchor="middle">{e}</text>'
+        for e in xticks
+    )
+    middle = top + ph / 2
     axis = (
         f'<line class="axis" x1="{left}" x2="{left}" y1="{top}" y2="{top + ph}"/>'
         f'<line class="axis" x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}"/>'
-        f'<text x="{left}" y="{height - 18}" text-anchor="start">epoch {e0}</text>'
-        f'<text x="{left + pw}" y="{height - 18}" text-anchor="end">epoch {e1}</text>'
-        f'<text x="{left + pw / 2}" y="{height - 4}" text-anchor="middle">'
-        f"E_total{', log scale' if log else ''}</text>"
+        f'<text x="{left + pw / 2}" y="{height - 6}" text-anchor="middle">epoch</text>'
+        f'<text x="14" y="{middle}" text-anchor="middle" dy="0.35em" '
+        f'transform="rotate(-90 14 {middle})">E_total{", log scale" if log else ""}</text>'
     )
     data_e = " ".join(str(e) for e, _ in pts)
     data_v = " ".join(repr(v) for _, v in pts)
@@ -539,6 +542,49 @@ def loss_svg(points: Sequence[tuple[int, float]], width: int = 640, height: int 
         f'<p id="readout" class="readout" aria-live="polite">epoch {e1}: E_total = '
         f"{number(pts[-1][1], 9)}</p>"
     )
+
+
+def _linear_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Round values from at or below lo to at or above hi, 1, 2 or 5 times a power of ten apart,
+    four to ten of them; each written with the decimals its step needs."""
+    from .numbers import number
+
+    span = (hi - lo) or abs(hi) or 1.0
+    power = 10.0 ** math.floor(math.log10(span / 5))
+    step = next(m * power for m in (1, 2, 5, 10) if span / (m * power) <= 7)
+    first, last = math.floor(lo / step + 1e-9), math.ceil(hi / step - 1e-9)
+    if first == last:
+        first, last = first - 1, last + 1
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return [(k * step, number(k * step, decimals)) for k in range(first, last + 1)]
+
+
+def _log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Decades from at or below lo to at or above hi; 2 and 5 of each decade too when fewer
+    than four decades are spanned."""
+    from .numbers import number
+
+    a, b = math.floor(math.log10(lo) + 1e-12), math.ceil(math.log10(hi) - 1e-12)
+    marks = (1, 2, 5) if b - a < 4 else (1,)
+    ticks = []
+    for k in range(a, b + 1):
+        for m in marks:
+            v = m * 10.0**k
+            if m > 1 and not lo <= v <= hi:
+                continue
+            text = f"{m}e{k}" if k < -3 or k > 3 else number(v, max(0, -k))
+            ticks.append((v, text))
+    return ticks
+
+
+def _epoch_ticks(e0: int, e1: int) -> list[int]:
+    """Round epochs from e0 to e1 (both shown), 1, 2 or 5 times a power of ten apart."""
+    span = max(e1 - e0, 1)
+    power = 10 ** max(math.floor(math.log10(span / 5)), 0) if span >= 5 else 1
+    step = next(m * power for m in (1, 2, 5, 10) if span / (m * power) <= 8)
+    inner = range((e0 // step + 1) * step, e1, step)
+    # a round epoch too near an end would overlap the end's label
+    return [e0, *(e for e in inner if min(e - e0, e1 - e) >= step / 2), e1]
 
 
 def render_train_html(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
+from typing import Any
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -28,6 +29,7 @@ from ..matrices import (
 )
 from ..records import record
 from ..trace import Trace
+from .ascii import spell
 from .document import LINE, Block, Display, Heading, Prose, text
 from .mathtex import render, symbol, tex_number, width
 from .numbers import Numbers, written
@@ -210,7 +212,15 @@ class FlowText:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(options.max_width, 20)
-        yield Text("\n".join(self.flow.lines(width)), no_wrap=True, overflow="ellipsis")
+        flow = self.flow
+        if options.ascii_only:  # measured as printed: δ is `delta`, five cells
+            flow = Flow([_spelled(b) for b in flow.blocks], flow.kinds)
+        yield Text("\n".join(flow.lines(width)), no_wrap=True, overflow="ellipsis")
+
+
+def _spelled(block: Any) -> Any:
+    """A block's text (lines, or a matrix's rows of cells) in ASCII."""
+    return [spell(x) if isinstance(x, str) else [spell(c) for c in x] for x in block]
 
 
 class EquationLine:
@@ -222,13 +232,16 @@ class EquationLine:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(options.max_width, 20)
-        one = f"{self.formula}   {self.shapes}" if self.shapes else self.formula
+        formula, shapes = self.formula, self.shapes
+        if options.ascii_only:
+            formula, shapes = spell(formula), spell(shapes)
+        one = f"{formula}   {shapes}" if shapes else formula
         if cell_len(one) <= width:
             yield Text(one, style=self.style, no_wrap=True)
             return
-        lines = wrap(self.formula, width, first=width)
-        if self.shapes:
-            lines += ["  " + x for x in wrap(self.shapes, width - 2)]
+        lines = wrap(formula, width, first=width)
+        if shapes:
+            lines += ["  " + x for x in wrap(shapes, width - 2)]
         yield Text("\n".join(lines), style=self.style, no_wrap=True, overflow="ellipsis")
 
 
@@ -240,7 +253,7 @@ class Words:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(options.max_width, 20)
-        lines = wrap(self.line, width, first=width)
+        lines = wrap(spell(self.line) if options.ascii_only else self.line, width, first=width)
         yield Text("\n".join(lines), style=self.style, no_wrap=True, overflow="ellipsis")
 
 

@@ -10,7 +10,8 @@ the two). A cell that is not plain text, or does not fit its column, is laid out
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 
 from rich.box import Box
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -110,6 +111,55 @@ class Rows:
 
 
 _BATCH = 256  # rows written as one segment: the console handles each segment on its own
+
+_PADDED = re.compile(" +\n")
+
+
+class Trimmed:
+    """A renderable whose lines end at their last character: rich pads each line of a table,
+    a title or a wrapped text with spaces to the width, and a pipe keeps them (an output would
+    not diff against the same output at another width, nor against the README)."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        return trimmed(console.render(self.renderable, options))
+
+
+def trimmed(segments: Iterable[Segment]) -> Iterator[Segment]:
+    """The segments without the spaces that end a line: spaces are held back until a character
+    follows them on the same line (then they are written) or the line ends (then dropped)."""
+    held: list[Segment] = []
+    for segment in segments:
+        text = segment.text
+        if segment.control:
+            yield from held
+            held.clear()
+            yield segment
+            continue
+        if "\n" in text:
+            if text != "\n":
+                text = _PADDED.sub("\n", text)
+            if text[0] != "\n":  # the held spaces are followed by characters of this line
+                yield from held
+            held.clear()
+            body = text.rstrip(" ")
+            if body != text:  # the last line may go on in the next segment
+                held.append(Segment(text[len(body) :], segment.style))
+            yield segment if body == segment.text else Segment(body, segment.style)
+            continue
+        body = text.rstrip(" ")
+        if not body:
+            held.append(segment)
+            continue
+        yield from held
+        held.clear()
+        if body == text:
+            yield segment
+        else:
+            yield Segment(body, segment.style)
+            held.append(Segment(text[len(body) :], segment.style))
 
 
 def _plain_head(

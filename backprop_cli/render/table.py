@@ -8,6 +8,7 @@ from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.jupyter import JupyterMixin
 from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -15,6 +16,7 @@ from ..engine import iter_phases
 from ..ops import OPTIMIZERS
 from ..spec import Param
 from ..trace import Step, Trace
+from .ascii import spell
 from .numbers import Numbers, written
 from .rows import Cell, Rows
 from .wrap import atom_width, text_width, wrap
@@ -77,19 +79,105 @@ def titled_table(title: str) -> Table:
 
 
 class Fitted:
-    """A table where it fits the width (every number and id whole); where it does not, the same
-    rows written one after another, which fit any width from 20 columns."""
+    """A table where every cell fits its column whole (a header may go a word a line); where
+    even that is too wide, `narrow`: the same rows written as lines, which fit any width from
+    20 columns. rich itself would cut the numbers of unwrapped columns short with an ellipsis
+    (it squeezes every column alike once the wrapped ones are as narrow as they go)."""
 
     def __init__(self, table: Table, narrow: RenderableType) -> None:
         self.table, self.narrow = table, narrow
+        self.given = [(c.header, c.width) for c in table.columns]
+        self.min_width = table.min_width
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        need = Measurement.get(console, options.update_width(10**6), self.table).minimum
-        if need <= options.max_width:
-            self.table.min_width = min(self.table.min_width or 0, options.max_width)
-            yield self.table
-        else:
+        table, width = self.table, options.max_width
+        columns = table.columns
+        for column, (header, fixed) in zip(columns, self.given, strict=True):
+            column.header, column.width = header, fixed  # as given: it may be shown again
+        wide = options.update_width(1 << 16)
+        least, natural = _cell_widths(console, wide, table)
+        gaps = _gaps(console, wide, table)
+        table.min_width = min(self.min_width or 0, width)
+        if sum(natural) + gaps <= width:
+            yield table
+            return
+        if sum(least) + gaps > width:
             yield self.narrow
+            return
+        widths, spare = list(least), width - gaps - sum(least)
+        # the columns that want least more first: a header kept on one line, a note less wrapped
+        for k in sorted(range(len(columns)), key=lambda k: natural[k] - least[k]):
+            more = min(spare, natural[k] - least[k])
+            widths[k] += more
+            spare -= more
+        for column, w in zip(columns, widths, strict=True):
+            column.width = w
+            column.header = _header_lines(column.header, w)
+        yield table
+
+
+def _cell_widths(
+    console: Console, wide: ConsoleOptions, table: Table
+) -> tuple[list[int], list[int]]:
+    """Each column's narrowest (its widest unbroken cell, or word where it wraps, and its
+    header's widest word) and natural width (its widest cell or header on one line)."""
+    least, natural = [], []
+    for column in table.columns:
+        head = _plain_header(column.header)
+        lo = max((text_width(w) for w in head.split()), default=0)
+        hi = max((text_width(line) for line in head.split("\n")), default=0)
+        for cell in column.cells:
+            m = Measurement.get(console, wide, cell)
+            lo = max(lo, m.maximum if column.no_wrap else m.minimum)
+            hi = max(hi, m.maximum)
+        least.append(lo)
+        natural.append(hi)
+    return least, natural
+
+
+def _gaps(console: Console, wide: ConsoleOptions, table: Table) -> int:
+    """The columns' padding and the dividers between them: the table's width less its cells',
+    measured with every column one cell wide."""
+    kept = [c.width for c in table.columns], table.min_width
+    for column in table.columns:
+        column.width = 1
+    table.min_width = None
+    gaps = Measurement.get(console, wide, table).maximum - len(table.columns)
+    for column, w in zip(table.columns, kept[0], strict=True):
+        column.width = w
+    table.min_width = kept[1]
+    return gaps
+
+
+def _plain_header(header: RenderableType) -> str:
+    return header.plain if isinstance(header, Text) else header if isinstance(header, str) else ""
+
+
+def _header_lines(header: RenderableType, width: int) -> RenderableType:
+    """A header wider than its column, its words on as few lines as fit the width."""
+    text = _plain_header(header)
+    if text_width(text) <= width or not text:
+        return header
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(lines[-1]) + 1 + text_width(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    joined = "\n".join(lines)
+    return Text(joined, style=header.style) if isinstance(header, Text) else joined
+
+
+class Indented:
+    """A line of a narrow layout, two columns in from the margin, or at the margin where its
+    widest word would not fit beside the indent (a long number stays on one line)."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widest = max(map(text_width, self.text.plain.split()), default=0)
+        yield Padding(self.text, (0, 0, 0, 2 if widest + 2 <= options.max_width else 0))
 
 
 def step_table(title: str, steps: Sequence[Step], shown: Numbers) -> StepTable:
@@ -108,9 +196,14 @@ class StepTable:
 
     HEADERS = ("id", "formula", "with numbers", "value")
 
-    def __init__(self, title: str, steps: Sequence[Step], shown: Numbers) -> None:
-        self.title, self.steps, self.shown = title, steps, shown
+    def __init__(
+        self, title: str, steps: Sequence[Step], shown: Numbers, spelled: bool = False
+    ) -> None:
+        self.title, self.steps, self.shown, self.spelled = title, steps, shown, spelled
         self.rows = [(s.id, *shown.formula_and_numbers(s), shown.value(s)) for s in steps]
+        if spelled:  # for a stream without the symbols: measured as printed (η is `eta`)
+            self.title = spell(title)
+            self.rows = [(a, spell(f), spell(n), v) for a, f, n, v in self.rows]
         # narrowest and widest of each column; the header wraps between its words
         self.low = [max(text_width(w) for w in h.split()) for h in self.HEADERS]
         self.high = [text_width(h) for h in self.HEADERS]
@@ -197,6 +290,9 @@ class StepTable:
         return order[at]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.ascii_only and not self.spelled:
+            yield StepTable(self.title, self.steps, self.shown, spelled=True)
+            return
         # between columns: padding, the (blank) rule, padding
         width, gaps = options.max_width, 3 * (len(self.HEADERS) - 1)
         if sum(self.low) + gaps > width:
