@@ -15,7 +15,9 @@ taken (math.exp raises where numpy gives inf), arrays evaluate both and pick ele
 
 from __future__ import annotations
 
+import linecache
 import math
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -267,6 +269,9 @@ def compile_function(name: str, params: list[str], lines: list[str]) -> Callable
     body = "\n".join(f"    {line}" for line in lines)
     text = f"def {name}({', '.join(params)}):\n{body}\n"
     namespace = dict(NAMESPACE)
-    exec(compile(text, f"<backprop {name}>", "exec"), namespace)
+    # Registered with linecache, so that tracebacks, pdb and inspect show the generated source.
+    filename = f"<backprop {name} {zlib.crc32(text.encode()):08x}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+    exec(compile(text, filename, "exec"), namespace)
     fn: Callable[..., Any] = namespace[name]
     return fn
