@@ -28,7 +28,8 @@ class Heading:
 
 @record(frozen=True)
 class Prose:
-    """A paragraph: plain text and inline math, in order (kind is "text" or "math")."""
+    """A paragraph: plain text, inline math and code (an id as typed), in order (kind is
+    "text", "math" or "code")."""
 
     parts: tuple[tuple[str, str], ...]
 

@@ -430,7 +430,10 @@ def _grid(grid: Grid) -> str:
 
 
 def _prose(block: Prose) -> str:
-    return "".join(escape(t) if k == "text" else mathml(t) for k, t in block.parts)
+    return "".join(
+        mathml(t) if k == "math" else f"<code>{escape(t)}</code>" if k == "code" else escape(t)
+        for k, t in block.parts
+    )
 
 
 def render_html(

@@ -119,6 +119,13 @@ def _equation(block: Eq) -> str:
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
 
 
+def _part(kind: str, text: str) -> str:
+    """A piece of prose: text, inline math or code (an id, in typewriter type)."""
+    if kind == "math":
+        return f"${text}$"
+    return rf"\texttt{{{escape(text)}}}" if kind == "code" else escape(text)
+
+
 def _grid(grid: Grid) -> str:
     """A tabular: the symbols left, the numbers right-aligned, all in math."""
     n = len(grid.header)
@@ -156,7 +163,7 @@ def write_latex(blocks: Iterable[Block]) -> str:
             else:
                 out.append(f"\\{'sub' * (block.level - 2)}section*{{{title}}}")
         elif isinstance(block, Prose):
-            out.append("".join(escape(t) if k == "text" else f"${t}$" for k, t in block.parts))
+            out.append("".join(_part(k, t) for k, t in block.parts))
         elif isinstance(block, Display):
             for line in pack(block.items, LINE, SEPARATOR_WIDTH):
                 out.append("\\[\n" + SEPARATOR.join(line) + "\n\\]")

@@ -39,6 +39,16 @@ def _display(tex: str) -> str:
     return f"$$\n{tex}\n$$"
 
 
+def _part(kind: str, text: str) -> str:
+    """A piece of prose: text, inline math or code (an id, shown as it is typed)."""
+    if kind == "math":
+        return f"${text}$"
+    if kind == "code":
+        fence = "``" if "`" in text else "`"
+        return f"{fence}{text}{fence}"
+    return escape(text)
+
+
 def _grid(grid: Grid) -> str:
     """A pipe table: the first column (symbols) as math, left; the numbers right-aligned."""
     lines = [
@@ -73,9 +83,7 @@ def write_markdown(blocks: Iterable[Block]) -> str:
             # A heading is one line: a name with line breaks must not start new blocks.
             out.append("#" * block.level + " " + escape(" ".join(block.text.split())))
         elif isinstance(block, Prose):
-            out.append(
-                "".join(escape(t) if kind == "text" else f"${t}$" for kind, t in block.parts)
-            )
+            out.append("".join(_part(kind, t) for kind, t in block.parts))
         elif isinstance(block, Display):
             for line in pack(block.items, WIDTH, SEPARATOR_WIDTH):
                 out.append(_display(SEPARATOR.join(line)))
