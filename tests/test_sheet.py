@@ -45,9 +45,7 @@ def _init(tmp_path: Path, *args: str) -> tuple[Path, Path, Path]:
         r"wrote ex1\.yaml \([-\d]+, seed \d+\); next: backprop step ex1\.yaml", lines[0]
     )
     assert re.fullmatch(r"wrote ex1-sheet\.md \(the problem: \d+ blanks\)", lines[1])
-    assert lines[2] == (
-        "wrote ex1-answers.yaml (for the values; then: backprop check ex1-answers.yaml ex1.yaml)"
-    )
+    assert lines[2] == ("wrote ex1-answers.yaml (then: backprop check ex1-answers.yaml ex1.yaml)")
     return names
 
 

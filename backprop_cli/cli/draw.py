@@ -9,6 +9,7 @@ from .options import (
     DRAW_PRECISION,
     OUTPUT,
     DrawPrecisionOpt,
+    DrawSampleOpt,
     ForceOpt,
     QuietOpt,
     SvgFileOpt,
@@ -27,16 +28,7 @@ def draw(
             help="Colour each edge by its gradient in one step: red > 0, blue < 0, width ∝ √size.",
         ),
     ] = False,
-    sample: Annotated[
-        int | None,
-        typer.Option(
-            "--sample",
-            min=1,
-            help="Sample K's inputs, targets and values (its gradient with --after-step, as "
-            "step --sample K shows it). Default: the first's; a batch's gradient.",
-            show_default=False,
-        ),
-    ] = None,
+    sample: DrawSampleOpt = None,
     precision: DrawPrecisionOpt = DRAW_PRECISION,
     force: ForceOpt = False,
     quiet: QuietOpt = False,

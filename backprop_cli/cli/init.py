@@ -170,7 +170,7 @@ def _sheet(text: str, config: Path, sheet: Path, answers: Path) -> list[tuple[Pa
         (
             answers,
             answers_yaml(trace, names[0], names[1], names[2]),
-            f" (for the values; then: backprop check {answers} {config})",
+            f" (then: backprop check {answers} {config})",
         ),
     ]
 
