@@ -250,7 +250,12 @@ def _draw(opts: Options, nums: _Numbers) -> str:
     out.append(("training:", ""))
     out.append((f"  learning_rate: {opts.learning_rate!r}", ""))
     biases = ", ".join(f"b{k + 1}" for k in range(len(names)))
-    out.append(("  update_biases: false", f"as in the post; true updates {biases} too"))
+    if opts.data is None:  # a hand exercise: the post's convention
+        out.append(("  update_biases: false", f"as in the post; true updates {biases} too"))
+    else:  # a real data set: a network fits it with its biases
+        out.append(
+            ("  update_biases: true", f"{biases} train too; false holds them fixed, as in the post")
+        )
     if opts.data_rows > DATA_BATCH:
         out.append(("  mode: minibatch", f"{opts.data_rows:,} rows: one update per batch"))
         out.append((f"  batch_size: {DATA_BATCH}", ""))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -37,9 +39,43 @@ def _target(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+_STREAM = re.compile(r"/dev/(?:(?P<std>stdout|stderr)|fd/(?P<fd>\d+))|/proc/self/fd/(?P<proc>\d+)")
+
+
+def stream_of(path: Path) -> int | None:
+    """The file descriptor a path names when it is one of this process's own open streams
+    (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N), whatever the shell opened there (a
+    terminal, a pipe, a file `>` made); None for any other path."""
+    m = _STREAM.fullmatch(os.path.normpath(os.path.abspath(path)))
+    if m is None:
+        return None
+    if m["std"]:
+        return 1 if m["std"] == "stdout" else 2
+    return int(m["fd"] or m["proc"])
+
+
+def written_in_place(path: Path) -> bool:
+    """Whether a write goes into the path as it is, not through a temporary file: an open
+    stream of this process, or a character device (/dev/null, /dev/tty). Nothing there is
+    replaced, so neither needs --force."""
+    if stream_of(path) is not None:
+        return True
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def check_writable(path: Path, force: bool) -> None:
     """Raise OutputError if writing path would fail or overwrite something it must not; checked
     before any work, so hours of training are never lost to a bad file name."""
+    fd = stream_of(path)
+    if fd is not None:
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise OutputError(f"file descriptor {fd} is not open") from None
+        return
     try:
         st = os.stat(path)  # through symlinks: what a write would replace
     except FileNotFoundError:
@@ -51,10 +87,15 @@ def check_writable(path: Path, force: bool) -> None:
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             raise OutputError("is a directory; give a file name")
+        if stat.S_ISCHR(st.st_mode):
+            return  # /dev/null, a terminal: written into, never replaced
         if not stat.S_ISREG(st.st_mode):
             what = _kind(st.st_mode)
             link = " (through a symlink)" if path.is_symlink() else ""
-            raise OutputError(f"is {what}{link}; only a regular file can be written or replaced")
+            raise OutputError(
+                f"is {what}{link}; an output can be a regular file, a device such as "
+                "/dev/null, or /dev/stdout"
+            )
         if not force:
             raise OutputError("already exists; add --force to overwrite it")
     target = _target(path)
@@ -91,6 +132,9 @@ def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
     it the file is created only if it does not exist at that moment (a hard link of the temporary
     file: checking and creating are one step), else OutputError.
     """
+    if written_in_place(path):
+        _write_in_place(path, text)
+        return
     target = _target(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_prefix(target), suffix=".tmp")
     try:
@@ -107,6 +151,32 @@ def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _write_in_place(path: Path, text: str) -> None:
+    """Write into an open stream of this process (not reopened: a file `>>` appends to stays
+    appended to) or a character device (opened without creating or truncating anything)."""
+    data = text.encode("utf-8")
+    fd = stream_of(path)
+    if fd is not None:
+        if fd in (1, 2):  # what this process printed before comes first
+            with contextlib.suppress(OSError, ValueError):
+                (sys.stdout if fd == 1 else sys.stderr).flush()
+        _write_all(fd, data)
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+    try:
+        if not stat.S_ISCHR(os.fstat(fd).st_mode):  # replaced since it was checked
+            raise OutputError("is no longer a character device; not written")
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _replace(tmp: str, target: Path) -> None:

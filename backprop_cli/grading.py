@@ -283,12 +283,16 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
         raise doc.error((), "expected a mapping of ids to values, e.g. `dE_total/dw5: 0.0822`")
     out: list[Answer] = []
     named = Named(trace, file)
+    blank = 0
     for key, value in doc.value.items():
         for sub, cell, where in cells(str(key), value, trace, doc.where((key,)), file):
             path = (key, *where)
             line, col = doc.where(path)
             named.add(sub, line, col)
             raw = doc.texts.get(path)
+            if cell is None and raw == "":  # `id:` and nothing: not answered yet (init --sheet)
+                blank += 1
+                continue
             if isinstance(cell, bool) or raw is None:
                 raise doc.error(path, f"expected a number, got {_kind(cell)}")
             if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
@@ -302,6 +306,8 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
             if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
                 raise doc.error(path, "more decimals than a number can hold; 17 digits are plenty")
             out.append(Answer(sub, raw.strip(), x, line, col, unit))
+    if not out and blank:
+        raise doc.error((), "no answers yet: every value is blank; write each number after its id")
     if not out:
         raise doc.error((), "no answers: write one `id: value` a line")
     return out

@@ -135,11 +135,20 @@ class Spec:
                 for i, w in enumerate(row):
                     n += 1
                     out.append(Param(f"w{n}", "weight", k, j, i, w))
+        # b1, b2 as in the post; beside per-neuron biases (b_h1) a shared one is named by its
+        # layer (b_o), as b2 beside b_h2 reads as neuron 2's (b<k> where b_<layer> is taken)
+        own = {
+            f"b_{n}"
+            for layer in self.layers
+            if layer.bias is not None and not layer.bias_shared
+            for n in layer.neurons
+        }
         for k, layer in enumerate(self.layers):
             if layer.bias is None:
                 continue
             if layer.bias_shared:
-                out.append(Param(f"b{k + 1}", "bias", k, None, None, layer.bias[0]))
+                pid = f"b_{layer.name}" if own and f"b_{layer.name}" not in own else f"b{k + 1}"
+                out.append(Param(pid, "bias", k, None, None, layer.bias[0]))
             else:
                 for j, b in enumerate(layer.bias):
                     out.append(Param(f"b_{layer.neurons[j]}", "bias", k, j, None, b))

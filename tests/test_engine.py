@@ -119,7 +119,8 @@ def test_per_neuron_biases_are_named_after_their_neuron() -> None:
         .replace("update_biases: false", "update_biases: true")
     )
     spec = loads_spec(text)
-    assert [p.id for p in spec.parameters() if p.kind == "bias"] == ["b_h1", "b_h2", "b2"]
+    # beside per-neuron biases a shared one is named by its layer: b_o, not b2 beside b_h2
+    assert [p.id for p in spec.parameters() if p.kind == "bias"] == ["b_h1", "b_h2", "b_o"]
     t = step(spec)
     assert t.find("net_h2").formula == "w3 * i1 + w4 * i2 + b_h2 * 1"
     assert t.find("dE_total/db_h1").value == t.find("delta_h1").value

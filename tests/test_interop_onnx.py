@@ -311,6 +311,7 @@ def test_without_onnx_one_line_says_how_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` now raises ImportError
+    (tmp_path / "m.onnx").write_bytes(b"\x08\x07")  # a file: a missing one is said first
     result = run("import", str(tmp_path / "m.onnx"))
     assert_input_error(result)
     assert result.stderr == (

@@ -263,7 +263,8 @@ def test_scalar_ids_name_every_layer_level_id() -> None:
     adam = loads_spec(config("tanh", "sigmoid", "mse", "adam", 1))
     ids = scalar_ids(adam)
     assert ids["m_W_o"][0][0] == "m_w7"
-    assert ids["m̂_b_o"] == [["m̂_b2"]]  # a shared bias is one number
+    # a shared bias is one number; beside layer h's per-neuron biases it is named b_o
+    assert ids["m̂_b_o"] == [["m̂_b_o"]]
     assert ids["g_W_h"][0][0] == "g_w1"  # weight decay's stage
 
 

@@ -435,9 +435,11 @@ def _output_name(path: Path, option: str | None) -> str:
 def write_output(path: Path, text: str, what: str, force: bool, option: str | None) -> None:
     """Write an output file atomically (after check_output), then say so on stderr; without
     force, a file that appeared since check_output is left alone."""
-    from ..fileio import OutputError, write_atomic
+    from ..fileio import OutputError, write_atomic, written_in_place
     from ..source import os_reason
 
+    if written_in_place(path):  # /dev/null, /dev/stdout: "next: backprop step /dev/null" is no help
+        what = ""
     name = _output_name(path, option)
     existed = path.exists()
     try:

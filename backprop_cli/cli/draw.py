@@ -5,7 +5,16 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, check_output, emit, info, load, write_output
-from .options import DRAW_PRECISION, OUTPUT, DrawPrecisionOpt, ForceOpt, QuietOpt, SvgFileOpt
+from .options import (
+    DRAW_PRECISION,
+    OUTPUT,
+    DrawPrecisionOpt,
+    DrawSampleOpt,
+    ForceOpt,
+    QuietOpt,
+    SvgFileOpt,
+    sample_index,
+)
 
 
 @app.command()
@@ -19,6 +28,7 @@ def draw(
             help="Colour each edge by its gradient in one step: red > 0, blue < 0, width ∝ √size.",
         ),
     ] = False,
+    sample: DrawSampleOpt = None,
     precision: DrawPrecisionOpt = DRAW_PRECISION,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
@@ -29,6 +39,7 @@ def draw(
 
       backprop draw -o net.svg                        [dim]# the worked example[/]
       backprop draw ex1.yaml --after-step -o ex1.svg  [dim]# edges coloured by gradient[/]
+      backprop draw net.yaml --after-step --sample 2  [dim]# sample 2's gradient[/]
       backprop draw | rsvg-convert -o net.png         [dim]# a PNG, with librsvg[/]
     """
     from ..engine import step as run_step
@@ -37,6 +48,7 @@ def draw(
     if output is not None:
         check_output(output, force, OUTPUT)
     spec = load(config)
+    index = sample_index(spec, sample)
     if not labelled(spec):
         info(
             f"{len(spec.parameters())} weights are too many to label (at most {MAX_LABELS}); "
@@ -44,7 +56,7 @@ def draw(
         )
     # The step gives tooltips and gradients; past the label limit only --after-step needs it.
     trace = run_step(spec) if after_step or labelled(spec) else None
-    svg = render_svg(spec, trace, precision=precision, gradients=after_step)
+    svg = render_svg(spec, trace, precision=precision, gradients=after_step, sample=index)
     if output is None:
         emit(svg)
         return

@@ -72,6 +72,15 @@ def init(
     inputs: InputsOpt = None,
     targets: TargetsOpt = None,
     learning_rate: LearningRateOpt = 0.5,
+    sheet: Annotated[
+        bool,
+        typer.Option(
+            "--sheet",
+            help="Also write a problem sheet without its solution, CONFIG's name with "
+            "-sheet.md (each quantity's formula, a blank for its value), and the answers file "
+            "for check, -answers.yaml (every id, blank).",
+        ),
+    ] = False,
     force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
@@ -84,6 +93,7 @@ def init(
       backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
       backprop init - -l 2,2,2 | backprop step -         [dim]# straight to its solution[/]
       backprop init net.yaml --samples data.csv          [dim]# sizes from the file[/]
+      backprop init ex1.yaml -l 2,3,2 --sheet  [dim]# + ex1-sheet.md, ex1-answers.yaml[/]
     """
     from ..exercise import ExerciseError, Options, make_exercise, parse_layers
     from ..source import SourceError
@@ -92,8 +102,12 @@ def init(
         import secrets  # here: only a run without --seed draws one
 
         seed = secrets.randbelow(1_000_000)
+    if sheet and str(path) == "-":
+        fail("--sheet writes the sheet and the answers file beside CONFIG: give a file name")
     try:
         count, data = _samples(samples)
+        if sheet and data is not None:
+            raise ExerciseError("--sheet: for an exercise worked by hand, not a --samples file")
         if data is None and (inputs or targets):
             raise ExerciseError("--inputs and --targets name columns of a --samples data file")
         sizes = parse_layers(layers) if layers is not None else None
@@ -119,7 +133,10 @@ def init(
     if str(path) == "-":
         emit(text)
         return
-    check_output(path, force, None)  # CONFIG, an argument: named by its path
+    extra = _sheet_paths(path) if sheet else ()
+    for out in (path, *extra):
+        check_output(out, force, None)  # CONFIG, an argument: named by its path
+    files = _sheet(text, path, *extra) if extra else []
     write_output(
         path,
         text,
@@ -127,6 +144,35 @@ def init(
         force,
         None,
     )
+    for out, content, what in files:
+        write_output(out, content, what, force, None)
+
+
+def _sheet_paths(config: Path) -> tuple[Path, Path]:
+    """ex1.yaml -> ex1-sheet.md, ex1-answers.yaml, beside it."""
+    return config.with_name(f"{config.stem}-sheet.md"), config.with_name(
+        f"{config.stem}-answers.yaml"
+    )
+
+
+def _sheet(text: str, config: Path, sheet: Path, answers: Path) -> list[tuple[Path, str, str]]:
+    """The problem sheet and the answers file of the exercise `text`, with what to say of each."""
+    from ..engine import step
+    from ..render.sheet import answer_keys, answers_yaml, sheet_markdown
+    from ..validate import loads_spec
+
+    trace = step(loads_spec(text, str(config)))
+    # named as they stand beside each other: the student works in that folder
+    names = config.name, sheet.name, answers.name
+    count = sum(k is not None for k in answer_keys(trace))
+    return [
+        (sheet, sheet_markdown(trace, names[0], names[2]), f" (the problem: {count} blanks)"),
+        (
+            answers,
+            answers_yaml(trace, names[0], names[1], names[2]),
+            f" (then: backprop check {answers} {config})",
+        ),
+    ]
 
 
 def _samples(text: str) -> tuple[int, str | None]:

@@ -191,6 +191,16 @@ RoundOpt = Annotated[
 SampleOpt = Annotated[
     int | None, typer.Option("--sample", min=1, help="Only sample K (1 = the first).")
 ]
+DrawSampleOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--sample",
+        min=1,
+        help="Sample K's inputs, targets and values (its gradient with --after-step, as "
+        "step --sample K shows it). Default: the first's; a batch's gradient.",
+        show_default=False,
+    ),
+]
 UpdateOrderOpt = Annotated[
     UpdateOrder | None,
     typer.Option(

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from ..matrices import MatrixView
     from ..render.matrix import Pick
+    from ..rounding import Drift
     from ..trace import Trace
 
 BIG_TABLE = 20_000  # steps; tables come out at about ten thousand rows a second
@@ -120,7 +121,8 @@ def step(
     if format is Format.html:  # the page has both views, as two tabs
         from ..matrices import build as build_matrices
 
-        _page(trace, build_matrices(trace, str(layout.value)), precision, filtered, output, force)
+        mtab = build_matrices(trace, str(layout.value))
+        _page(trace, mtab, precision, filtered, output, force, round_to, drifts)
         return
     mview, pick = None, None
     if view is not View.scalar:
@@ -158,7 +160,14 @@ def step(
         from ..render.latex import write_latex
         from ..render.markdown import write_markdown
 
-        blocks = document(trace, steps, precision=precision, summary=not filtered)
+        blocks = document(
+            trace,
+            steps,
+            precision=precision,
+            summary=not filtered,
+            decimals=round_to,
+            drifts=drifts or (),
+        )
         if mview is not None and pick is not None:  # --view both: the scalar, then matrices
             from ..render.matrix import matrix_blocks
 
@@ -199,6 +208,8 @@ def _page(
     filtered: bool,
     output: "Path | None",
     force: bool,
+    decimals: int | None = None,
+    drifts: "list[Drift] | None" = None,
 ) -> None:
     """The web page: the scalar view and the matrix view as two tabs."""
     from ..render.html import Tab, render_html, render_matrix_tab
@@ -211,7 +222,10 @@ def _page(
     if len(trace.steps) > BIG_PAGE:
         info(f"note: {len(trace.steps):,} steps make a large page; a smaller config is quicker")
     tabs = [Tab("Matrices", render_matrix_tab(trace, mview, precision))]
-    _write(render_html(trace, precision=precision, tabs=tabs), output, force)
+    page = render_html(
+        trace, precision=precision, tabs=tabs, decimals=decimals, drifts=drifts or ()
+    )
+    _write(page, output, force)
 
 
 def _write(text: str, output: "Path | None", force: bool) -> None:

@@ -9,12 +9,13 @@ The first node that does not fit is the error, one line naming it and its operat
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from ..ops import ACTIVATIONS, LOSSES, Activation
 from ..ops.activations import LINEAR
-from ..source import SourceError
+from ..source import SourceError, stat_input
 from ..spec import Spec
 from .network import Layer, config, layer_name, need, output_for, validated
 
@@ -29,6 +30,9 @@ def supported() -> str:
 
 def read_onnx(path: str) -> tuple[int, list[Layer]]:
     """(number of inputs, layers) of the network in an ONNX file."""
+    # The file first: a missing one is the thing to fix, whether or not onnx is installed.
+    if stat.S_ISDIR(stat_input(path).st_mode):
+        raise SourceError(path, 0, 0, "", "is a directory, not an ONNX file")
     onnx = need("onnx", "onnx", "backprop import")
     from onnx import numpy_helper
 

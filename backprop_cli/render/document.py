@@ -5,7 +5,8 @@ The Markdown and LaTeX renderers write the same blocks; only the syntax differs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..engine import iter_phases
 from ..ops import ACTIVATIONS, LOSSES
@@ -14,6 +15,9 @@ from ..spec import Spec, batches
 from ..trace import Step, Trace
 from .mathtex import Equation, equation, name, render, symbol, tex_number, width
 from .numbers import Numbers, written
+
+if TYPE_CHECKING:
+    from ..rounding import Drift
 
 
 @record(frozen=True)
@@ -24,7 +28,8 @@ class Heading:
 
 @record(frozen=True)
 class Prose:
-    """A paragraph: plain text and inline math, in order (kind is "text" or "math")."""
+    """A paragraph: plain text, inline math and code (an id as typed), in order (kind is
+    "text", "math" or "code")."""
 
     parts: tuple[tuple[str, str], ...]
 
@@ -45,7 +50,16 @@ class Eq:
     note: str | None = None
 
 
-Block = Heading | Prose | Display | Eq
+@record(frozen=True)
+class Grid:
+    """A table: a header row and rows of cells; the first column is math (a symbol), the others
+    plain text (numbers)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+Block = Heading | Prose | Display | Eq | Grid
 
 _PHASES = {
     "forward": "Forward pass",
@@ -62,13 +76,33 @@ def text(*parts: str) -> Prose:
 
 
 def build(
-    trace: Trace, steps: Iterable[Step] | None = None, *, precision: int = 9, summary: bool = True
+    trace: Trace,
+    steps: Iterable[Step] | None = None,
+    *,
+    precision: int = 9,
+    summary: bool = True,
+    decimals: int | None = None,
+    drifts: Sequence[Drift] = (),
 ) -> list[Block]:
-    """The blocks of a worked example: setup, one section per phase and layer, result."""
+    """The blocks of a worked example: setup, one section per phase and layer, result.
+
+    `decimals`: a run rounded to that many decimals (`--round N`): the document says so, shows
+    its results with their zeros (0.2910) and ends with the drift table (`drifts`)."""
     spec = trace.spec
     chosen = trace.steps if steps is None else list(steps)
     shown = Numbers.of(trace.steps, precision)
     blocks: list[Block] = [Heading(1, spec.name)]
+    if decimals is not None:
+        blocks.append(
+            text(
+                f"Every intermediate rounded to {decimals} decimals, as by hand"
+                + (
+                    "; the last table shows how far that takes the results from the exact run."
+                    if drifts
+                    else "."
+                )
+            )
+        )
     if summary:
         blocks += _setup(spec, shown)
     n_updates = len(batches(spec))
@@ -91,8 +125,24 @@ def build(
         for s in group:
             blocks.append(Eq(equation(s, shown), s.id, s.note))
     if summary:
-        blocks += _result(trace, shown)
+        blocks += _result(trace, shown if decimals is None else Numbers(decimals, zeros=True))
+    if decimals is not None and drifts:
+        blocks += drift_blocks(drifts, decimals, precision)
     return blocks
+
+
+def drift_blocks(drifts: Sequence[Drift], decimals: int, precision: int) -> list[Block]:
+    """The drift table of a rounded run, as `step --round N` prints it."""
+    from .drift import HEADERS, drift_cells, title
+
+    rows = []
+    for d in drifts:
+        cells = drift_cells(d, decimals, precision)
+        rows.append((symbol(cells[0]), *cells[1:]))
+    return [
+        Heading(2, title(decimals)),
+        Grid(tuple(h.format(decimals=decimals) for h in HEADERS), tuple(rows)),
+    ]
 
 
 def _layer_title(spec: Spec, phase: str, layer: int | None) -> str | None:

@@ -11,31 +11,44 @@ from ..rounding import Drift
 from . import number
 from .table import Fitted
 
+HEADERS = ("id", "rounded ({decimals})", "exact", "drift")
+
+
+def title(decimals: int) -> str:
+    return f"Drift from rounding every intermediate to {decimals} decimals"
+
+
+def drift_cells(d: Drift, decimals: int, precision: int) -> tuple[str, str, str, str]:
+    """One row as the terminal and the documents show it: id, rounded (its zeros kept), exact,
+    drift with its sign."""
+    text = number(d.drift, precision)
+    return (
+        d.id,
+        number(d.rounded, decimals, zeros=True),
+        number(d.exact, precision),
+        text if text.startswith("-") or text == "0" else "+" + text,
+    )
+
 
 def drift_table(rows: list[Drift], decimals: int, precision: int) -> RenderableType:
     """One row per quantity: rounded to N decimals, exact, and the drift between them."""
-    title = Text(f"Drift from rounding every intermediate to {decimals} decimals", style="bold")
+    heading = Text(title(decimals), style="bold")
     table = Table(
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
     )
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column(f"rounded ({decimals})", justify="right", no_wrap=True)
-    table.add_column("exact", justify="right", no_wrap=True)
-    table.add_column("drift", justify="right", style="bold", no_wrap=True)
+    head = [h.format(decimals=decimals) for h in HEADERS]
+    table.add_column(head[0], style="cyan", no_wrap=True)
+    table.add_column(head[1], justify="right", no_wrap=True)
+    table.add_column(head[2], justify="right", no_wrap=True)
+    table.add_column(head[3], justify="right", style="bold", no_wrap=True)
     narrow: list[RenderableType] = []
     for d in rows:
-        text = number(d.drift, precision)
-        row = (
-            d.id,
-            number(d.rounded, decimals, zeros=True),
-            number(d.exact, precision),
-            text if text.startswith("-") or text == "0" else "+" + text,
-        )
+        row = drift_cells(d, decimals, precision)
         table.add_row(*row)
         line = Text(d.id, style="cyan")
         line.append(f" {row[1]}, exact {row[2]} (drift ")
         line.append(row[3], style="bold")
         narrow.append(Text.assemble(line, ")"))
-    return Group(title, Fitted(table, Group(*narrow)))
+    return Group(heading, Fitted(table, Group(*narrow)))

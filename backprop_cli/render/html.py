@@ -25,7 +25,7 @@ from ..records import record
 from ..spec import Spec
 from ..trace import Step, Trace
 from . import html_assets as assets
-from .document import Display, Eq, Heading, Prose, build
+from .document import Display, Eq, Grid, Heading, Prose, build
 from .explain import sample_line
 from .mathml import mathml
 from .numbers import Numbers
@@ -33,6 +33,7 @@ from .svg import render_svg
 
 if TYPE_CHECKING:
     from ..matrices import MatrixView
+    from ..rounding import Drift
 
 # Phases drawn in the forward colour; the rest (backward, update) in the backward colour.
 FORWARD_PHASES = ("forward", "loss", "after")
@@ -137,10 +138,15 @@ def anchors(trace: Trace) -> list[str]:
 
 
 class _StepPage:
-    def __init__(self, trace: Trace, precision: int) -> None:
+    def __init__(
+        self, trace: Trace, precision: int, decimals: int | None, drifts: Sequence[Drift]
+    ) -> None:
         self.trace = trace
         self.spec = trace.spec
         self.shown = Numbers.of(trace.steps, precision)
+        # a rounded run's results keep their zeros (0.2910), as the terminal shows them
+        self.result_shown = self.shown if decimals is None else Numbers(decimals, zeros=True)
+        self.decimals, self.drifts = decimals, drifts
         self.anchors = anchors(trace)
         self.index = {id(s): i for i, s in enumerate(trace.steps)}
         self.known = _known(self.spec)
@@ -161,7 +167,10 @@ class _StepPage:
                 out.append(_TABLE_HEAD + "".join(rows) + "</tbody></table></div>")
                 rows.clear()
 
-        for block in build(self.trace, precision=self.shown.precision):
+        blocks = build(
+            self.trace, precision=self.shown.precision, decimals=self.decimals, drifts=self.drifts
+        )
+        for block in blocks:
             if isinstance(block, Eq):
                 s = next(steps)
                 assert s.id == block.step_id
@@ -185,6 +194,8 @@ class _StepPage:
             elif isinstance(block, Display):
                 items = "".join(f"<li>{mathml(x)}</li>" for x in block.items)
                 out.append(f'<ul class="display">{items}</ul>')
+            elif isinstance(block, Grid):
+                out.append(_grid(block))
         flush()
         if open_section:
             out.append("</section>")
@@ -338,15 +349,15 @@ class _StepPage:
         )
 
     def result(self) -> str:
-        shown = self.shown
+        shown, new = self.shown, self.result_shown
         rows = []
         for p in self.trace.parameters:
             after = self.trace.updated.get(p.id, p.value)
-            change = "" if after == p.value else shown(after - p.value)
+            change = "" if after == p.value else new(after - p.value)
             rows.append(
                 f'<tr><th scope="row"><code>{escape(p.id)}</code></th>'
                 f'<td>{escape(shown.term(p.id, p.value))}</td><td aria-hidden="true">→</td>'
-                f"<td><strong>{escape(shown(after))}</strong></td><td>{escape(change)}</td></tr>"
+                f"<td><strong>{escape(new(after))}</strong></td><td>{escape(change)}</td></tr>"
             )
         return (
             '<div class="scroll"><table class="params"><caption>Parameters, old → new</caption>'
@@ -403,14 +414,40 @@ def _pieces(pieces: Sequence[str]) -> str:
     )
 
 
+def _grid(grid: Grid) -> str:
+    """A table of the document (the drift of a rounded run): symbols as MathML, then numbers."""
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in grid.header)
+    rows = "".join(
+        f'<tr><th scope="row">{mathml(first)}</th>'
+        + "".join(f"<td>{escape(c)}</td>" for c in rest)
+        + "</tr>"
+        for first, *rest in grid.rows
+    )
+    return (
+        f'<div class="scroll"><table class="params"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+
+
 def _prose(block: Prose) -> str:
-    return "".join(escape(t) if k == "text" else mathml(t) for k, t in block.parts)
+    return "".join(
+        mathml(t) if k == "math" else f"<code>{escape(t)}</code>" if k == "code" else escape(t)
+        for k, t in block.parts
+    )
 
 
-def render_html(trace: Trace, *, precision: int = 9, tabs: Iterable[Tab] = ()) -> str:
+def render_html(
+    trace: Trace,
+    *,
+    precision: int = 9,
+    tabs: Iterable[Tab] = (),
+    decimals: int | None = None,
+    drifts: Sequence[Drift] = (),
+) -> str:
     """The whole trace as one web page; `tabs`: more views after the scalar one (the matrix
-    view), shown as tabs when there are any."""
-    p = _StepPage(trace, precision)
+    view), shown as tabs when there are any; `decimals`, `drifts`: a rounded run (`--round N`),
+    said so at the top, with its drift table."""
+    p = _StepPage(trace, precision, decimals, drifts)
     spec = trace.spec
     n = len(trace.steps)
     controls = (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..trace import Step, Trace
 from .document import (
@@ -13,6 +14,7 @@ from .document import (
     Block,
     Display,
     Eq,
+    Grid,
     Heading,
     Prose,
     build,
@@ -20,6 +22,10 @@ from .document import (
     one_line,
     pack,
 )
+from .mathtex import tex_number
+
+if TYPE_CHECKING:
+    from ..rounding import Drift
 
 _ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -113,11 +119,37 @@ def _equation(block: Eq) -> str:
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}"
 
 
+def _part(kind: str, text: str) -> str:
+    """A piece of prose: text, inline math or code (an id, in typewriter type)."""
+    if kind == "math":
+        return f"${text}$"
+    return rf"\texttt{{{escape(text)}}}" if kind == "code" else escape(text)
+
+
+def _grid(grid: Grid) -> str:
+    """A tabular: the symbols left, the numbers right-aligned, all in math."""
+    n = len(grid.header)
+    rows = [" & ".join(escape(h) for h in grid.header) + r" \\ \hline"]
+    for first, *rest in grid.rows:
+        cells = [first, *map(tex_number, rest)]  # in math: a true minus, 1.5 \times 10^{-5}
+        rows.append(" & ".join(f"${c}$" for c in cells) + r" \\")
+    body = "\n".join(rows)
+    return f"\\begin{{tabular}}{{l{'r' * (n - 1)}}}\n{body}\n\\end{{tabular}}"
+
+
 def render_latex(
-    trace: Trace, steps: Iterable[Step] | None = None, *, precision: int = 9, summary: bool = True
+    trace: Trace,
+    steps: Iterable[Step] | None = None,
+    *,
+    precision: int = 9,
+    summary: bool = True,
+    decimals: int | None = None,
+    drifts: Sequence[Drift] = (),
 ) -> str:
     """The trace (or the given steps) as a LaTeX document."""
-    return write_latex(build(trace, steps, precision=precision, summary=summary))
+    return write_latex(
+        build(trace, steps, precision=precision, summary=summary, decimals=decimals, drifts=drifts)
+    )
 
 
 def write_latex(blocks: Iterable[Block]) -> str:
@@ -131,7 +163,7 @@ def write_latex(blocks: Iterable[Block]) -> str:
             else:
                 out.append(f"\\{'sub' * (block.level - 2)}section*{{{title}}}")
         elif isinstance(block, Prose):
-            out.append("".join(escape(t) if k == "text" else f"${t}$" for k, t in block.parts))
+            out.append("".join(_part(k, t) for k, t in block.parts))
         elif isinstance(block, Display):
             for line in pack(block.items, LINE, SEPARATOR_WIDTH):
                 out.append("\\[\n" + SEPARATOR.join(line) + "\n\\]")
@@ -139,5 +171,7 @@ def write_latex(blocks: Iterable[Block]) -> str:
             out.append(_equation(block))
             if block.note:
                 out.append(r"\emph{Note: " + escape(block.note) + "}")
+        elif isinstance(block, Grid):
+            out.append(_grid(block))
     out.append("\\end{document}")
     return "\n\n".join(out) + "\n"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..trace import Step, Trace
 from .document import (
@@ -12,6 +13,7 @@ from .document import (
     Block,
     Display,
     Eq,
+    Grid,
     Heading,
     Prose,
     build,
@@ -19,6 +21,9 @@ from .document import (
     one_line,
     pack,
 )
+
+if TYPE_CHECKING:
+    from ..rounding import Drift
 
 WIDTH = 90  # GitHub shows about this much display math on one line
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~])")
@@ -34,11 +39,40 @@ def _display(tex: str) -> str:
     return f"$$\n{tex}\n$$"
 
 
+def _part(kind: str, text: str) -> str:
+    """A piece of prose: text, inline math or code (an id, shown as it is typed)."""
+    if kind == "math":
+        return f"${text}$"
+    if kind == "code":
+        fence = "``" if "`" in text else "`"
+        return f"{fence}{text}{fence}"
+    return escape(text)
+
+
+def _grid(grid: Grid) -> str:
+    """A pipe table: the first column (symbols) as math, left; the numbers right-aligned."""
+    lines = [
+        "| " + " | ".join(escape(h) for h in grid.header) + " |",
+        "|" + "|".join([":---"] + ["---:"] * (len(grid.header) - 1)) + "|",
+    ]
+    for first, *rest in grid.rows:
+        lines.append("| " + " | ".join([f"${first}$", *map(escape, rest)]) + " |")
+    return "\n".join(lines)
+
+
 def render_markdown(
-    trace: Trace, steps: Iterable[Step] | None = None, *, precision: int = 9, summary: bool = True
+    trace: Trace,
+    steps: Iterable[Step] | None = None,
+    *,
+    precision: int = 9,
+    summary: bool = True,
+    decimals: int | None = None,
+    drifts: Sequence[Drift] = (),
 ) -> str:
     """The trace (or the given steps) as a Markdown document."""
-    return write_markdown(build(trace, steps, precision=precision, summary=summary))
+    return write_markdown(
+        build(trace, steps, precision=precision, summary=summary, decimals=decimals, drifts=drifts)
+    )
 
 
 def write_markdown(blocks: Iterable[Block]) -> str:
@@ -49,9 +83,7 @@ def write_markdown(blocks: Iterable[Block]) -> str:
             # A heading is one line: a name with line breaks must not start new blocks.
             out.append("#" * block.level + " " + escape(" ".join(block.text.split())))
         elif isinstance(block, Prose):
-            out.append(
-                "".join(escape(t) if kind == "text" else f"${t}$" for kind, t in block.parts)
-            )
+            out.append("".join(_part(kind, t) for kind, t in block.parts))
         elif isinstance(block, Display):
             for line in pack(block.items, WIDTH, SEPARATOR_WIDTH):
                 out.append(_display(SEPARATOR.join(line)))
@@ -64,4 +96,6 @@ def write_markdown(blocks: Iterable[Block]) -> str:
                 out.append(_display(f"{e.lhs} = {' '.join(e.numbers)} = {e.value}"))
             if block.note:
                 out.append("> ⚠ " + escape(block.note))
+        elif isinstance(block, Grid):
+            out.append(_grid(block))
     return "\n\n".join(out) + "\n"

@@ -114,10 +114,21 @@ class Layout:
     overlaps: int = 0
 
 
-def gradient_of(trace: Trace) -> tuple[dict[str, float], str]:
-    """The gradient of each parameter used by the first update, and how to describe it."""
+def gradient_of(trace: Trace, sample: int | None = None) -> tuple[dict[str, float], str]:
+    """The gradient of each parameter used by the first update (or sample `sample`'s own, as
+    `step --sample` shows it), and how to describe it."""
     ids = {p.id for p in trace.parameters}
     first: dict[str, float] = {}
+    several = len(trace.spec.samples) > 1
+    if sample is not None and several:
+        for s in trace.steps:
+            pid = s.id[len("dE_total/d") :]
+            mine = s.sample == sample and s.phase == "backward"
+            if mine and s.id.startswith("dE_total/d") and pid in ids:
+                first.setdefault(pid, s.value)
+        update = next((s.update for s in trace.steps if s.sample == sample), None)
+        within = f", in update {update + 1}" if update else ""  # after the updates before it
+        return first, f"∂E_total/∂w (sample {sample + 1}{within})"
     batch = [s for s in trace.steps if s.id.startswith("dE_batch/d") and s.update in (0, None)]
     if batch:
         for s in batch:
@@ -128,24 +139,29 @@ def gradient_of(trace: Trace) -> tuple[dict[str, float], str]:
         pid = s.id[len("dE_total/d") :]
         if s.id.startswith("dE_total/d") and s.phase == "backward" and pid in ids:
             first.setdefault(pid, s.value)
-    several = len(trace.spec.samples) > 1
     return first, "∂E_total/∂w" + (" (sample 1)" if several else "")
 
 
 def _layout(
-    spec: Spec, trace: Trace | None, precision: int, dy: float, gap: float, grads: dict[str, float]
+    spec: Spec,
+    trace: Trace | None,
+    precision: int,
+    dy: float,
+    gap: float,
+    grads: dict[str, float],
+    k: int = 0,
 ) -> Layout:
     names = Names.of(spec)
     columns: list[list[str]] = [list(spec.inputs)] + [list(layer.neurons) for layer in spec.layers]
     tallest = max(len(c) for c in columns)
     r = max(22.0, 4.6 * max(len(n) for c in columns for n in c) + 10)
-    sample = spec.samples[0]
+    sample = spec.samples[k]
     value_w = max(len(number(x, precision)) for x in sample.inputs) * CHAR
     target_w = (7 + max(len(number(t, precision)) for t in sample.targets)) * CHAR
     left = 24 + value_w + 8 + r
     top = 78.0
     lay = Layout()
-    values = _forward_tips(trace)
+    values = _forward_tips(trace, k)
     grid: list[list[Node]] = []
     for k, col in enumerate(columns):
         x = left + k * gap
@@ -174,7 +190,7 @@ def _layout(
             continue
         bx = left + k * gap
         if layer.bias_shared:
-            pid = f"b{k + 1}"
+            pid = names.bias[k][0] or ""
             node = Node(
                 pid, bx, bias_y, r * 0.8, "bias", pid, number(layer.bias[0], precision), pid
             )
@@ -197,13 +213,13 @@ def _layout(
     return lay
 
 
-def _forward_tips(trace: Trace | None) -> dict[str, str]:
-    """Tooltip text for each neuron: its net, out and delta in the first pass."""
+def _forward_tips(trace: Trace | None, k: int = 0) -> dict[str, str]:
+    """Tooltip text for each neuron: its net, out and delta in sample k's pass."""
     if trace is None:
         return {}
     tips: dict[str, list[str]] = {}
     for s in trace.steps:
-        if s.phase not in ("forward", "backward") or s.sample not in (0, None):
+        if s.phase not in ("forward", "backward") or s.sample not in (k, None):
             continue
         for prefix, name in (("net_", "net"), ("out_", "out"), ("delta_", "δ")):
             if s.id.startswith(prefix) and "/" not in s.id:
@@ -280,20 +296,25 @@ def _place_labels(lay: Layout) -> int:
 
 
 def layout(
-    spec: Spec, trace: Trace | None = None, precision: int = 4, colour: bool = False
+    spec: Spec,
+    trace: Trace | None = None,
+    precision: int = 4,
+    colour: bool = False,
+    sample: int | None = None,
 ) -> Layout:
     """Positions of every node and label, spread out until no label overlaps another."""
-    grads, _ = gradient_of(trace) if trace is not None and colour else ({}, "")
+    grads, _ = gradient_of(trace, sample) if trace is not None and colour else ({}, "")
+    k = sample or 0
     longest = max([len(f"w{len(spec.parameters())} = -0.") + precision, 12])
     tallest = max(len(spec.inputs), *(layer.size for layer in spec.layers))
     dy = 104.0 + 6.0 * max(tallest - 2, 0)
     gap = max(240.0, longest * CHAR * 2.6) + 24.0 * max(tallest - 2, 0)
-    best = _layout(spec, trace, precision, dy, gap, grads)
+    best = _layout(spec, trace, precision, dy, gap, grads, k)
     for _ in range(8):
         if best.overlaps == 0:
             break
         dy, gap = dy * 1.15, gap * 1.1
-        lay = _layout(spec, trace, precision, dy, gap, grads)
+        lay = _layout(spec, trace, precision, dy, gap, grads, k)
         if lay.overlaps < best.overlaps:
             best = lay
     return best
@@ -312,15 +333,22 @@ def _f(x: float) -> str:
 
 
 def render_svg(
-    spec: Spec, trace: Trace | None = None, *, precision: int = 4, gradients: bool = False
+    spec: Spec,
+    trace: Trace | None = None,
+    *,
+    precision: int = 4,
+    gradients: bool = False,
+    sample: int | None = None,
 ) -> str:
     """The network as an SVG document; with gradients=True, edges coloured by their gradient.
 
-    The trace (of one step) gives the tooltips (net, out, delta) and the gradients.
+    The trace (of one step) gives the tooltips (net, out, delta) and the gradients; `sample`
+    (0-based) picks whose inputs, targets, values and gradient are shown (default: the first's,
+    and a batch's gradient).
     """
     colour = gradients and trace is not None
-    lay = layout(spec, trace, precision, colour)
-    grads, what = gradient_of(trace) if trace is not None and colour else ({}, "")
+    lay = layout(spec, trace, precision, colour, sample)
+    grads, what = gradient_of(trace, sample) if trace is not None and colour else ({}, "")
     gmax = max((abs(g) for g in grads.values()), default=0.0)
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -331,7 +359,7 @@ def render_svg(
         f'<rect width="{_f(lay.width)}" height="{_f(lay.height)}" fill="#ffffff"/>',
         f'<text x="20" y="30" font-size="17" font-weight="bold">{escape(spec.name)}</text>',
     ]
-    out += _captions(spec, lay)
+    out += _captions(spec, lay, sample or 0)
     out.append('<g id="edges" fill="none">')
     for e in lay.edges:
         out.append(_edge(e, gmax, colour))
@@ -345,16 +373,18 @@ def render_svg(
     for n in lay.nodes:
         out.append(_node(n, last_column=n.value.startswith("target ")))
     out.append("</g>")
-    if colour:
-        out += _legend(lay, what, grads, gmax)
+    if colour and trace is not None:
+        # a sample of a batch: its gradient is one term of the batch's, which makes the step
+        share = sample is not None and any(s.id.startswith("dE_batch/d") for s in trace.steps)
+        out += _legend(lay, what, grads, gmax, share)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
-def _captions(spec: Spec, lay: Layout) -> list[str]:
+def _captions(spec: Spec, lay: Layout, k: int = 0) -> list[str]:
     xs = sorted({n.x for n in lay.nodes if n.kind != "bias"})
     lines = []
-    several = f" (sample 1 of {len(spec.samples)})" if len(spec.samples) > 1 else ""
+    several = f" (sample {k + 1} of {len(spec.samples)})" if len(spec.samples) > 1 else ""
     words = [f"inputs{several}"] + [
         f"{'output' if k == len(spec.layers) - 1 else 'hidden'} layer {layer.name} · "
         f"{layer.activation}"
@@ -438,12 +468,15 @@ def _node(n: Node, last_column: bool) -> str:
     return "".join(parts)
 
 
-def _legend(lay: Layout, what: str, grads: dict[str, float], gmax: float) -> list[str]:
+def _legend(
+    lay: Layout, what: str, grads: dict[str, float], gmax: float, share: bool = False
+) -> list[str]:
     y = lay.legend_y + 14
     top = max(grads, key=lambda p: abs(grads[p])) if grads else ""
+    step = "its share of the step" if share else "the step"
     rows = [
-        (POSITIVE, 4.0, f"{what} > 0: the step lowers the weight"),
-        (NEGATIVE, 4.0, f"{what} < 0: the step raises the weight"),
+        (POSITIVE, 4.0, f"{what} > 0: {step} lowers the weight"),
+        (NEGATIVE, 4.0, f"{what} < 0: {step} raises the weight"),
     ]
     out = ['<g id="legend" font-size="12" fill="#333">']
     for i, (colour, width, text) in enumerate(rows):
