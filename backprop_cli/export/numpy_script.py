@@ -20,6 +20,7 @@ from .layout import (
     samples,
     sequential,
     strings,
+    text,
     trained,
     vector,
 )
@@ -101,7 +102,7 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
             out(
                 f"# {ln.bias_ids}: one bias shared by the layer's neurons{fixed}",
                 f"{ln.b} = {number(layer.bias[0])}",
-                f'{ln.b}_ids = "{ln.bias_ids}"',
+                f"{ln.b}_ids = {text(ln.bias_ids)}",
             )
         else:
             out(
