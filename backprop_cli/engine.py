@@ -611,6 +611,7 @@ def step(
         r.update = u
         state.t += 1
         per_sample: list[tuple[dict[str, float], list[str]]] = []
+        losses: list[float] = []
         pass_ = _Pass(spec, names, params, r, mistake, state)
         sequential: dict[str, float] | None = None
         for s in batch:
@@ -619,7 +620,7 @@ def step(
             r.phase = "forward"
             outs = pass_.forward(sample.inputs)
             r.phase = "loss"
-            pass_.loss(outs[-1], sample.targets)
+            losses.append(pass_.loss(outs[-1], sample.targets))
             r.phase = "backward"
             sequential = {} if order == "sequential" and len(batch) == 1 else None
             per_sample.append(pass_.backward(sample.inputs, outs, sample.targets, sequential))
@@ -631,6 +632,9 @@ def step(
             grads, ids = per_sample[0]
             grad_name = "dE_total"
         else:
+            # the batch's loss, whose gradient dE_batch/dθ the update follows
+            r.phase = "loss"
+            _reduce(r, "E_batch", [f"E_total[{s + 1}]" for s in batch], losses, reduction)
             grads, ids = _aggregate(r, spec, batch, per_sample, reduction)
             grad_name = "dE_batch"
         r.phase = "update"

@@ -8,10 +8,10 @@ equations that relate them.
 Layer-level ids, for a layer named L (`h`, `o`) with neurons L1, L2, ... (see `scalar_ids`):
 
   x (the inputs; X for a batch, one row per sample), W_L, b_L, net_L, out_L, target_L, E_L,
-  E_total, dE_total/dout_L, dout_L/dnet_L (softmax: the Jacobian), delta_L, dE_total/dW_L,
-  dE_total/db_L, dE_batch/dW_L, dE_batch/db_L, the optimizer's stages (m_W_L, v_W_L, m̂_W_L,
-  v̂_W_L, g_W_L, W_L_decayed, ... as the scalar m_w5, v_w5, ... of ops/optimizers.py), W_L+, b_L+,
-  and after the update net_L+, out_L+, E_L+, E_total+.
+  E_total, E_batch (a batch of several samples), dE_total/dout_L, dout_L/dnet_L (softmax: the
+  Jacobian), delta_L, dE_total/dW_L, dE_total/db_L, dE_batch/dW_L, dE_batch/db_L, the
+  optimizer's stages (m_W_L, v_W_L, m̂_W_L, v̂_W_L, g_W_L, W_L_decayed, ... as the scalar m_w5,
+  v_w5, ... of ops/optimizers.py), W_L+, b_L+, and after the update net_L+, out_L+, E_L+, E_total+.
 
 Orientation ("out-in", as the config and PyTorch's nn.Linear.weight store W): W_L has one row
 per neuron and one column per input; a vector of one sample is a column; a quantity of a batch
@@ -79,6 +79,7 @@ def scalar_ids(spec: Spec) -> dict[str, Grid]:
             out[f"target_{L}"] = _col([f"target_{n}" for n in ns])
             out[f"E_{L}"] = _col([f"E_{n}" for n in ns])
             out["E_total"] = [["E_total"]]
+            out["E_batch"] = [["E_batch"]]  # a batch of several samples: their mean or sum
         out[f"dE_total/dout_{L}"] = _col([f"dE_total/dout_{n}" for n in ns])
         if ACTIVATIONS[layer.activation].elementwise:
             out[f"dout_{L}/dnet_{L}"] = _col([f"dout_{n}/dnet_{n}" for n in ns])
@@ -573,6 +574,15 @@ class _Builder:
             rows2.append((Entry(st.id, s, st.value),))
         total = self.add(sec, Matrix(f"E_total{suffix}", tuple(rows2), None, False, many))
         self.equation(sec, total.id, ("Σ ", Operand(e.id)), "each row summed" if many else "")
+        batch_loss = self.steps_matrix("E_batch", [None], u, None) if many and not suffix else None
+        if batch_loss is not None:
+            self.add(sec, batch_loss)
+            reduction = spec.training.reduction
+            body: tuple[Piece, ...] = ("Σ ", Operand(total.id))
+            if reduction == "mean":
+                body = ("(", *body, ")/", Constant("N", float(len(batch))))
+            note = f"the batch's loss: the {reduction} over the {len(batch)} samples"
+            self.equation(sec, batch_loss.id, body, note)
 
     def backward(self, sec: Section, k: int, u: int, batch: list[int]) -> None:
         spec, io = self.spec, self.io

@@ -35,6 +35,9 @@ from .spec import (
 
 SpecError = SourceError
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# What no document (XML refuses them) or terminal (escape sequences) can show of a title: control
+# characters but tab and line breaks, lone surrogates (undecodable bytes), and the non-characters.
+_UNSHOWN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
 # --- loading -------------------------------------------------------------------------------------
 
@@ -232,6 +235,14 @@ class _Validator:
                 message = f"expected text, got the number {typed}; quote it for a name: '{typed}'"
                 raise self.fail(("name",), message)
             raise self.fail(("name",), f"expected text, got {_kind(name)}")
+        bad = _UNSHOWN.search(name)
+        if bad and "name" in top:
+            raise self.fail(
+                ("name",),
+                f"U+{ord(bad[0]):04X} cannot stand in a name: a control character, which "
+                "documents and terminals cannot show; remove it",
+            )
+        name = _UNSHOWN.sub("\ufffd", name)  # a file's name (its stem) is bytes, not typed text
         taken: set[str] = set()
         inputs = self.inputs(top, taken)
         if "layers" not in top:

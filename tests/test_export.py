@@ -93,14 +93,15 @@ def run_here(text: str) -> str:
 
 
 def near_0_or_1(trace: Trace, key: Key) -> bool:
-    """Whether an output of this sample (of any sample, for E+) is within NEAR of 0 or 1."""
+    """Whether an output of this sample (of any sample of the batch, for E_batch and E+) is
+    within NEAR of 0 or 1."""
     outs = {f"out_{n}" for n in trace.spec.outputs}
-    every = key[:2] == (None, None)
+    every = key[1] is None  # a quantity of the batch's samples (after the update: of all)
     return any(
         min(abs(s.value), abs(1 - s.value)) < NEAR
         for s in trace.steps
         if s.id.rstrip("+") in outs
-        and ((s.update, s.sample) == key[:2] or (every and s.phase == "after"))
+        and ((s.update, s.sample) == key[:2] or (every and s.update == key[0]))
     )
 
 
@@ -289,7 +290,9 @@ def test_export_writes_stdout_or_a_file_and_never_overwrites(tmp_path: object) -
     assert isinstance(tmp_path, Path)
     result = run("export", "--to", "numpy")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == script(load_spec(None), "numpy", None, "the worked example")
+    assert result.stdout == script(load_spec(None), "numpy", None, "")
+    assert "CONFIG_NAME = 'A step by step backpropagation example'\n" in result.stdout
+    assert "CONFIG_FILE" not in result.stdout  # the worked example comes from no file
     assert run("export", "--to", "numpy", "-o", "-").stdout == result.stdout
     path = tmp_path / "step.py"
     done = run("export", "--to", "numpy", "-o", str(path))

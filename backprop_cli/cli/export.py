@@ -39,9 +39,9 @@ def export(
     if not to_stdout and output is not None:
         check_output(output, force, OUTPUT)
     spec = load(config)
-    source = "the worked example" if config is None else str(config)
+    source = "" if config is None or str(config) == "-" else str(config)  # no file: none named
     try:
-        text = script(spec, str(to.value), epochs, "" if str(config) == "-" else source)
+        text = script(spec, str(to.value), epochs, source)
     except ExportError as exc:
         fail(f"--to {to.value}: {exc}")
     if to_stdout or output is None:

@@ -58,6 +58,7 @@ class LayerNames:
 
 def layers(spec: Spec) -> list[LayerNames]:
     names = Names.of(spec)
+    _names_are_code(spec)
     out = []
     for k, layer in enumerate(spec.layers):
         bias: list[str] | str | None
@@ -80,6 +81,16 @@ def layers(spec: Spec) -> list[LayerNames]:
             )
         )
     return out
+
+
+def _names_are_code(spec: Spec) -> None:
+    """Layer names make variables (W_o) and ids stand in comments: each must be a plain ASCII
+    identifier, as a config's are (validate refuses others); a Spec made in code is checked too."""
+    every = [*spec.inputs, *(x for layer in spec.layers for x in (layer.name, *layer.neurons))]
+    every += [p.id for p in spec.parameters()]
+    for x in every:
+        if not (isinstance(x, str) and x.isascii() and x.isidentifier()):
+            raise ExportError(f"{x!r} is no name a script can use (letters, digits and _)")
 
 
 def sequential(spec: Spec, update_order: str | None) -> bool:
@@ -150,12 +161,12 @@ def preamble(
     """The docstring (what the script computes and prints, its layout), imports and settings,
     and the helpers that print; target is (its name, the --to value, what it needs)."""
     name, option, needs = target
-    what = f"{epochs} epochs of training" if epochs else "one step of training"
+    what = f"{epochs} epochs of training" if epochs else "One step of training"
     out(
         "#!/usr/bin/env python3",
-        f'"""{spec.name}: {what}, in {name}.',
+        f'"""{what}, in {name}, of the network CONFIG_NAME below.',
         "",
-        f"Written by `backprop export --to {option}`" + (f" from {src}." if src else "."),
+        f"Written by `backprop export --to {option}`" + (" from CONFIG_FILE." if src else "."),
         f"It needs {needs}: python this_file.py",
         "",
         textwrap.fill(f"It prints {TRAINING if epochs else prints}.", 79),
@@ -164,6 +175,11 @@ def preamble(
         '"""',
         "",
         *setup,
+        "",
+        # a config's text is data: a literal (repr), never in the docstring or a comment
+        "# The config it was written from, as the config writes it",
+        f"CONFIG_NAME = {text(spec.name)}",
+        *([f"CONFIG_FILE = {text(src)}"] if src else []),
         "",
         f"EPOCHS = {epochs or 1}",
         "PRINT_STEPS = EPOCHS == 1  # one step: print every quantity",
@@ -199,8 +215,14 @@ def vector(xs: Sequence[float]) -> str:
     return "[" + ", ".join(number(x) for x in xs) + "]"
 
 
+def text(x: str) -> str:
+    """A text as Python source: a literal that reads back as it and runs nothing, whatever it
+    holds (quotes, backslashes, line breaks of any kind: repr escapes every unprintable one)."""
+    return repr(str(x))
+
+
 def strings(xs: Sequence[str]) -> str:
-    return "[" + ", ".join(f'"{x}"' for x in xs) + "]"
+    return "[" + ", ".join(text(x) for x in xs) + "]"
 
 
 def id_grid(rows: Sequence[Sequence[str]]) -> str:

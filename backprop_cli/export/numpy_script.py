@@ -20,6 +20,7 @@ from .layout import (
     samples,
     sequential,
     strings,
+    text,
     trained,
     vector,
 )
@@ -101,7 +102,7 @@ def _network(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
             out(
                 f"# {ln.bias_ids}: one bias shared by the layer's neurons{fixed}",
                 f"{ln.b} = {number(layer.bias[0])}",
-                f'{ln.b}_ids = "{ln.bias_ids}"',
+                f"{ln.b}_ids = {text(ln.bias_ids)}",
             )
         else:
             out(
@@ -250,14 +251,16 @@ def _loop(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
         out("# dE_batch/dθ: the gradients of the batch's samples, summed")
         for var in trained(ls):
             out(f"dE_batch_d{var} = np.zeros_like({var})")
+        out("E_samples = []  # each sample's E_total, for the batch's loss")
     out("for s in batch:")
     out.depth += 1
     out(
         'heading(f"update {u + 1}, sample {s + 1}")',
         "x, target = X[s], T[s]",
         f"{', '.join(v for ln in ls for v in (ln.var('net'), ln.var('out')))} = forward(x)",
-        f"loss({ls[-1].var('net')}, {ls[-1].var('out')}, target)",
     )
+    E = f"loss({ls[-1].var('net')}, {ls[-1].var('out')}, target)"
+    out(E if seq else f"E_samples.append({E})")
     for ln in reversed(ls):
         _backward(out, spec, ls, ln)
         if seq:
@@ -271,7 +274,15 @@ def _loop(out: Lines, spec: Spec, ls: list[LayerNames]) -> None:
     if not seq:
         out.section("Update")
         out('heading(f"update {u + 1}")')
-        if spec.training.reduction == "mean":
+        mean = spec.training.reduction == "mean"
+        out(
+            f"# E_batch = {'(' if mean else ''}E_total[1] + ... + E_total[N]{')/N' if mean else ''}"
+            ": the batch's loss (dE_batch/dθ is its gradient)",
+            f"E_batch = sum(E_samples){' / len(batch)' if mean else ''}",
+            "if len(batch) > 1:",
+            '    show("E_batch", E_batch)',
+        )
+        if mean:
             out("# the batch's gradient is the mean of its samples' (one sample: its own)")
             for var in trained(ls):
                 out(f"dE_batch_d{var} = dE_batch_d{var} / len(batch)")

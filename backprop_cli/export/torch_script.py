@@ -91,9 +91,10 @@ def _preamble(out: Lines, spec: Spec, ls: list[LayerNames], epochs: int | None, 
         src,
         ("PyTorch", "pytorch", "PyTorch (a CPU build is enough)"),
         "each quantity with the id `backprop step` gives it: each sample's nets and outputs "
-        "(net_h1, out_o1), E_total, each parameter's gradient (dE_total/dw5, or dE_batch/dw5 "
-        "for a batch of several samples), the updated parameters (w5+), and the loss after the "
-        "update (E_total+), so that each can be checked against `backprop step --format json`",
+        "(net_h1, out_o1), E_total, each parameter's gradient (dE_total/dw5; for a batch of "
+        "several samples, the batch's loss E_batch and its gradient dE_batch/dw5), the updated "
+        "parameters (w5+), and the loss after the update (E_total+), so that each can be "
+        "checked against `backprop step --format json`",
         [
             "Layout: nn.Linear.weight holds one row per neuron and one column per input (neurons ×",
             f"inputs), as backprop's configs do: layer_{top.name}.weight[0, {i}] is "
@@ -255,6 +256,7 @@ def _training(out: Lines, spec: Spec, ls: list[LayerNames], lossfn: TorchLoss) -
         "        else:",
         '            gradient = "dE_batch"',
         '            heading(f"update {u + 1}")',
+        '            show("E_batch", E_batch.item())',
         "        for p, ids in PARAMETERS:",
         '            show_each(gradient + "/d{}", ids, p.grad)',
         "        optimizer.step()  # every parameter θ+ from θ and its gradient",

@@ -257,7 +257,8 @@ def capture_torch_step(
     numbers under the ids `backprop step` gives the Spec from_torch makes of the same arguments:
     w1 ... and b_h1 ... before, dE_total/dw1 ... (dE_batch/... for a batch of several), the
     optimizer's slots after the step (m_w1, v_w1, ...), w1+ ..., and the loss, E_total (for a
-    batch, each sample's E_total[1], E_total[2], ... and E+ after the step) and E_total+."""
+    batch, each sample's E_total[1], E_total[2], ..., E_batch, and E+ after the step) and
+    E_total+."""
     torch = _torch()
     spec = from_torch(model, loss_fn, optimizer, inputs, targets)
     names = Names.of(spec)
@@ -291,6 +292,8 @@ def capture_torch_step(
     loss = loss_fn(model(inputs), y)
     loss.backward()
     grad = "dE_total" if n == 1 else "dE_batch"
+    if n > 1:
+        values["E_batch"] = float(loss.detach())
     values.update({f"{grad}/d{k}": v for k, v in each(lambda p: p.grad.detach()).items()})
     optimizer.step()
     for slot, key in rule.torch_state.items():

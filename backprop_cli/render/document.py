@@ -111,7 +111,10 @@ def build(
         title = _PHASES.get(phase, phase)
         if sample is not None and len(spec.samples) > 1:
             title += f" · sample {sample + 1}"
-        if phase == "update" and update is not None and n_updates > 1:
+        batch_loss = phase == "loss" and sample is None
+        if batch_loss:
+            title += " · batch"
+        if (phase == "update" or batch_loss) and update is not None and n_updates > 1:
             title += f" · update {update + 1}"
         if title != previous:
             blocks.append(Heading(2, title))
@@ -119,7 +122,7 @@ def build(
         sub = _layer_title(spec, phase, layer)
         if sub:
             blocks.append(Heading(3, sub))
-        lead = _lead(spec, phase, layer)
+        lead = _lead(spec, phase, layer, sample)
         if lead:
             blocks.append(lead)
         for s in group:
@@ -152,9 +155,14 @@ def _layer_title(spec: Spec, phase: str, layer: int | None) -> str | None:
     return f"{kind} {spec.layers[layer].name}"
 
 
-def _lead(spec: Spec, phase: str, layer: int | None) -> Prose | None:
+def _lead(spec: Spec, phase: str, layer: int | None, sample: int | None) -> Prose | None:
     """One sentence saying what the section computes, in the post's words."""
     last = len(spec.layers) - 1
+    if phase == "loss" and sample is None:
+        return text(
+            f"The batch's loss, the {spec.training.reduction} of its samples' total errors: "
+            "the loss whose gradient the update follows."
+        )
     if phase == "forward" and layer is not None:
         squash = ACTIVATIONS[spec.layers[layer].activation].prose
         return text(f"The total net input of each neuron, squashed by {squash}.")

@@ -38,6 +38,10 @@ _ESCAPES = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # the default font (OT1) has ¡, ¿ and — in these places
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
     "η": r"$\eta$",
     "α": r"$\alpha$",
     "δ": r"$\delta$",

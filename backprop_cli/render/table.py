@@ -38,6 +38,8 @@ def group_title(
     parts = [_PHASE_TITLES.get(phase, phase)]
     if phase == "update" and layer is None:
         parts.append("batch gradient")
+    if phase == "loss" and sample is None:
+        parts.append("batch")
     if layer is not None:
         kind = "output layer" if layer == len(spec.layers) - 1 else "hidden layer"
         parts.append(f"{kind} {spec.layers[layer].name}")
