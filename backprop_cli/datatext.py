@@ -193,14 +193,17 @@ def loads(
     def number(kind: str) -> Callable[[str], Any]:
         def parse(s: str) -> Any:
             counts["number"] += 1
-            # float() of the text: no 4,300-digit limit, and inf past a float's range
-            if len(s) > 300 and abs(float(s)) == float("inf"):
-                what = f"an integer of {len(s.lstrip('-')):,} digits"
-                raise _Refused("number", f"{what} is beyond the range of a float", counts["number"])
-            x = float(s) if kind == "float" else int(s)
-            if kind == "float" and abs(x) == float("inf"):
-                raise _Refused("number", f"{s} is beyond the range of a float", counts["number"])
-            return numbers(s) if numbers is not None else x
+            x = float(s)  # from the text: no 4,300-digit limit, and inf past a float's range
+            if abs(x) == float("inf"):
+                digits = len(s.lstrip("-"))
+                what = s if len(s) <= 24 else s[:20] + "..."
+                if kind == "int" and digits > 24:
+                    what = f"an integer of {digits:,} digits"
+                message = f"{what} is beyond the range of a float"
+                raise _Refused("number", message, counts["number"])
+            if numbers is not None:
+                return numbers(s)
+            return x if kind == "float" else int(s)
 
         return parse
 
