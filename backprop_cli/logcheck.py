@@ -157,9 +157,9 @@ def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
     if not isinstance(epoch, str) or not epoch.strip().isascii() or not epoch.strip().isdigit():
         got = datatext.quoted(epoch) if isinstance(epoch, str) else datatext.shown(repr(epoch))
         raise SourceError(file, line, 1, "epoch", f"expected a count from 0, got {got}")
-    digits = epoch.strip().lstrip("0")
-    if len(digits) > len(str(MAX_EPOCH)) or int(digits or 0) > MAX_EPOCH:
-        shown = digits if len(digits) <= 24 else f"of {len(digits):,} digits"
+    written = epoch.strip().lstrip("0")
+    if len(written) > len(str(MAX_EPOCH)) or int(written or 0) > MAX_EPOCH:
+        shown = written if len(written) <= 24 else f"of {len(written):,} digits"
         raise SourceError(
             file,
             line,
