@@ -160,6 +160,14 @@ def shown(text: str, limit: int = 40) -> str:
     return out + "..." if len(cut) < len(text) else out
 
 
+def one_line(message: str) -> str:
+    """A message with every character that is not printable (line breaks, escape codes) written
+    as repr writes it, so it stays one line whatever text from a file it quotes."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def quoted(text: str, limit: int = 40) -> str:
     """Text in quotes, as repr would write it, cut past `limit` characters."""
     return repr(text) if len(text) <= limit else repr(text[:limit])[:-1] + "...'"
