@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import grading, source
+from . import datatext, grading, source
 from .grading import Answer, Named, cells, number, read_answers
 from .source import SourceError
 from .trace import Trace
@@ -52,9 +51,14 @@ def head(path: Path) -> str:
         return ""
 
 
+_KINDS = {".json": "JSON", ".csv": "CSV"}
+
+
 def load_answers(path: Path, trace: Trace) -> list[Answer]:
     """Read an answers file from disk, in the format its extension names."""
-    return parse_answers(source.read_text(path), str(path), trace, path.suffix.lower())
+    suffix = path.suffix.lower()
+    text = datatext.read_text(str(path), _KINDS.get(suffix, "YAML"))
+    return parse_answers(text, str(path), trace, suffix)
 
 
 def parse_answers(text: str, file: str, trace: Trace, suffix: str = ".yaml") -> list[Answer]:
@@ -78,12 +82,7 @@ def parse_answers(text: str, file: str, trace: Trace, suffix: str = ".yaml") -> 
 
 
 def _json(text: str, file: str, trace: Trace) -> list[Answer]:
-    try:
-        plain = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SourceError(file, exc.lineno, exc.colno, "", f"not valid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise SourceError(file, 1, 1, "", "nested too deeply") from None
+    plain = datatext.loads(text, file)  # no NaN, no key twice, nesting and numbers bounded
     try:
         doc: source.Document | None = source.parse(text, file)
     except SourceError:
@@ -173,9 +172,10 @@ def _csv(text: str, file: str, trace: Trace) -> list[Answer]:
     named = Named(trace, file)
     out: list[Answer] = []
     reader = csv.reader(io.StringIO(text))
+    read = 0  # lines read: a record starts on the line after (a quoted id may span lines)
     try:
         for row in reader:
-            line = reader.line_num
+            line, read = read + 1, reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
             if not out and [c.strip().lower() for c in row] == ["id", "value"]:
@@ -186,7 +186,11 @@ def _csv(text: str, file: str, trace: Trace) -> list[Answer]:
                 )
             key, raw = row[0].strip(), row[1]
             col = len(row[0]) + 2
-            named.add(key, line, 1)
+            try:
+                named.add(key, line, 1)
+            except SourceError as exc:
+                exc.field = datatext.shown(exc.field, 80)  # an id holding a line break
+                raise
             x, unit = number(raw, file, line, col, key)
             out.append(Answer(key, raw.strip(), x, line, col, unit))
     except csv.Error as exc:

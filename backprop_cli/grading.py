@@ -251,11 +251,12 @@ def unit_of(text: str) -> float:
 def number(raw: str, file: str, line: int, col: int, key: str) -> tuple[float, float]:
     """The value and the unit of its last digit, from a number as written; else SourceError."""
     text = raw.strip()
+    shown = repr(raw) if len(raw) <= 40 else repr(raw[:40])[:-1] + "...'"  # one short line
     if not _NUMBER.fullmatch(text) or not any(c.isdigit() for c in text):
-        raise SourceError(file, line, col, key, f"expected a number written in digits, got {raw!r}")
+        raise SourceError(file, line, col, key, f"expected a number written in digits, got {shown}")
     x = float(text)
     if not math.isfinite(x):
-        raise SourceError(file, line, col, key, f"expected a finite number, got {raw!r}")
+        raise SourceError(file, line, col, key, f"expected a finite number, got {shown}")
     unit = unit_of(text)
     if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
         raise SourceError(

@@ -9,25 +9,29 @@ the numbers themselves stays in memory.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
 import re
-import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from .source import NUMBER, SourceError, os_reason, stat_input
+from .datatext import MAX_CELL, lines, loads, open_text, quoted, shown
+from .source import NUMBER, SourceError
 from .spec import MAX_MAGNITUDE, Sample, SamplesFile
 
 FORMATS = ("csv", "jsonl")
-MAX_ROWS = 10_000_000  # far more than a step-by-step tool trains on; a runaway file stops here
+# Values kept once read (rows × the columns the config names): each costs about 90 bytes as a
+# Sample, so the file's samples take at most about 180 MB (docs/errors.md has the figures).
+MAX_VALUES = 2_000_000
+_KIND = {"csv": "CSV", "jsonl": "JSON Lines"}
 
 
 def read_samples(ref: SamplesFile) -> tuple[Sample, ...]:
     """Every row of the file as a Sample (inputs, then targets, in the order the config names)."""
-    with _open(ref.file) as f:
+    with _open(ref.file, ref.format) as f:
         if ref.format == "csv":
             return tuple(_CsvRows(ref, f).samples())
         return tuple(_JsonRows(ref, f).samples())
@@ -35,8 +39,9 @@ def read_samples(ref: SamplesFile) -> tuple[Sample, ...]:
 
 def read_header(file: str) -> tuple[str, ...]:
     """The column names of a CSV file, or the keys of a JSON Lines file's first object."""
-    with _open(file) as f:
-        if file.endswith(".jsonl"):
+    fmt = "jsonl" if file.endswith(".jsonl") else "csv"
+    with _open(file, fmt) as f:
+        if fmt == "jsonl":
             return _JsonRows(SamplesFile("jsonl", file, file, (), ()), f).first_keys()
         return _CsvRows(SamplesFile("csv", file, file, (), ()), f).columns()
 
@@ -44,21 +49,16 @@ def read_header(file: str) -> tuple[str, ...]:
 def locate(ref: SamplesFile, row: int, column: str) -> SourceError:
     """A SourceError to fill in, placed at a row (0-based) and column of the file: for rules
     checked after reading, such as a loss's targets."""
-    with _open(ref.file) as f:
+    with _open(ref.file, ref.format) as f:
         if ref.format == "csv":
             line, col = _CsvRows(ref, f).position(row, column)
         else:
             line, col = _JsonRows(ref, f).position(row, column)
-    return SourceError(ref.file, line, col, f"row {row + 1}, column {column}", "")
+    return SourceError(ref.file, line, col, f"row {row + 1}, column {shown(column)}", "")
 
 
-def _open(file: str) -> IO[str]:
-    if not stat.S_ISREG(stat_input(file).st_mode):
-        raise SourceError(file, 0, 0, "", "is not a regular file; expected a data file")
-    try:
-        return open(file, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise SourceError(file, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
+def _open(file: str, fmt: str) -> IO[str]:
+    return open_text(file, _KIND[fmt])
 
 
 class _Rows:
@@ -68,51 +68,47 @@ class _Rows:
 
     def __init__(self, ref: SamplesFile, f: IO[str]) -> None:
         self.ref, self.f = ref, f
-        self.n = 0  # lines read so far
-
-    def rewind(self) -> None:
-        self.f.seek(0)
-        self.n = 0
+        self.width = len(ref.inputs) + len(ref.targets)
 
     def lines(self) -> Iterator[tuple[int, str]]:
-        """(line number, text) of each non-blank line from where the last read stopped."""
-        while True:
-            try:
-                text = self.f.readline()
-            except UnicodeDecodeError:
-                raise _not_utf8(self.ref.file) from None
-            if not text:
-                return
-            self.n += 1
-            n = self.n
-            if "\x00" in text:
-                raise SourceError(
-                    self.ref.file, 0, 0, "", f"looks like a binary file, not {self.kind} text"
-                )
-            if text.strip():
-                yield n, text.rstrip("\r\n")
+        """(line number, text with its line ending) of every line, from the start."""
+        self.f.seek(0)
+        return lines(self.f, self.ref.file, self.kind)
 
     def fail(self, line: int, col: int, field: str, message: str) -> SourceError:
         return SourceError(self.ref.file, line, col, field, message)
 
+    def count(self, row: int, line: int) -> None:
+        """Refuse a row past the budget of values, before it is kept."""
+        if row * self.width > MAX_VALUES:
+            raise self.fail(
+                line,
+                1,
+                f"row {row}",
+                f"more than {MAX_VALUES:,} values ({self.width} a row): a data file may give at "
+                f"most {MAX_VALUES // self.width:,} rows of these columns",
+            )
+
     def number(self, value: object, line: int, col: int, row: int, column: str) -> float:
-        where = f"row {row}, column {column}"
+        where = f"row {row}, column {shown(column)}"
         if isinstance(value, str):
             text = value.strip()
             if not text:
                 raise self.fail(line, col, where, "expected a number, got nothing (an empty value)")
             if not NUMBER.fullmatch(text):
                 hint = " (write decimals with a point)" if "," in text else ""
-                raise self.fail(line, col, where, f"expected a number, got the text {text!r}{hint}")
+                raise self.fail(
+                    line, col, where, f"expected a number, got the text {quoted(text)}{hint}"
+                )
             x = float(text)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             text, x = repr(value), float(value)
         else:
-            got = "nothing (null)" if value is None else f"{json.dumps(value)}"
+            got = "nothing (null)" if value is None else shown(json.dumps(value))
             raise self.fail(line, col, where, f"expected a number, got {got}")
         if math.isinf(x) or abs(x) > MAX_MAGNITUDE:
-            shown = text if len(text) <= 24 else text[:20] + "..."
-            message = f"{shown} is too large (|x| must be at most {MAX_MAGNITUDE:g})"
+            shown_ = text if len(text) <= 24 else text[:20] + "..."
+            message = f"{shown_} is too large (|x| must be at most {MAX_MAGNITUDE:g})"
             raise self.fail(line, col, where, message)
         return x
 
@@ -121,13 +117,78 @@ class _Rows:
         return Sample(tuple(values[:n]), tuple(values[n:]))
 
 
+class _Record:
+    """One CSV record: its cells, the text it was read from and the line that text starts on
+    (a quoted cell may hold line breaks)."""
+
+    __slots__ = ("cells", "line", "text")
+
+    def __init__(self, cells: list[str], line: int, text: str) -> None:
+        self.cells, self.line, self.text = cells, line, text
+
+    def where(self, i: int) -> tuple[int, int]:
+        """Line and column where cell i starts (past the last cell: where the record ends)."""
+        starts = _starts(self.text)
+        at = starts[i] if i < len(starts) else len(self.text.rstrip("\r\n"))
+        return self.at(at)
+
+    def at(self, offset: int) -> tuple[int, int]:
+        return (
+            self.line + self.text.count("\n", 0, offset),
+            offset - self.text.rfind("\n", 0, offset),
+        )
+
+
 class _CsvRows(_Rows):
     kind = "CSV"
 
-    def header(self) -> tuple[int, list[tuple[str, int]]]:
-        for line, text in self.lines():
-            cells = _cells(text)
-            names = [name.strip() for name, _ in cells]
+    def records(self) -> Iterator[_Record]:
+        """Each record that is not blank, read by the csv module (quotes, "" inside them, line
+        breaks in a quoted cell) in time linear in its length."""
+        taken: list[str] = []
+        first = 0
+
+        def source() -> Iterator[str]:
+            nonlocal first
+            for n, text in self.lines():
+                if not taken:
+                    first = n
+                taken.append(text)
+                yield text
+
+        reader = csv.reader(source(), strict=True)
+        while True:
+            try:
+                cells = next(reader, None)
+            except csv.Error as exc:
+                raise self.not_csv(exc, _Record([], first, "".join(taken))) from None
+            if cells is None:
+                return
+            record = _Record(cells, first, "".join(taken))
+            taken.clear()
+            if not record.text.strip():
+                continue
+            if cells and max(map(len, cells)) > MAX_CELL:
+                i = next(i for i, c in enumerate(cells) if len(c) > MAX_CELL)
+                raise self.fail(
+                    *record.where(i), "", f"a value longer than {MAX_CELL:,} characters"
+                )
+            yield record
+
+    def not_csv(self, exc: csv.Error, record: _Record) -> SourceError:
+        text = str(exc)
+        if "field larger than field limit" in text:
+            return self.fail(record.line, 1, "", f"a value longer than {MAX_CELL:,} characters")
+        if "unexpected end of data" in text:
+            quote = record.text.rfind('"')
+            return self.fail(*record.at(max(quote, 0)), "", "this quote is never closed")
+        return self.fail(record.line, 1, "", f"not valid CSV: {text}")
+
+    def header(self, records: Iterator[_Record]) -> list[tuple[str, tuple[int, int]]]:
+        """The column names and where each is written."""
+        for record in records:
+            names = [name.strip() for name in record.cells]
+            line = record.line
             if all(NUMBER.fullmatch(n) for n in names):
                 raise self.fail(
                     line,
@@ -137,81 +198,72 @@ class _CsvRows(_Rows):
                     f"such as {','.join(f'x{i + 1}' for i in range(len(names)))})",
                 )
             seen: dict[str, int] = {}
-            for (_, col), n in zip(cells, names, strict=True):
+            for i, n in enumerate(names):
                 if not n:
-                    raise self.fail(line, col, "header", f"column {len(seen) + 1} has no name")
+                    raise self.fail(
+                        *record.where(i), "header", f"column {len(seen) + 1} has no name"
+                    )
                 if n in seen:
                     raise self.fail(
-                        line,
-                        col,
+                        *record.where(i),
                         "header",
-                        f"column name {n!r} is used twice (columns "
+                        f"column name {quoted(n)} is used twice (columns "
                         f"{seen[n] + 1} and {len(seen) + 1})",
                     )
                 seen[n] = len(seen)
-            return line, [(n, col) for n, (_, col) in zip(names, cells, strict=True)]
+            return [(n, record.where(i)) for i, n in enumerate(names)]
         raise SourceError(self.ref.file, 0, 0, "", "the file is empty; expected a header row")
 
     def columns(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.header()[1])
+        return tuple(name for name, _ in self.header(self.records()))
 
-    def picked(self, header: list[tuple[str, int]]) -> list[int]:
+    def picked(self, header: list[tuple[str, tuple[int, int]]]) -> list[int]:
         """Where each named column is, in the config's order (a name not there is the caller's
         to report: validate.py points at the name in the config)."""
         index = {name: i for i, (name, _) in enumerate(header)}
         return [index[name] for name in (*self.ref.inputs, *self.ref.targets)]
 
-    def rows(self) -> Iterator[tuple[int, int, list[tuple[str, int]] | list[str]]]:
-        """(row, line, cells) of each data row; cells without positions on the fast path."""
-        self.rewind()
-        _, header = self.header()
-        width = len(header)
-        for row, (line, text) in enumerate(self.lines(), 1):
-            if row > MAX_ROWS:
-                raise self.fail(line, 1, f"row {row}", f"more than {MAX_ROWS:,} rows")
-            # The common case, no quotes: a plain split; positions only when something is wrong.
-            plain: list[str] | None = text.split(",") if '"' not in text else None
-            if plain is None or len(plain) != width:
-                cells = _cells(text)
-                if len(cells) != width:
-                    col = cells[width][1] - 1 if len(cells) > width else len(text) + 1
-                    raise self.fail(
-                        line,
-                        max(col, 1),
-                        f"row {row}",
-                        f"expected {width} values (the header has {width} columns), "
-                        f"got {len(cells)}",
-                    )
-                yield row, line, cells
-            else:
-                yield row, line, plain
+    def rows(self) -> Iterator[tuple[int, _Record]]:
+        """(row, record) of each data row, as wide as the header."""
+        records = self.records()
+        width = len(self.header(records))
+        for row, record in enumerate(records, 1):
+            self.count(row, record.line)
+            got = len(record.cells)
+            if got != width:
+                line, col = record.where(width) if got > width else record.where(got)
+                if got > width:
+                    col -= 1  # at the comma that starts the value too many
+                raise self.fail(
+                    line,
+                    max(col, 1),
+                    f"row {row}",
+                    f"expected {width} values (the header has {width} columns), got {got}",
+                )
+            yield row, record
 
     def samples(self) -> Iterator[Sample]:
-        _, header = self.header()
+        header = self.header(self.records())
         picked = self.picked(header)
         names = [name for name, _ in header]
-        for row, line, cells in self.rows():
+        fast, low, high = NUMBER.fullmatch, -MAX_MAGNITUDE, MAX_MAGNITUDE
+        for row, record in self.rows():
             values = []
             for i in picked:
-                cell = cells[i]
-                if isinstance(cell, tuple):
-                    text, col = cell
-                else:
-                    text, col = cell, 0
-                try:
-                    values.append(self.number(text, line, col, row, names[i]))
-                except SourceError as exc:
-                    if not col:  # found on the fast path: now find the column
-                        exc.col = _cells(_line(self.ref.file, line))[i][1]
-                    raise exc from None
+                text = record.cells[i]
+                if fast(text):  # the common case, checked here without a call
+                    x = float(text)
+                    if low <= x <= high:
+                        values.append(x)
+                        continue
+                values.append(self.number(text, *record.where(i), row, names[i]))
             yield self.sample(values)
 
     def position(self, row: int, column: str) -> tuple[int, int]:
-        _, header = self.header()
-        i = [name for name, _ in header].index(column)
-        for r, line, _ in self.rows():
+        i = [name for name, _ in self.header(self.records())].index(column)
+        for r, record in self.rows():
             if r == row + 1:
-                return line, _cells(_line(self.ref.file, line))[i][1]
+                return record.where(i)
         return 0, 0
 
 
@@ -219,13 +271,13 @@ class _JsonRows(_Rows):
     kind = "JSON Lines"
 
     def objects(self) -> Iterator[tuple[int, int, str, dict[str, object]]]:
-        for row, (line, text) in enumerate(self.lines(), 1):
-            if row > MAX_ROWS:
-                raise self.fail(line, 1, f"row {row}", f"more than {MAX_ROWS:,} rows")
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise self.fail(line, exc.colno, f"row {row}", f"invalid JSON: {exc.msg}") from None
+        row = 0
+        for line, text in self.lines():
+            if not text.strip():
+                continue
+            row += 1
+            self.count(row, line)
+            value = loads(text, self.ref.file, line, field=f"row {row}", invalid="invalid JSON")
             if not isinstance(value, dict):
                 raise self.fail(
                     line, 1, f"row {row}", 'expected an object such as {"x1": 0.5, "y": 1}'
@@ -245,8 +297,10 @@ class _JsonRows(_Rows):
             values = []
             for name in names:
                 if name not in value:
-                    have = ", ".join(value) or "no keys"
-                    raise self.fail(line, 1, f"row {row}", f"no key {name!r} (this row has {have})")
+                    have = shown(", ".join(value), 200) or "no keys"
+                    raise self.fail(
+                        line, 1, f"row {row}", f"no key {quoted(name)} (this row has {have})"
+                    )
                 values.append(self.number(value[name], line, _key_col(text, name), row, name))
             yield self.sample(values)
         if empty:
@@ -259,60 +313,31 @@ class _JsonRows(_Rows):
         return 0, 0
 
 
-def _not_utf8(file: str) -> SourceError:
-    """Where the first byte that is not UTF-8 is (the text reader decodes ahead, in chunks)."""
-    with open(file, "rb") as f:
-        raw = f.read()
-    try:
-        raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return SourceError(file, line, col, "", "not valid UTF-8 text")
-    return SourceError(file, 0, 0, "", "not valid UTF-8 text")
-
-
 def _key_col(text: str, name: str) -> int:
     """Column of a key in a line of JSON (1 when it is written with escapes)."""
     return text.find(json.dumps(name)) + 1 or 1
 
 
-def _line(file: str, n: int) -> str:
-    with open(file, encoding="utf-8-sig", newline="") as f:
-        for i, text in enumerate(f, 1):
-            if i == n:
-                return text.rstrip("\r\n")
-    return ""
-
-
-def _cells(text: str) -> list[tuple[str, int]]:
-    """The cells of one CSV line with the 1-based column each starts at; a cell may be quoted,
-    with "" for a quote inside it."""
-    cells: list[tuple[str, int]] = []
-    i, n = 0, len(text)
+def _starts(text: str) -> list[int]:
+    """Where each cell of a CSV record starts (offsets): a quoted cell runs to its closing
+    quote ("" inside it), then to the comma. Linear: str.find does the scanning."""
+    starts, i = [0], 0
     while True:
-        start = i
-        if i < n and text[i] == '"':
-            value, i = "", i + 1
-            while i < n:
-                if text[i] == '"':
-                    if i + 1 < n and text[i + 1] == '"':
-                        value, i = value + '"', i + 2
-                        continue
-                    i += 1
+        if text.startswith('"', i):
+            j = i + 1
+            while True:
+                j = text.find('"', j)
+                if j < 0:
+                    return starts  # never closed: the csv module has said so
+                if not text.startswith('""', j):
                     break
-                value, i = value + text[i], i + 1
-            end = text.find(",", i)
-            end = n if end < 0 else end
-            value += text[i:end]
-        else:
-            end = text.find(",", i)
-            end = n if end < 0 else end
-            value = text[i:end]
-        cells.append((value, start + 1))
-        if end >= n:
-            return cells
-        i = end + 1
+                j += 2
+            i = j + 1
+        k = text.find(",", i)
+        if k < 0:
+            return starts
+        starts.append(k + 1)
+        i = k + 1
 
 
 def data_path(config_file: str, written: str) -> str:

@@ -392,8 +392,11 @@ def _console() -> Console:
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     """One line on stderr, then exit."""
+    from ..datatext import one_line
+
     # Plain Text, not markup: a message quotes the user's own input, brackets and colons included.
-    err_console().print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    line = one_line(message)  # a line break or escape code read from a file, written as \n
+    err_console().print(Text.assemble(("error:", "bold red"), " ", line), soft_wrap=True)
     raise typer.Exit(int(code))
 
 
