@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..rounding import Drift
 from . import number
+from .numbers import difference
 from .table import Fitted
 
 
@@ -26,7 +27,7 @@ def drift_table(rows: list[Drift], decimals: int, precision: int) -> RenderableT
     table.add_column("drift", justify="right", style="bold", no_wrap=True)
     narrow: list[RenderableType] = []
     for d in rows:
-        text = number(d.drift, precision)
+        text = number(difference(d.rounded, d.exact), precision)
         row = (
             d.id,
             number(d.rounded, decimals, zeros=True),
