@@ -35,8 +35,7 @@ HAN_KAMBER = Convention(
     "Err_j = O_j(1 − O_j)(T_j − O_j), w += η·Err_j·O_i",
 )
 CONVENTIONS = {c.name: c for c in (POST, HAN_KAMBER)}
-AUTO = "auto"  # recognised from the answers' deltas
-NAMES = (AUTO, *CONVENTIONS)
+AUTO = "auto"  # recognised from the answers' deltas (choices.SIGN_CONVENTIONS lists all three)
 
 
 def is_delta(step_id: str) -> bool:

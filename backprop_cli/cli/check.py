@@ -1,22 +1,13 @@
 """`backprop check ANSWERS`: judge hand-computed values, a program's output or a training log,
 and name the first mistake."""
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .common import ConfigArg, app, emit, fail, load
-from .options import PRECISION, Output, OutputOpt, PrecisionOpt, RoundOpt
-
-
-class Convention(str, Enum):
-    """How the answers sign δ (backprop_cli/conventions.py)."""
-
-    auto = "auto"
-    post = "post"
-    han_kamber = "han-kamber"
+from .options import CONVENTION, PRECISION, Convention, Output, OutputOpt, PrecisionOpt, RoundOpt
 
 
 @app.command("check")
@@ -45,7 +36,7 @@ def check_command(
                 "(or `convention:` in the answers file)."
             ),
         ),
-    ] = Convention.auto,
+    ] = CONVENTION,
 ) -> None:
     """Check your numbers: ✓, ≈ rounding or ✗ for each, and a diagnosis of the first ✗.
 
@@ -90,7 +81,7 @@ def check_command(
         given = load_answers(answers, run_step(spec))
     except SourceError as exc:
         fail(str(exc))  # fail() prints plain text: nothing to escape
-    asked = None if convention is Convention.auto else convention.value
+    asked = None if convention.value == "auto" else convention.value
     report = check(spec, given, round_to=round_to, convention=asked)
     if format is Output.json:
         emit(jsonfmt.dumps(report.to_dict()))

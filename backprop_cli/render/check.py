@@ -173,7 +173,8 @@ def render_log_report(report: LogReport, precision: int = 9) -> RenderableType:
         lines.append(
             Padding(
                 "No known cause reproduces the log (epoch offset, update order, mode, reduction, "
-                "learning rate, optimizer, rounding); compare the config with the run that wrote it.",
+                "learning rate, optimizer, rounding); compare the config with the run that wrote "
+                "it.",
                 (0, 0, 0, 2),
             )
         )
