@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import datatext, grading, source
-from .grading import Answer, Named, cells, number, read_answers
+from .grading import (
+    SETTING,
+    Answer,
+    Answers,
+    Named,
+    cells,
+    number,
+    read_answers,
+    setting,
+    setting_error,
+)
 from .source import SourceError
 from .trace import Trace
 
@@ -99,9 +109,14 @@ def from_plain(plain: Any, doc: source.Document | None, file: str, trace: Trace)
             file, 1, 1, "", "expected an object of ids to values, or a trace with `steps`"
         )
     named = Named(trace, file)
-    out: list[Answer] = []
+    out = Answers()
     for key, value in plain.items():
         line, col = _where(doc, (key,))
+        if key == SETTING:  # "convention": "han-kamber"
+            if setting(value) is None:
+                raise SourceError(file, line, col, key, setting_error(value))
+            out.convention = setting(value)
+            continue
         for sub, sub_value, path in cells(key, value, trace, (line, col), file):
             line, col = _where(doc, (key, *path))
             raw = _text(doc, (key, *path), sub_value)
@@ -170,7 +185,7 @@ def _text(doc: source.Document | None, path: tuple[str | int, ...], value: Any) 
 
 def _csv(text: str, file: str, trace: Trace) -> list[Answer]:
     named = Named(trace, file)
-    out: list[Answer] = []
+    out = Answers()
     reader = csv.reader(io.StringIO(text))
     read = 0  # lines read: a record starts on the line after (a quoted id may span lines)
     try:
@@ -186,6 +201,11 @@ def _csv(text: str, file: str, trace: Trace) -> list[Answer]:
                 )
             key, raw = row[0].strip(), row[1]
             col = len(row[0]) + 2
+            if key == SETTING:  # convention,han-kamber
+                if setting(raw.strip()) is None:
+                    raise SourceError(file, line, col, key, setting_error(raw.strip()))
+                out.convention = setting(raw.strip())
+                continue
             try:
                 named.add(key, line, 1)
             except SourceError as exc:
@@ -204,13 +224,15 @@ def _csv(text: str, file: str, trace: Trace) -> list[Answer]:
 
 
 def check(
-    answers: Any, spec: Any = None, *, round_to: int | None = None
+    answers: Any, spec: Any = None, *, round_to: int | None = None, convention: str | None = None
 ) -> grading.Report | LogReport:
     """Check values against a network, as `backprop check` does; the report as a value.
 
     answers: a path (.yaml, .yml, .json, .csv; a .csv `epoch,E_total` or a .jsonl log gives a
     LogReport), a Trace, a trace document (`{"steps": [...]}`), or a mapping of ids to values.
     spec: a Spec, a config's path, or None for the worked example.
+    convention: how the deltas are signed, "post" or "han-kamber" (default: as the answers file
+    says, else recognised from the deltas given).
     `report.passed` is True when nothing is wrong; `report.codes` names the diagnosis.
     A bad file or an unknown id raises SourceError (its message names file:line:col).
     """
@@ -234,4 +256,4 @@ def check(
         given = from_plain(dict(answers), None, "<answers>", trace)
     else:
         raise TypeError(f"cannot check {type(answers).__name__}: give a path, a Trace or a dict")
-    return grading.check(spec, given, round_to=round_to)
+    return grading.check(spec, given, round_to=round_to, convention=convention)

@@ -44,11 +44,18 @@ class Mistake:
     # multiplied by the softmax's derivative again: "full" (the Jacobian) or "diagonal" (only
     # dout_j/dnet_j, as if softmax were elementwise); "" for no slip.
     jacobian_twice: str = ""
+    # Layers whose dout/dnet is another activation's, handed over as its entry: (k, entry).
+    derivative_from: tuple[tuple[int, Activation], ...] = ()
+
+    def activation(self, k: int, act: Activation) -> Activation:
+        """The entry whose derivative layer k takes: its own, or the one handed over."""
+        return next((other for j, other in self.derivative_from if j == k), act)
 
     def delta(self, k: int, act: Activation, g: float, net: float, out: float, a: float) -> float:
         """dE/dnet from g = dE/dout, without the activation's factor in the slipped layers."""
         if k in self.no_derivative:
             return g
+        act = self.activation(k, act)
         if k in self.derivative_of_out:  # f′ called with out where net belongs
             net, out = out, float(act.value(FLOATS, out, a))
         return float(act.delta(FLOATS, g, net, out, a))
@@ -473,7 +480,8 @@ class _Pass:
 
     def _derivative(self, k: int, j: int, n: str, out: float) -> float:
         layer = self.spec.layers[k]
-        act = ACTIVATIONS[layer.activation]
+        own = ACTIVATIONS[layer.activation]
+        act = self.mistake.activation(k, own)
         net = self.nets[k][j]
         template = act.derivative_formula.replace("{out}", f"{{out_{n}}}")
         template = template.replace("{net}", f"{{net_{n}}}")
@@ -490,6 +498,8 @@ class _Pass:
         elif k in self.mistake.derivative_of_out:
             value = act.derivative(FLOATS, out, act.value(FLOATS, out, layer.alpha), layer.alpha)
             note = "slip reproduced: the derivative taken at out, not net"
+        elif act is not own:
+            note = f"slip reproduced: {act.name}'s derivative used for {own.name}"
         elif act.saturates and abs(value) < SATURATED:
             note = f"saturated: dout/dnet ≈ 0 (net = {net:.6g}), so almost no gradient flows back"
         elif value == 0.0:

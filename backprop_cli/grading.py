@@ -16,14 +16,17 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import field
+from itertools import chain
 from typing import Any
 
 from . import source
+from .conventions import AUTO, CONVENTIONS, HAN_KAMBER, POST, Convention, in_convention, is_delta
 from .engine import step as run_step
 from .explain import UnknownId, ancestors, locate, parse_id, producer
 from .records import record
-from .slips import ALIASES, Values, variants
+from .slips import ALIASES, Values, Variant, variants
 from .source import SourceError
 from .spec import Spec
 from .trace import Step, Trace, json_number
@@ -42,6 +45,8 @@ ANCESTRY_STEPS = 2000
 PROGRAM_DIGITS = 12  # an answer with this many significant digits is a program's output ...
 PROGRAM_RTOL = 1e-9  # ... judged right within this relative difference
 PROGRAM_REASON = "program output: within 1e-9 relative"
+EXACTLY = "graded exactly"  # under --round N: worked without rounding, judged exactly
+SETTING = "convention"  # the one key of an answers file that is a setting, not an id
 
 
 @record(frozen=True)
@@ -63,6 +68,22 @@ class Answer:
         return significant_digits(self.text) >= PROGRAM_DIGITS
 
 
+class Answers(list[Answer]):
+    """The answers of a file, and the convention it says they are worked in (None: not said)."""
+
+    convention: str | None = None
+
+
+def setting(value: object) -> str | None:
+    """The convention an answers file names, or None when it is not one of them."""
+    return value if isinstance(value, str) and value in CONVENTIONS else None
+
+
+def setting_error(value: object) -> str:
+    """What is wrong with `convention: value` (the field is named by the error's place)."""
+    return f"expected one of {', '.join(CONVENTIONS)}, got {value!r}"
+
+
 @record
 class Verdict:
     """An answer judged against the expected value (the exact run, or the run rounded to N)."""
@@ -75,6 +96,9 @@ class Verdict:
     status: str  # right | rounding | wrong
     reason: str = ""
     unit: float = 0.0  # the unit the answer is judged in (see judging_unit); ± half of it is ✓
+    # The decimals of the run it was judged against (None: the exact run); under --round N an
+    # answer worked without rounding is judged against the exact run.
+    rounded: int | None = None
 
     @property
     def difference(self) -> float:
@@ -108,6 +132,8 @@ class Slip:
     also: tuple[str, ...] = ()  # the student's other wrong answers this slip reproduces
     breaks: int = 0  # answers that are right but that this slip would make wrong
     eta: float | None = None  # learning_rate: the η the updates fit
+    # Inputs of the wrong step, not in the answers, that the slip changes: where it happened.
+    through: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -116,6 +142,7 @@ class Slip:
             "value": self.value,
             "also_explains": list(self.also),
             "contradicts": self.breaks,
+            "through": [{"id": name, "value": json_number(x)} for name, x in self.through],
         }
         if self.code in ALIASES:
             d["alias"] = ALIASES[self.code]  # the code this slip had before
@@ -158,6 +185,8 @@ class Report:
     diagnosis: Diagnosis | None
     round_to: int | None
     network: str = ""
+    convention: str = POST.name  # the sign convention of δ the answers were graded in
+    notes: list[str] = field(default_factory=list)  # what the grading recognised, for the reader
 
     def count(self, status: str) -> int:
         return sum(1 for v in self.verdicts if v.status == status)
@@ -175,6 +204,8 @@ class Report:
         return {
             "network": self.network,
             "round": self.round_to,
+            "convention": self.convention,
+            "notes": list(self.notes),
             "answers": [v.to_dict() for v in self.verdicts],
             "summary": {s: self.count(s) for s in VERDICTS},
             "passed": self.passed,
@@ -190,10 +221,35 @@ class Ids:
         self.first: dict[str, int] = {}
         self.exact: dict[tuple[str, int | None, int | None], int] = {}
         self.by_sample: dict[tuple[str, int | None], int] = {}
+        self.every: dict[str, list[int]] = {}  # each sample's or update's step of an id
+        self.samples: dict[int, int] = {}  # the first sample of each update
         for i, s in enumerate(trace.steps):
             self.first.setdefault(s.id, i)
-            self.exact.setdefault((s.id, s.sample, s.update), i)
+            if (s.id, s.sample, s.update) not in self.exact:
+                self.exact[(s.id, s.sample, s.update)] = i
+                self.every.setdefault(s.id, []).append(i)
             self.by_sample.setdefault((s.id, s.sample), i)
+            if s.update is not None and s.sample is not None:
+                self.samples.setdefault(s.update, s.sample)
+
+    def same(self, step: Step) -> int:
+        """The index of the step of the same id, sample and update (in a run of the same
+        network, rounded or not)."""
+        return self.exact[(step.id, step.sample, step.update)]
+
+    def spelled(self, index: int) -> tuple[str, str]:
+        """The step as an id with [k] names it, and which of its kind it is:
+        (`w1+[2]`, `update 2 of 2`), (`net_h1[2]`, `sample 2 of 2`)."""
+        s = self.trace.steps[index]
+        if s.sample is not None:
+            return (
+                f"{s.id}[{s.sample + 1}]",
+                f"sample {s.sample + 1} of {len(self.trace.spec.samples)}",
+            )
+        if s.update is not None and s.update in self.samples:
+            k = self.samples[s.update] + 1
+            return f"{s.id}[{k}]", f"update {s.update + 1} of {len(self.samples)}"
+        return s.id, "the one"
 
     def index(self, key: str, at: tuple[int | None, int | None] | None = None) -> int:
         """The step an answer names; UnknownId (with the closest ids) when there is none."""
@@ -272,7 +328,7 @@ def significant_digits(text: str) -> int:
     return len(digits.lstrip("0"))
 
 
-def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
+def read_answers(text: str, file: str, trace: Trace) -> Answers:
     """Parse an answers file (id: value, any subset, any order); errors name file:line:col."""
     try:
         doc = source.parse(text, file)
@@ -282,10 +338,15 @@ def read_answers(text: str, file: str, trace: Trace) -> list[Answer]:
         raise
     if not isinstance(doc.value, dict):
         raise doc.error((), "expected a mapping of ids to values, e.g. `dE_total/dw5: 0.0822`")
-    out: list[Answer] = []
+    out = Answers()
     named = Named(trace, file)
     blank = 0
     for key, value in doc.value.items():
+        if key == SETTING:  # `convention: han-kamber`: how the deltas are signed
+            if setting(value) is None:
+                raise doc.error((key,), setting_error(value))
+            out.convention = setting(value)
+            continue
         for sub, cell, where in cells(str(key), value, trace, doc.where((key,)), file):
             path = (key, *where)
             line, col = doc.where(path)
@@ -434,65 +495,227 @@ def _decimals(unit: float) -> int:
     return max(0, round(-math.log10(unit)))
 
 
+class Runs:
+    """The runs of a network an answer is judged against, in one convention of δ: the exact
+    run and the run rounded to N decimals, each made once."""
+
+    def __init__(self, spec: Spec, convention: Convention) -> None:
+        self.spec, self.convention = spec, convention
+        self.made: dict[int | None, tuple[Trace, Ids]] = {}
+
+    def __call__(self, decimals: int | None = None) -> tuple[Trace, Ids]:
+        if decimals not in self.made:
+            run = with_fixed(run_step(self.spec, round_to=decimals))
+            trace = in_convention(run, self.convention)
+            self.made[decimals] = (trace, Ids(trace))
+        return self.made[decimals]
+
+
+def recognised(answers: list[Answer], trace: Trace, ids: Ids) -> Convention:
+    """Han & Kamber's convention when every delta given that the sign tells apart has the
+    opposite sign of the post's δ = ∂E/∂net (and at least one does); else the post's."""
+    post = theirs = 0
+    for a in answers:
+        if not is_delta(a.key):
+            continue
+        s = trace.steps[ids.index(a.key, a.at)]
+        right = judge(a, s.value, s)[0] != "wrong"
+        flipped = judge(a, -s.value, s)[0] != "wrong"
+        post += right and not flipped
+        theirs += flipped and not right
+    return HAN_KAMBER if theirs and not post else POST
+
+
+def _graded(
+    a: Answer, index: int, runs: Runs, round_to: int | None, decimals: list[int]
+) -> Verdict:
+    """The answer judged against the step at `index` of the run rounded to round_to (None:
+    exact); a wrong hand answer is tried against rounding every intermediate to `decimals`."""
+    reference, _ = runs(round_to)
+    exact, exact_ids = runs(None)
+    s = reference.steps[index]
+    status, unit = judge(a, s.value, s)
+    exact_value = exact.steps[exact_ids.same(s)].value
+    v = Verdict(a, index, s, s.value, exact_value, status, "", unit, round_to)
+    if a.program:
+        v.reason = PROGRAM_REASON if status == "right" else ""
+    elif v.status == "rounding":
+        v.reason = "within one unit of the last digit"
+    elif v.status == "wrong" and round_to is None:
+        # Rounding every intermediate by hand drifts further than one unit at times.
+        for d in decimals:
+            t, t_ids = runs(d)
+            r = t.steps[t_ids.same(s)]
+            if judge(a, r.value, r)[0] == "right":
+                v.status = "rounding"
+                v.reason = f"matches rounding every intermediate to {d} decimals"
+                break
+    if v.status == "wrong" and v.unit == 0.0:
+        v.reason = "0 is right only for a value that is 0"
+    elif v.status == "wrong" and not a.program and v.unit < a.unit:
+        n = significant_digits(a.text)
+        shown = f"{round(s.value / v.unit) * v.unit:.{_decimals(v.unit)}f}"
+        v.reason = f"to {n} significant digit{'s' * (n > 1)} it is {shown}"
+    return v
+
+
 def check(
-    spec: Spec, answers: list[Answer], *, round_to: int | None = None, diagnose: bool = True
+    spec: Spec,
+    answers: list[Answer],
+    *,
+    round_to: int | None = None,
+    diagnose: bool = True,
+    convention: str | None = None,
 ) -> Report:
-    """Judge every answer; diagnose the first wrong one in computation order."""
-    exact = with_fixed(run_step(spec))
-    reference = exact if round_to is None else with_fixed(run_step(spec, round_to=round_to))
-    ids, exact_ids = Ids(reference), Ids(exact)
-    rounded: dict[int, tuple[Trace, Ids]] = {}
+    """Judge every answer; diagnose the first wrong one in computation order.
+
+    convention: how the answers sign δ (conventions.py): "post", "han-kamber", or "auto" to
+    recognise it from the deltas given; default: what the answers file says, else "auto".
+    """
+    asked = convention or getattr(answers, "convention", None) or AUTO
+    plain = Runs(spec, POST)
+    conv = recognised(answers, *plain(round_to)) if asked == AUTO else CONVENTIONS[asked]
+    runs = plain if conv is POST else Runs(spec, conv)
+    _, ids = runs(round_to)
+    decimals = sorted({_decimals(b.unit) for b in answers if b.unit < 1 and not b.program})
+    taken = {ids.index(a.key, a.at): a for a in answers}
     verdicts: list[Verdict] = []
+    first_of: list[str] = []  # unindexed ids graded as their first sample's or update's
     for a in answers:
         i = ids.index(a.key, a.at)
-        s = reference.steps[i]
-        status, unit = judge(a, s.value, s)
-        exact_value = exact.steps[exact_ids.index(a.key, a.at)].value
-        v = Verdict(a, i, s, s.value, exact_value, status, "", unit)
-        if a.program:
-            v.reason = PROGRAM_REASON if status == "right" else ""
-        elif v.status == "rounding":
-            v.reason = "within one unit of the last digit"
-        elif v.status == "wrong" and round_to is None:
-            # Rounding every intermediate by hand drifts further than one unit at times.
-            for d in sorted({_decimals(b.unit) for b in answers if b.unit < 1 and not b.program}):
-                if d not in rounded:
-                    t = with_fixed(run_step(spec, round_to=d))
-                    rounded[d] = (t, Ids(t))
-                t, t_ids = rounded[d]
-                r = t.steps[t_ids.index(a.key, a.at)]
-                if judge(a, r.value, r)[0] == "right":
-                    v.status = "rounding"
-                    v.reason = f"matches rounding every intermediate to {d} decimals"
-                    break
-        if v.status == "wrong" and v.unit == 0.0:
-            v.reason = "0 is right only for a value that is 0"
-        elif v.status == "wrong" and not a.program and v.unit < a.unit:
-            n = significant_digits(a.text)
-            shown = f"{round(s.value / v.unit) * v.unit:.{_decimals(v.unit)}f}"
-            v.reason = f"to {n} significant digit{'s' * (n > 1)} it is {shown}"
+        v = _graded(a, i, runs, round_to, decimals)
+        every = ids.every.get(ids.trace.steps[i].id, [])
+        if a.at is None and parse_id(a.key)[1] is None and len(every) > 1:
+            name, what = ids.spelled(i)
+            if v.status == "wrong":
+                for j in every:
+                    if j == i or taken.get(j, a) is not a:
+                        continue  # that one is answered by its own id
+                    w = _graded(a, j, runs, round_to, decimals)
+                    if w.status != "wrong":
+                        other, which = ids.spelled(j)
+                        w.reason = f"it is {other}, {which}, not {name}"
+                        v = w
+                        break
+                else:
+                    kind = what.split()[0]
+                    v.reason = f"graded as {name}, {what}; it is no other {kind}'s either"
+            else:
+                first_of.append(f"{a.key} as {name} ({what})")
         verdicts.append(v)
+    notes: list[str] = []
+    if round_to is not None:
+        notes += _worked_exactly(verdicts, runs, round_to, decimals)
     verdicts.sort(key=lambda v: v.index)
+    if first_of:
+        more = f", … ({len(first_of)} ids)" if len(first_of) > 3 else ""
+        notes.append(
+            "An id without [k] is graded as its first sample's or update's: "
+            f"{', '.join(first_of[:3])}{more}; [2] names the second."
+        )
+    if conv is not POST:
+        notes.append(_convention_note(conv, verdicts, asked == AUTO))
     first = next((v for v in verdicts if v.status == "wrong"), None)
     diagnosis = None
     if first is not None and diagnose:
-        diagnosis = diagnose_first(spec, reference, verdicts, first, round_to)
-    return Report(verdicts, diagnosis, round_to, spec.name)
+        trace = runs(first.rounded)[0]
+        diagnosis = diagnose_first(spec, trace, verdicts, first, first.rounded, conv)
+    return Report(verdicts, diagnosis, round_to, spec.name, conv.name, notes)
+
+
+def _worked_exactly(
+    verdicts: list[Verdict], runs: Runs, round_to: int, decimals: list[int]
+) -> list[str]:
+    """Under --round N, answers with more decimals than N that are wrong for the rounded run
+    but right for the exact one (or one rounded to their own decimals) were worked without
+    rounding: those answers are judged against the exact run, and the note says so."""
+    finer = [
+        k
+        for k, v in enumerate(verdicts)
+        if v.status == "wrong" and (v.answer.program or _decimals(v.answer.unit) > round_to)
+    ]
+    more = [d for d in decimals if d > round_to]
+    exactly = {k: _graded(verdicts[k].answer, verdicts[k].index, runs, None, more) for k in finer}
+    agree = sum(1 for w in exactly.values() if w.status != "wrong")
+    if not agree:
+        return []
+    for k, w in exactly.items():
+        if w.reason in ("", PROGRAM_REASON):
+            w.reason = EXACTLY
+        verdicts[k] = w
+    n = len(exactly)
+    they = "and agree" if agree == n else f"and {agree} of them agree"
+    return [
+        f"{n} answer{'s' * (n > 1)} give{'s' * (n == 1)} more decimals than --round {round_to} "
+        f"{they} with the exact run: worked without rounding (or to more decimals), so "
+        f"{'they are' if n > 1 else 'it is'} graded exactly, not against the run rounded to "
+        f"{round_to} decimals."
+    ]
+
+
+def _convention_note(conv: Convention, verdicts: list[Verdict], recognised: bool) -> str:
+    """What the grading took the deltas' sign to mean, and whether the updates agree."""
+    text = f"{conv.delta}, {conv.who} ({conv.rule})"
+    if not recognised:
+        return f"Graded in the convention {text}."
+    return (
+        f"Your deltas follow {text}{_updates_agree(verdicts)}: a convention, not a slip, so "
+        "they are graded in it (--convention post grades them in the post's δ = ∂E/∂net)."
+    )
+
+
+def _updates_agree(verdicts: list[Verdict]) -> str:
+    updates = [v for v in verdicts if v.step.phase == "update" and v.step.id.endswith("+")]
+    if not updates:
+        return ""
+    if all(v.status != "wrong" for v in updates):
+        return "; your updates agree"
+    return "; your updates do not all agree"
 
 
 # --- diagnosing ---------------------------------------------------------------------------------
 
 
+def _conventions(spec: Spec, graded: Convention, verdicts: list[Verdict]) -> Iterator[Variant]:
+    """The deltas in each convention other than the one graded in: a convention, not a slip."""
+    for c in CONVENTIONS.values():
+        if c is not graded:
+            rule = f" ({c.rule})" if c.rule else ""
+            yield Variant(
+                "convention",
+                f"your deltas follow {c.delta}, {c.who}{rule}{_updates_agree(verdicts)}: a "
+                f"convention, not a slip (--convention {c.name} grades in it)",
+                spec,
+                convention=c.name,
+            )
+
+
+def _moved(x: float, ref: float) -> bool:
+    """x is not ref (beyond float64's rounding of the same computation)."""
+    return not math.isclose(x, ref, rel_tol=1e-12, abs_tol=0.0)
+
+
 def diagnose_first(
-    spec: Spec, trace: Trace, verdicts: list[Verdict], first: Verdict, round_to: int | None
+    spec: Spec,
+    trace: Trace,
+    verdicts: list[Verdict],
+    first: Verdict,
+    round_to: int | None,
+    convention: Convention = POST,
 ) -> Diagnosis:
-    """Name the inputs the student had right and the known slips that reproduce the answer."""
+    """Name the inputs the student had right and the known slips that reproduce the answer.
+
+    A slip that changes an input the student wrote right is not theirs (their number rules it
+    out), unless the slip is in using it (dout/dnet computed, then left out); one that changes
+    an input they did not give says so, since the slip is then in that step."""
     by_index = {v.index: v for v in verdicts}
     inputs: list[tuple[str, Verdict | None]] = []
+    at: list[int] = []
     for term in first.step.terms:
         j = producer(trace, first.index, term)
         if j is not None:
             inputs.append((trace.steps[j].id, by_index.get(j)))
+            at.append(j)
     diagnosis = Diagnosis(first, inputs)
     a = first.answer
     if significant_digits(a.text) < MIN_DIGITS_SLIP:
@@ -506,13 +729,30 @@ def diagnose_first(
     diagnosis.others = len(others)
     rights = [v for v in verdicts if v.status != "wrong"]
     last_update = max((s.update for s in trace.steps if s.update is not None), default=None)
-    for variant in variants(spec, given, fitted_etas(spec, verdicts)):
-        values = Values(variant, variant.run(round_to), last_update)
+    tried = chain(
+        _conventions(spec, convention, verdicts),
+        variants(spec, given, fitted_etas(spec, verdicts)),
+    )
+    for variant in tried:
+        signs = CONVENTIONS[variant.convention] if variant.convention else convention
+        values = Values(variant, in_convention(variant.run(round_to), signs), last_update)
         value = values.value(first.step)
         if value is None or not agrees(a, value, first.step):
             continue
         if agrees(a, first.expected, first.step):
             continue  # this slip does not change the answer at the precision written
+        through: list[tuple[str, float]] = []
+        ruled_out = False
+        for (name, w), j in zip(inputs, at, strict=True):
+            x = values.value(trace.steps[j])
+            if x is None or not _moved(x, trace.steps[j].value):
+                continue
+            if w is None:
+                through.append((name, x))
+            elif not variant.in_use and not agrees(w.answer, x, w.step):
+                ruled_out = True  # the student wrote this input right
+        if ruled_out:
+            continue
         also = []
         for w in others:
             x = values.value(w.step)
@@ -523,7 +763,15 @@ def diagnose_first(
             x = values.value(r.step)
             if x is not None and not agrees(r.answer, x, r.step):
                 breaks += 1
-        slip = Slip(variant.code, variant.description, value, tuple(also), breaks, variant.eta)
+        slip = Slip(
+            variant.code,
+            variant.description,
+            value,
+            tuple(also),
+            breaks,
+            variant.eta,
+            () if variant.in_use else tuple(through),
+        )
         if not variant.broader or not any(
             (s.code, s.value, s.also, s.breaks) == (slip.code, value, slip.also, breaks)
             for s in diagnosis.slips

@@ -12,6 +12,8 @@ each dropped at its first disagreement; those that reproduce the whole log are t
   online_vs_batch  one update per sample where the config batches, or the reverse
   mean_vs_sum      a batch's gradients summed where the config averages them, or the reverse
   learning_rate    another η (fitted to the log's first rows, then checked on all of them)
+  optimizer        another update rule (sgd, momentum, adam, ...) with its default
+                   hyper-parameters and the config's η
   rounding         every value rounded to N decimals as it went (within two units of the
                    rounded run: people round at slightly different points)
 """
@@ -31,9 +33,10 @@ from . import datatext
 from .grading import PROGRAM_DIGITS, PROGRAM_RTOL, number
 from .kernels import Kernel, Trainer
 from .kernels.rounded import rounded_kernel
+from .ops import OPTIMIZERS
 from .records import record
 from .source import SourceError
-from .spec import Spec
+from .spec import Optimizer, Spec
 
 MAX_ROUNDING = 12  # the N of `rounding` tried: 1 up to the decimals the log writes, at most this
 ROUNDING_UNITS = 2.0  # a log within this many units of the rounded run is that run
@@ -391,6 +394,21 @@ def candidates(
                 detail={"learning_rate": eta},
             )
         )
+    ours = t.optimizer
+    for name, rule in OPTIMIZERS.entries.items():
+        if name != ours.name:
+            theirs, mine = _hyper_text(name, rule.defaults), _hyper_text(ours.name, ours.hyper)
+            runs.append(
+                Run.of(
+                    "optimizer",
+                    f"trained with {name}"
+                    + (f" ({theirs}: its defaults)" if theirs else "")
+                    + f", while this config says {ours.name}"
+                    + (f" ({mine})" if mine else ""),
+                    _trainer(_training(spec, optimizer=Optimizer(name, rule.defaults)), round_to),
+                    detail={"optimizer": name},
+                )
+            )
     if round_to is None:
         # Rounded to more decimals than the log writes would not show in it.
         for n in range(1, min(MAX_ROUNDING, _decimals(differs.unit)) + 1):
@@ -404,6 +422,17 @@ def candidates(
                 )
             )
     return runs
+
+
+def _hyper_text(name: str, values: Any) -> str:
+    """An optimizer's hyper-parameters as its formulas write them: β1 = 0.9, β2 = 0.999; an
+    optional one (weight decay) only when it is on."""
+    shown = [
+        f"{h.symbol} = {values[h.key]:g}"
+        for h in OPTIMIZERS[name].hyper
+        if not (h.optional and values.get(h.key, h.default) == h.default)
+    ]
+    return ", ".join(shown)
 
 
 def _decimals(unit: float) -> int:

@@ -46,6 +46,10 @@ class Variant:
     renamed: Mapping[str, str] = field(default_factory=dict)
     eta: float | None = None  # the learning rate this variant trains with, when that is the slip
     broader: bool = False  # the same slip as others of its code, in more layers at once
+    # The slip is in the step that uses a value, not in the value: the run records what was
+    # used (dout/dnet as 1 where it was left out), which the student may have written right.
+    in_use: bool = False
+    convention: str | None = None  # the deltas in this sign convention (conventions.py)
 
     def run(self, round_to: int | None = None) -> Trace:
         return run_step(
@@ -181,6 +185,7 @@ def code_bugs(spec: Spec, etas: tuple[float, ...] = ()) -> Iterator[Variant]:
                 update_order="simultaneous",
             )
     yield from _derivative_slips(spec)
+    yield from _wrong_derivatives(spec)
     yield Variant(
         "error_sign",
         "the sign of (target − out): dE_total/dout written as (target − out), not −(target − out)",
@@ -269,6 +274,7 @@ def _derivative_slips(spec: Spec) -> Iterator[Variant]:
             spec,
             mistake=Mistake(no_derivative=group),
             broader=len(group) > 1,
+            in_use=True,
         )
     for group in groups:
         acts = sorted({spec.layers[k].activation for k in group})
@@ -280,6 +286,27 @@ def _derivative_slips(spec: Spec) -> Iterator[Variant]:
             mistake=Mistake(derivative_of_out=group),
             broader=len(group) > 1,
         )
+
+
+def _wrong_derivatives(spec: Spec) -> Iterator[Variant]:
+    """Another activation's derivative coded for a layer's own (tanh with the logistic's
+    out·(1 − out)): the engine handed that activation's entry for the layer's derivative."""
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for k, layer in enumerate(spec.layers):
+        for name in ACTIVATIONS[layer.activation].confused_with:
+            pairs.setdefault((layer.activation, name), []).append(k)
+    for (own, name), layers in pairs.items():
+        groups = [(k,) for k in layers] + ([tuple(layers)] if len(layers) > 1 else [])
+        for group in groups:
+            yield Variant(
+                "wrong_derivative",
+                f"the wrong activation derivative in {_layers_text(spec, group)}: {name}'s "
+                f"{_derivative_text(name)} used for {own}, whose derivative is "
+                f"{_derivative_text(own)}",
+                spec,
+                mistake=Mistake(derivative_from=tuple((k, ACTIVATIONS[name]) for k in group)),
+                broader=len(group) > 1,
+            )
 
 
 def _transposed(spec: Spec) -> Iterator[Variant]:

@@ -7,7 +7,16 @@ from typing import Annotated
 import typer
 
 from .common import ConfigArg, app, emit, fail, load
-from .options import PRECISION, Output, OutputOpt, PrecisionOpt, QuietOpt, RoundOpt
+from .options import (
+    CONVENTION,
+    PRECISION,
+    Convention,
+    Output,
+    OutputOpt,
+    PrecisionOpt,
+    QuietOpt,
+    RoundOpt,
+)
 
 
 @app.command("check")
@@ -27,6 +36,16 @@ def check_command(
     format: OutputOpt = Output.table,
     precision: PrecisionOpt = PRECISION,
     round_to: RoundOpt = None,
+    convention: Annotated[
+        Convention,
+        typer.Option(
+            help=(
+                "The sign of δ: post (δ = ∂E/∂net, the post's), han-kamber (δ = −∂E/∂net, "
+                "Han & Kamber's Err_j and Mitchell's δ), or auto: recognised from your deltas "
+                "(or `convention:` in the answers file)."
+            ),
+        ),
+    ] = CONVENTION,
     quiet: QuietOpt = False,
 ) -> None:
     """Check your numbers: ✓, ≈ rounding or ✗ for each, and a diagnosis of the first ✗.
@@ -39,7 +58,8 @@ def check_command(
     A training log (E_total by epoch) is trained alongside: the first epoch that differs, and
     the cause that reproduces the whole log (epoch_offset, learning_rate, rounding, ...).
 
-    With --round N, the values expected are those of rounding every intermediate to N decimals.
+    With --round N, the values expected are those of rounding every intermediate to N decimals
+    (answers with more decimals that agree with the exact run are graded exactly).
 
     Exit status: 0 when nothing is ✗, 1 otherwise, 2 for a bad answers file.
 
@@ -71,7 +91,8 @@ def check_command(
         given = load_answers(answers, run_step(spec))
     except SourceError as exc:
         fail(str(exc))  # fail() prints plain text: nothing to escape
-    report = check(spec, given, round_to=round_to)
+    asked = None if convention.value == "auto" else convention.value
+    report = check(spec, given, round_to=round_to, convention=asked)
     if format is Output.json:
         emit(jsonfmt.dumps(report.to_dict()))
     else:

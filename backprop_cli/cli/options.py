@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, UPDATE_ORDERS
+from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, SIGN_CONVENTIONS, UPDATE_ORDERS
 from .common import fail, info, set_quiet
 
 if TYPE_CHECKING:
@@ -73,12 +73,14 @@ Phase = Enum("Phase", [(p, p) for p in PHASES], type=str)  # type: ignore[misc]
 Kernel = Enum("Kernel", [(k, k) for k in KERNELS], type=str)  # type: ignore[misc]
 Layout = Enum("Layout", [(k, k) for k in LAYOUTS], type=str)  # type: ignore[misc]
 Target = Enum("Target", [(t, t) for t in EXPORT_TARGETS], type=str)  # type: ignore[misc]
+Convention = Enum("Convention", [(c, c) for c in SIGN_CONVENTIONS], type=str)  # type: ignore[misc]
 
 # --- options -----------------------------------------------------------------------------------
 
 PRECISION = 9  # decimals of a table
 DRAW_PRECISION = 4  # decimals on a drawing's edges, where space is short
 KERNEL = Kernel("auto")  # chosen by network size
+CONVENTION = Convention("auto")  # recognised from the answers' deltas
 LAYOUT = Layout(LAYOUTS[0])  # --layout when not given
 
 

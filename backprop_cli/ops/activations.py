@@ -57,6 +57,8 @@ class Activation:
     # keyword is its Hyper's `torch` (torch_kwargs puts them together).
     torch: tuple[str, dict[str, Any]] | None = None
     onnx: str = ""  # the ONNX operator type (backprop import)
+    # Activations whose derivative is written for this one by mistake (`check` tries each).
+    confused_with: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,6 +103,7 @@ SIGMOID = Activation(
     targets=lambda unit: (unit, 1 - unit),
     torch=("Sigmoid", {}),
     onnx="Sigmoid",
+    confused_with=("tanh",),
 )
 
 TANH = Activation(
@@ -114,6 +117,7 @@ TANH = Activation(
     targets=lambda unit: (-1 + unit, 1 - unit),
     torch=("Tanh", {}),
     onnx="Tanh",
+    confused_with=("sigmoid",),
 )
 
 RELU = Activation(

@@ -8,13 +8,16 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..grading import PROGRAM_REASON, Diagnosis, Report
+from ..grading import EXACTLY, PROGRAM_REASON, Diagnosis, Report
 from ..logcheck import LogReport
 from . import number
-from .numbers import Numbers
+from .numbers import Numbers, difference
 from .table import Fitted, Indented
 
 Fmt = Numbers  # the one number style: formulas' numbers bracketed once, η as written
+
+# Reasons the tally's notes give once for all rows (JSON keeps each row's).
+QUIET = ("within one unit of the last digit", EXACTLY)
 
 _MARKS = {
     "right": ("✓", "green"),
@@ -39,11 +42,11 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     for v in report.verdicts:
         mark, style = _MARKS[v.status]
         verdict = Text(mark, style=style)
-        if v.reason and v.reason not in ("within one unit of the last digit", PROGRAM_REASON):
+        if v.reason and v.reason not in (*QUIET, PROGRAM_REASON):
             verdict.append(f"  ({v.reason})", style="dim")
         row: list[Text | str] = [Text(v.answer.key), Text(v.answer.text), fmt(v.expected)]
         if report.round_to is not None:
-            row.append(_signed(v.expected - v.exact, precision))
+            row.append(_signed(difference(v.expected, v.exact), precision))
         allowed = "1e-9 rel." if v.answer.program else margin(v.unit / 2)
         table.add_row(*row, allowed, verdict)
         head = Text(v.answer.key, style="cyan")
@@ -70,6 +73,7 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
                 style="dim",
             )
         )
+    parts.extend(Text(note) for note in report.notes)
     if report.diagnosis is not None:
         parts.extend([Text(""), render_diagnosis(report.diagnosis, fmt)])
     return Group(*parts)
@@ -100,7 +104,9 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
         text = Text("Its inputs you gave: ")
         text.append(", ".join(f"{name} {_MARKS[w.status][0]}" for name, w in given))
         if all(w.status != "wrong" for _, w in given):
-            text.append(": right, so the slip is in this step")
+            # Only all of them right puts the slip in this step; else it may be in one not given.
+            where = " or in one you did not give" if missing else ""
+            text.append(f": right, so the slip is in this step{where}")
         line(text)
     if missing:
         line(Text("Its inputs not in your answers: " + ", ".join(missing), style="dim"))
@@ -110,6 +116,9 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
             text = Text("• ")
             text.append(slip.description)
             text.append(f" → {fmt(slip.value)}", style="bold")
+            if slip.through:
+                ways = ", ".join(f"{name} = {fmt(x)}" for name, x in slip.through)
+                text.append(f" (by way of {ways}, which you did not give)")
             if slip.also:
                 text.append(f"; {_also(slip.also, d.others)}", style="dim")
             line(text, 4)
@@ -160,7 +169,8 @@ def render_log_report(report: LogReport, precision: int = 9) -> RenderableType:
         lines.append(
             Padding(
                 "No known cause reproduces the log (epoch offset, update order, mode, reduction, "
-                "learning rate, rounding); compare the config with the run that wrote it.",
+                "learning rate, optimizer, rounding); compare the config with the run that wrote "
+                "it.",
                 (0, 0, 0, 2),
             )
         )

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..rounding import Drift
 from . import number
+from .numbers import difference
 from .table import Fitted
 
 HEADERS = ("id", "rounded ({decimals})", "exact", "drift")
@@ -21,7 +22,7 @@ def title(decimals: int) -> str:
 def drift_cells(d: Drift, decimals: int, precision: int) -> tuple[str, str, str, str]:
     """One row as the terminal and the documents show it: id, rounded (its zeros kept), exact,
     drift with its sign."""
-    text = number(d.drift, precision)
+    text = number(difference(d.rounded, d.exact), precision)
     return (
         d.id,
         number(d.rounded, decimals, zeros=True),
