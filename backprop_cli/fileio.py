@@ -28,7 +28,8 @@ _KINDS = {
 }
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words: "a character device"."""
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
@@ -52,7 +53,7 @@ def check_writable(path: Path, force: bool) -> None:
         if stat.S_ISDIR(st.st_mode):
             raise OutputError("is a directory; give a file name")
         if not stat.S_ISREG(st.st_mode):
-            what = _kind(st.st_mode)
+            what = file_kind(st.st_mode)
             link = " (through a symlink)" if path.is_symlink() else ""
             raise OutputError(f"is {what}{link}; only a regular file can be written or replaced")
         if not force:
@@ -115,7 +116,7 @@ def _replace(tmp: str, target: Path) -> None:
     except FileNotFoundError:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise OutputError(f"is {_kind(st.st_mode)}; only a regular file can be replaced")
+        raise OutputError(f"is {file_kind(st.st_mode)}; only a regular file can be replaced")
     os.replace(tmp, target)
 
 
