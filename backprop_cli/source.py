@@ -193,7 +193,7 @@ def _next_index(parent: yaml.Node | None, index: Any) -> int:
     if parent is None:
         return 0
     at = int(parent.start_mark.index)
-    return at + 1 if parent.flow_style else at  # after its '[' or '{'
+    return at + 1 if getattr(parent, "flow_style", False) else at  # after its "[" or "{"
 
 
 # Between one value and the next: spaces, commas, '- ', ': ', '? ', comments.

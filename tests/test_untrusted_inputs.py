@@ -338,3 +338,148 @@ def test_a_folder_is_no_model(tmp_path: Path) -> None:
     result = run("import", str(tmp_path))
     assert_input_error(result)
     assert result.stderr == f"error: {tmp_path}: is a directory, not an ONNX model file\n"
+
+
+# --- gradcheck: a verdict that is true, and a bounded run ----------------------------------------
+
+HUGE_LOSS = """\
+inputs: 1
+layers:
+  - {activation: linear, weights: [[1000000]], bias: [0.5]}
+samples:
+  - {inputs: [1000000], targets: [0]}
+"""
+
+
+def test_a_gradient_the_central_difference_cannot_see_is_no_pass(tmp_path: Path) -> None:
+    # E = 5e23: a step of 1e-6 in the bias moves E by 2e6, below its spacing (6.7e7): the central
+    # difference is 0 against backprop's 1e12, with a round-off of 5.6e14
+    config = tmp_path / "net.yaml"
+    config.write_text(HUGE_LOSS, "utf-8")
+    result = run("gradcheck", str(config))
+    assert result.exit_code == 1
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[2:4]}
+    assert rows["b_o1"][1:] == ["1e+12", "0", "1.0e+00", "unresolved‡"]
+    assert rows["w1"][-1] == "pass†"  # 1e18 against 9.99989e17: within the round-off
+    assert "1 of 2 parameters unresolved  (largest relative error 1.0e+00)" in result.stdout
+    assert "‡ backprop's gradient is smaller than the round-off" in result.stdout
+    doc = json_of(run("gradcheck", str(config), "-f", "json"))
+    assert [(p["id"], p["passed"], p["verdict"]) for p in doc["parameters"]] == [
+        ("w1", True, "within round-off"),
+        ("b_o1", False, "unresolved"),
+    ]
+
+
+def test_a_round_off_zero_still_passes() -> None:
+    from backprop_cli.gradcheck import PASS, UNRESOLVED, WITHIN_ROUNDOFF, verdict
+
+    # a shared bias under softmax: 0 but for backprop's round-off, as the difference says
+    assert verdict(-6.5e-17, 0.0, 1.2e-9, 1e-6, 1e-13) == WITHIN_ROUNDOFF
+    assert verdict(1.0, 0.0, 1100.0, 1e-6, 1e-13) == UNRESOLVED
+    assert verdict(0.5, 0.5 + 1e-9, 1e-9, 1e-6, 1e-13) == PASS
+
+
+def json_of(result: Any) -> Any:
+    import json
+
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def _net(n_in: int, hidden: int, n_out: int = 2) -> str:
+    """A network whose weights are drawn (init), one sample: a short text for a large network."""
+    inputs = ", ".join(["0.5"] * n_in)
+    return (
+        f"inputs: {n_in}\nlayers:\n"
+        f"  - {{size: {hidden}, init: {{scheme: xavier, seed: 3}}, bias: 0.1}}\n"
+        f"  - {{size: {n_out}, init: {{scheme: xavier, seed: 4}}, bias: {[0.1] * n_out}}}\n"
+        f"samples:\n  - {{inputs: [{inputs}], targets: {[0.5] * n_out}}}\n"
+    )
+
+
+def test_a_large_gradcheck_checks_a_seeded_sample_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backprop_cli import gradcheck as gc_module
+    from backprop_cli import loads_spec
+
+    monkeypatch.setattr(gc_module, "WORK", 20_000)  # as if the network were 100 times larger
+    config = tmp_path / "net.yaml"
+    config.write_text(_net(20, 10), "utf-8")
+    spec = loads_spec(config.read_text("utf-8"))
+    total = len(spec.parameters())  # 200 + 1 + 20 + 2 = 223 (223² = 49,729 > 20,000)
+    doc = json_of(run("gradcheck", str(config), "-f", "json"))
+    ids = [p["id"] for p in doc["parameters"]]
+    assert (doc["checked"], doc["total"], doc["sample_seed"]) == (len(ids), total, 0)
+    # 20,000 / 223 = 89, in proportion, but at least 10 of each layer's weights and biases
+    by_group: dict[tuple[int, str], int] = {}
+    kinds = {p.id: (p.layer, p.kind) for p in spec.parameters()}
+    for pid in ids:
+        by_group[kinds[pid]] = by_group.get(kinds[pid], 0) + 1
+    assert by_group == {(0, "weight"): 80, (0, "bias"): 1, (1, "weight"): 10, (1, "bias"): 2}
+    assert ids == [p.id for p in spec.parameters() if p.id in set(ids)]  # the network's order
+    again = json_of(run("gradcheck", str(config), "-f", "json"))
+    assert [p["id"] for p in again["parameters"]] == ids  # seeded: the same sample
+    other = json_of(run("gradcheck", str(config), "-f", "json", "--seed", "5"))
+    assert [p["id"] for p in other["parameters"]] != ids and other["sample_seed"] == 5
+    table = run("gradcheck", str(config))
+    assert f"a random sample of {len(ids)} of the network's {total} parameters (seed 0; --all " in (
+        " ".join(table.stdout.split())
+    )
+    every = json_of(run("gradcheck", str(config), "-f", "json", "--all"))
+    assert (every["checked"], every["sample_seed"]) == (total, None)
+
+
+def test_gradcheck_shows_progress_on_a_terminal_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backprop_cli.cli import gradcheck as gc_cli
+
+    clock = iter(range(0, 10**6, 1))  # a second passes at each look: the bar shows at once
+    monkeypatch.setattr(gc_cli.time, "monotonic", lambda: float(next(clock)))
+    terminal = {"FORCE_COLOR": "1", "TERM": "xterm"}
+    on_terminal = run("gradcheck", env=terminal)
+    assert on_terminal.exit_code == 0
+    assert "gradcheck" in on_terminal.stderr and "11/11" in on_terminal.stderr  # 1 sample, 10
+    assert run("gradcheck", "--quiet", env=terminal).stderr == ""
+    assert run("gradcheck").stderr == ""  # not a terminal
+
+
+# --- the web page: refused past its size, before the work ----------------------------------------
+
+
+def test_a_page_too_large_is_refused_before_the_step_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from backprop_cli.cli import step as step_cli
+
+    made: list[int] = []
+    import backprop_cli.engine as engine
+
+    real = engine.step
+    monkeypatch.setattr(engine, "step", lambda *a, **k: made.append(1) or real(*a, **k))
+    monkeypatch.setattr(step_cli, "MAX_PAGE", 5)  # the worked example has 8 weights, 1 sample
+    result = run("step", "-f", "html")
+    assert_input_error(result)
+    assert result.stderr == (
+        "error: --format html: this step has at least 8 steps; a page is made for at most 5 "
+        "(about 1 GB of memory); --format json streams any size, and --format table can show a "
+        "part (--only, --phase)\n"
+    )
+    assert made == []
+    monkeypatch.setattr(step_cli, "MAX_PAGE", 50)  # 8 weights pass; the trace's 66 steps do not
+    result = run("step", "-f", "html")
+    assert_input_error(result)
+    assert result.stderr.startswith("error: --format html: this step has 66 steps; a page is ")
+
+
+def test_the_largest_network_is_refused_a_page_at_once(tmp_path: Path) -> None:
+    config = tmp_path / "net.yaml"
+    config.write_text(_net(500, 499, 1), "utf-8")  # 249,999 weights, the most a network has
+    result = run("step", str(config), "-f", "html", "-o", str(tmp_path / "page.html"))
+    assert_input_error(result)
+    assert result.stderr.startswith(
+        "error: --format html: this step has at least 249,999 steps; a page is made for at most "
+        "50,000"
+    )
+    assert not (tmp_path / "page.html").exists()
