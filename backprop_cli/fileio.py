@@ -30,7 +30,8 @@ _KINDS = {
 }
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words: "a character device"."""
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
@@ -90,7 +91,7 @@ def check_writable(path: Path, force: bool) -> None:
         if stat.S_ISCHR(st.st_mode):
             return  # /dev/null, a terminal: written into, never replaced
         if not stat.S_ISREG(st.st_mode):
-            what = _kind(st.st_mode)
+            what = file_kind(st.st_mode)
             link = " (through a symlink)" if path.is_symlink() else ""
             raise OutputError(
                 f"is {what}{link}; an output can be a regular file, a device such as "
@@ -185,7 +186,7 @@ def _replace(tmp: str, target: Path) -> None:
     except FileNotFoundError:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise OutputError(f"is {_kind(st.st_mode)}; only a regular file can be replaced")
+        raise OutputError(f"is {file_kind(st.st_mode)}; only a regular file can be replaced")
     os.replace(tmp, target)
 
 

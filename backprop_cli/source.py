@@ -6,13 +6,16 @@ alias bombs are errors, so a config can never run code or hide a value it silent
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -32,6 +35,9 @@ _MAX_ALIASED = 100_000
 _MAX_VALUES = 4_000_000
 MAX_BYTES_ENV = "BACKPROP_MAX_CONFIG_MB"
 _MAX_MB = 64
+# The most BACKPROP_MAX_CONFIG_MB may ask for: the text is held twice (bytes, then str) while read.
+MAX_MB_ALLOWED = 1024
+_CHUNK = 2**20  # bytes read at a time: memory follows what a file holds, not the cap
 _MAX_DEPTH = 64  # a config nests about 5 deep
 
 
@@ -80,21 +86,121 @@ class Document:
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     texts: dict[Path_, str] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where each key is written
+    # The text, when YAML counts its lines otherwise than an editor does (odd_breaks): marks and
+    # keys are YAML's lines, where() and error() an editor's.
+    text: str | None = field(default=None, repr=False, compare=False)
 
     def where(self, path: Path_) -> tuple[int, int]:
         """1-based line and column of the value at path, or of its nearest enclosing value."""
         p = tuple(path)
         while p not in self.marks and p:
             p = p[:-1]
-        return self.marks.get(p, (0, 0))
+        return self.place(*self.marks.get(p, (0, 0)))
+
+    def place(self, line: int, col: int) -> tuple[int, int]:
+        """YAML's 1-based line and column as an editor counts them."""
+        return (line, col) if self.text is None else editor_place(self.text, line, col)
 
     def error(self, path: Path_, message: str, *, at_key: bool = False) -> SourceError:
         """An error about the value at path (or, with at_key, about its key)."""
-        line, col = self.keys.get(tuple(path), (0, 0)) if at_key else self.where(path)
+        if at_key:
+            line, col = self.place(*self.keys.get(tuple(path), (0, 0)))
+        else:
+            line, col = self.where(path)
         return SourceError(self.file, line, col, path_str(path), message)
 
 
-class _Loader(yaml.SafeLoader):
+# YAML 1.1 ends a line at NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR too; an editor, at \n only.
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]")
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def odd_breaks(text: str) -> bool:
+    """Whether YAML counts the lines of text otherwise than an editor does."""
+    return _ODD_BREAK.search(text) is not None
+
+
+def editor_place(text: str, line: int, col: int) -> tuple[int, int]:
+    """YAML's 1-based line and column in text as an editor counts them (lines end at \n)."""
+    if line <= 0:
+        return line, col
+    start = 0
+    for k, brk in enumerate(_YAML_BREAK.finditer(text), 2):
+        if k > line:
+            break
+        start = brk.end()
+    return index_place(text, start + col - 1)
+
+
+def index_place(text: str, at: int) -> tuple[int, int]:
+    """The 1-based line and column (as an editor counts them) of the character at index `at`."""
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
+class TooManyValues(Exception):
+    """More values than a config may hold, found while composing: where, and on which path."""
+
+    def __init__(self, index: int, path: Path_) -> None:
+        super().__init__(index, path)
+        self.index, self.path = index, path
+
+
+class _TooDeep(Exception):
+    """libyaml nests deeper than a config may: PyYAML's parser words the error."""
+
+
+_KEY = object()  # on a loader's trail: a mapping's key, not counted (its value is)
+
+
+class _Counted:
+    """A loader that counts the values it composes and stops past _MAX_VALUES, so that a file
+    of 30 million numbers is refused after 4 million rather than after all its nodes are made
+    (PyYAML's composers, libyaml's too, call descend_resolver for each node but an alias)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)  # type: ignore[call-arg]
+        self.left = _MAX_VALUES
+        self.trail: list[Any] = []  # the path of the node being composed
+
+    def descend_resolver(self, parent: yaml.Node | None, index: Any) -> None:
+        trail = self.trail
+        if parent is None:
+            trail.append(_KEY)  # the root
+        elif index is None:
+            trail.append(_KEY)
+            return
+        elif isinstance(index, yaml.Node):
+            trail.append(index.value)  # a mapping's value, under its key
+        else:
+            trail.append(index)
+        self.left -= 1
+        if self.left < 0:
+            path = tuple(p for p in trail if p is not _KEY)
+            raise TooManyValues(_next_index(parent, index), path)
+        if len(trail) > _MAX_DEPTH:
+            raise _TooDeep
+
+    def ascend_resolver(self) -> None:
+        self.trail.pop()
+
+
+def _next_index(parent: yaml.Node | None, index: Any) -> int:
+    """Where, about, the node after `index` in `parent` starts: after its last sibling."""
+    if isinstance(index, yaml.Node):
+        return int(index.end_mark.index)
+    if isinstance(parent, yaml.SequenceNode) and parent.value:
+        return int(parent.value[-1].end_mark.index)
+    if parent is None:
+        return 0
+    at = int(parent.start_mark.index)
+    return at + 1 if getattr(parent, "flow_style", False) else at  # after its "[" or "{"
+
+
+# Between one value and the next: spaces, commas, '- ', ': ', '? ', comments.
+_BETWEEN = re.compile(r"(?:\s|,|[-?:](?=\s)|#[^\n]*)*")
+
+
+class _Loader(_Counted, yaml.SafeLoader):
     """SafeLoader that leaves construction to us, so positions and raw texts survive."""
 
     depth = 0
@@ -134,15 +240,36 @@ def read_text(path: Path) -> str:
     if stat.S_ISDIR(st.st_mode):
         raise SourceError(name, 0, 0, "", "is a directory, not a YAML file")
     limit = max_bytes()
+    if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+        raise too_large(name, limit)  # known from its size: nothing read
     try:
         with open(path, "rb") as f:
-            raw = f.read(limit + 1)  # /dev/zero or a huge file: never more than the cap
+            raw = read_bounded(f, limit)  # /dev/zero, a pipe: never more than the cap
     except OSError as exc:
         raise SourceError(name, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
+    return decode(raw, name, limit)
+
+
+def read_bounded(f: BinaryIO, limit: int) -> bytes:
+    """At most limit + 1 bytes of f (one more than the cap shows it is past it), read a chunk
+    at a time: a 1 KB file costs 1 KB whatever the cap, and an endless one the cap."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = f.read(min(_CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def decode(raw: bytes, name: str, limit: int, what: str = "a binary file") -> str:
+    """The text of a config's bytes: within the cap, not binary, UTF-8 (a BOM is dropped)."""
     if len(raw) > limit:
         raise too_large(name, limit)
     if b"\x00" in raw:
-        raise SourceError(name, 0, 0, "", "looks like a binary file, not YAML text")
+        raise SourceError(name, 0, 0, "", f"looks like {what}, not YAML text")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -152,12 +279,25 @@ def read_text(path: Path) -> str:
 
 
 def max_bytes() -> int:
-    """The size cap for a YAML file: 64 MB, or BACKPROP_MAX_CONFIG_MB megabytes."""
+    """The size cap for a YAML file: 64 MB, or BACKPROP_MAX_CONFIG_MB megabytes (more than 0, at
+    most MAX_MB_ALLOWED); any other value of it is a SourceError naming it."""
+    given = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not given:  # unset or empty: the default
+        return _MAX_MB * 2**20
     try:
-        mb = float(os.environ.get(MAX_BYTES_ENV, _MAX_MB))
+        mb = float(given)
     except ValueError:
-        mb = _MAX_MB
-    return int(max(mb, 0) * 2**20)
+        mb = float("nan")
+    if not 0 < mb <= MAX_MB_ALLOWED:  # NaN fails this too
+        shown = repr(given) if len(given) <= 24 else repr(given[:20]) + "..."
+        raise SourceError(
+            MAX_BYTES_ENV,
+            0,
+            0,
+            "",
+            f"expected a number of megabytes above 0 and at most {MAX_MB_ALLOWED}, got {shown}",
+        )
+    return max(1, int(mb * 2**20))
 
 
 def too_large(name: str, limit: int) -> SourceError:
@@ -174,14 +314,35 @@ def _size(n: int) -> str:
 
 def parse(text: str, file: str) -> Document:
     """Parse YAML text into a Document; errors name file:line:col."""
-    node = _compose_fast(text)
-    if node is None:
-        node = _compose(text, file)
-    doc = Document(file, None)
+    try:
+        with _collector_paused():
+            node = _compose_fast(text)
+            if node is None:
+                node = _compose(text, file)
+    except TooManyValues as exc:
+        at = _BETWEEN.match(text, exc.index)
+        line, col = index_place(text, at.end() if at else exc.index)
+        message = f"more than {_MAX_VALUES:,} values in one file (the most a config may hold)"
+        raise SourceError(file, line, col, path_str(exc.path), message) from None
+    doc = Document(file, None, text=text if odd_breaks(text) else None)
     if node is None:
         raise SourceError(file, 1, 1, "", "the file is empty; expected a network spec")
     doc.value = _Builder(doc).build(node, ())
     return doc
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while nodes are made: a tree of nodes holds no cycles (an
+    alias is one more reference), and the collector's passes over millions of new nodes took
+    half the time of composing them."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 _FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -195,7 +356,7 @@ def _fast_loader() -> Any:
     million of them spent 11 s in PyYAML's regex list; every other scalar goes there still)."""
     base = yaml.CSafeLoader
 
-    class FastLoader(base):  # type: ignore[misc, valid-type]
+    class FastLoader(_Counted, base):  # type: ignore[misc, valid-type]
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is yaml.ScalarNode and implicit[0] and _DECIMAL.fullmatch(value):
                 return _FLOAT_TAG
@@ -207,35 +368,18 @@ def _fast_loader() -> Any:
 def _compose_fast(text: str) -> yaml.Node | None:
     """For a large file, the node tree from libyaml when PyYAML has it (15x faster on a config
     full of samples). None for small files, when libyaml is missing, or when the tree breaks a
-    rule of _Loader's, so that PyYAML's own parser reads it and words any error as usual."""
+    rule of _Loader's, so that PyYAML's own parser reads it and words any error as usual.
+    TooManyValues past the count, from either."""
     if getattr(yaml, "CSafeLoader", None) is None or len(text) < _FAST_FROM:
         return None
     loader = _fast_loader()(text)
     try:
         node: yaml.Node | None = loader.get_single_node()
-    except yaml.YAMLError:
+    except (yaml.YAMLError, _TooDeep):
         return None
     finally:
         loader.dispose()
-    return node if node is not None and _depth(node) <= _MAX_DEPTH else None
-
-
-def _depth(root: yaml.Node) -> int:
-    """How deeply the tree nests, each node visited once (aliases are not followed again: the
-    builder bounds what they expand to); without recursion, as the tree may be absurdly deep."""
-    deepest, todo, seen = 0, [(root, 1)], set()
-    while todo:
-        node, depth = todo.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        deepest = max(deepest, depth)
-        if isinstance(node, yaml.SequenceNode):
-            # scalars are leaves: a row of 784 numbers adds nothing to walk
-            todo.extend((c, depth + 1) for c in node.value if c.__class__ is not yaml.ScalarNode)
-        elif isinstance(node, yaml.MappingNode):
-            todo.extend((v, depth + 1) for _, v in node.value)
-    return deepest
+    return node
 
 
 def _compose(text: str, file: str) -> yaml.Node | None:
@@ -253,12 +397,27 @@ def _compose(text: str, file: str) -> yaml.Node | None:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         line, col, problem = _explain(exc, text)
+        if odd_breaks(text):
+            line, col = editor_place(text, line, col)
+            problem += _odd_break_note(text, line)
         raise SourceError(file, line, col, "", f"invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise SourceError(file, 0, 0, "", f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     return node
+
+
+def _odd_break_note(text: str, line: int) -> str:
+    """Why YAML reads this line as two: a line separator on it (the first, named)."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    end = text.find("\n", start)
+    odd = _ODD_BREAK.search(text, start, end if end >= 0 else len(text))
+    if odd is None:
+        return ""
+    return f" (this line holds U+{ord(odd.group()):04X}, which ends a line in YAML)"
 
 
 def _explain(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
@@ -356,7 +515,7 @@ class _Builder:
         self.active: set[int] = set()  # ids of the collections being built: an alias cycle
 
     def error(self, node: yaml.Node, path: Path_, message: str) -> SourceError:
-        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        line, col = self.doc.place(node.start_mark.line + 1, node.start_mark.column + 1)
         return SourceError(self.doc.file, line, col, path_str(path), message)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
@@ -518,7 +677,7 @@ def _refuse_yaml11_surprise(node: yaml.ScalarNode, path: Path_, doc: Document) -
     """017 and 1:20 are numbers a person would not read the way YAML 1.1 does: refuse them,
     saying what YAML made of them, as a config must never hold a value nobody wrote."""
     text = node.value
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    line, col = doc.place(node.start_mark.line + 1, node.start_mark.column + 1)
     if _OCTAL.fullmatch(text):
         sign, digits = text[:1].strip("0123456789_"), text.lstrip("+-").replace("_", "")
         if int(digits, 8) != int(digits, 10):

@@ -472,19 +472,20 @@ def load(config: Path | None) -> Spec:
 
 
 def _read_stdin() -> str:
-    """All of stdin as text (`backprop init - ... | backprop step -`)."""
-    from ..source import max_bytes, too_large
+    """All of stdin as text (`backprop init - ... | backprop step -`), up to the size cap."""
+    from ..source import SourceError, decode, max_bytes, os_reason, read_bounded
 
+    if sys.stdin is None:  # started with stdin closed (`<&-`)
+        fail(f"{STDIN}: standard input is closed; pipe a config in, or give its file name")
     limit = max_bytes()
-    raw = sys.stdin.buffer.read(limit + 1)  # `cat /dev/zero | backprop step -` ends too
-    if len(raw) > limit:
-        fail(str(too_large(STDIN, limit)))
-    if b"\x00" in raw:
-        fail(f"{STDIN}: looks like binary data, not YAML text")
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        fail(f"{STDIN}: not valid UTF-8 text")
+        raw = read_bounded(sys.stdin.buffer, limit)  # `cat /dev/zero | backprop step -` ends too
+    except OSError as exc:
+        fail(f"{STDIN}: cannot read: {os_reason(exc)}")
+    try:
+        return decode(raw, STDIN, limit, "binary data")
+    except SourceError as exc:
+        fail(str(exc))
 
 
 ConfigArg = Annotated[

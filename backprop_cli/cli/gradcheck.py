@@ -1,10 +1,12 @@
 """`backprop gradcheck`: backpropagation against central differences, for every parameter."""
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 import typer
 
-from .common import ConfigArg, app, emit, load
+from .common import ConfigArg, app, emit, err_console, load
+from .common import quiet as global_quiet
 from .options import Output, OutputOpt, QuietOpt
 
 # The library's defaults (gradcheck.EPS, TOL), written out so that start-up need not load the
@@ -32,13 +34,28 @@ def gradcheck_command(
     digits: Annotated[
         int, typer.Option("--digits", min=1, max=17, help="Significant digits shown.")
     ] = 10,
+    every: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Check every parameter, however long it takes (a large network has a random "
+            "sample of them checked).",
+        ),
+    ] = False,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the random sample of parameters.")
+    ] = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Check the backpropagated gradient of every parameter against central differences.
 
     The loss is each sample's E_total, reduced as training.reduction says; biases are checked too.
+    A network too large to check whole in a few seconds (more than 2,000 parameters with one
+    sample) has a random sample of them checked, from every layer (--all checks each one); a
+    progress bar shows on a terminal.
 
-    Exit status: 0 when every parameter passes, 1 when any fails.
+    Exit status: 0 when every parameter passes, 1 when any fails or is unresolved (its gradient
+    is below the round-off of the central difference).
 
     [bold]Examples[/]
 
@@ -52,10 +69,55 @@ def gradcheck_command(
     from ..render.gradcheck import render_gradcheck
 
     spec = load(config)
-    result = gradcheck(spec, eps=eps, tol=tol)
+    bar = None if global_quiet() or not err_console().is_terminal else _Progress()
+    try:
+        result = gradcheck(
+            spec, eps=eps, tol=tol, every=every, seed=seed, progress=bar.advance if bar else None
+        )
+    finally:
+        if bar is not None:
+            bar.stop()
     if format is Output.json:
         emit(jsonfmt.dumps(result.to_dict()))
     else:
         emit(render_gradcheck(result, digits))
     if not result.passed:
         raise typer.Exit(int(ExitCode.FAILED))
+
+
+class _Progress:
+    """Parameters checked so far, on stderr; shown only once a check lasts more than a moment."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.bar: Any = None
+
+    def advance(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.start < 0.3:
+                return
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("gradcheck"),
+                MofNCompleteColumn(),
+                BarColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err_console(),
+                transient=True,
+            )
+            self.task = self.bar.add_task("gradcheck", total=total)
+            self.bar.start()
+        self.bar.update(self.task, completed=done)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

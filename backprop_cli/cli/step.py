@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
 BIG_TABLE = 20_000  # steps; tables come out at about ten thousand rows a second
 BIG_PAGE = 3000  # steps; the page holds each step's chain rule too, about 4 kB a step
+# steps; a page of 31,099 took 8.7 s and 0.69 GB to make (73 MB): this one about 1.1 GB, 120 MB
+MAX_PAGE = 50_000
 BIG_DOCUMENT = 100_000  # steps; JSON is written at about 15,000 steps a second (350 bytes each)
 
 # --- step --------------------------------------------------------------------------------------
@@ -107,6 +109,11 @@ def step(
             f"note: the sequential update order applies to one-sample updates; mode "
             f"{spec.training.mode} updates all layers together from the batch gradient"
         )
+    if format is Format.html:
+        # Every weight has a step (its gradient) for each sample: too many is known before the
+        # trace is made (the largest network's page ran out of memory after three minutes).
+        weights = sum(len(row) for layer in spec.layers for row in layer.weights)
+        _page_fits(weights * len(spec.samples), at_least=True)
     trace = run_step(spec, update_order=order, round_to=round_to)
     # The trace lives to the end: full collections need not walk its steps again and again
     # (a 35,792-step table spent about 0.2 s in them).
@@ -219,6 +226,7 @@ def _page(
             "note: the web page shows the whole computation; --only, --phase and --sample "
             "apply to the other formats"
         )
+    _page_fits(len(trace.steps))
     if len(trace.steps) > BIG_PAGE:
         info(f"note: {len(trace.steps):,} steps make a large page; a smaller config is quicker")
     tabs = [Tab("Matrices", render_matrix_tab(trace, mview, precision))]
@@ -226,6 +234,16 @@ def _page(
         trace, precision=precision, tabs=tabs, decimals=decimals, drifts=drifts or ()
     )
     _write(page, output, force)
+
+
+def _page_fits(steps: int, at_least: bool = False) -> None:
+    """Refuse a web page of more than MAX_PAGE steps, in one line saying what to do instead."""
+    if steps > MAX_PAGE:
+        fail(
+            f"--format html: this step has {'at least ' if at_least else ''}{steps:,} steps; a "
+            f"page is made for at most {MAX_PAGE:,} (about 1 GB of memory); --format json "
+            "streams any size, and --format table can show a part (--only, --phase)"
+        )
 
 
 def _write(text: str, output: "Path | None", force: bool) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from ..ops import ACTIVATIONS, LOSSES, Activation
 from ..ops.activations import LINEAR
 from ..source import SourceError, stat_input
-from ..spec import Spec
+from ..spec import MAX_PARAMETERS, Spec
 from .network import Layer, config, layer_name, need, output_for, validated
 
 LINEAR_OPS = ("Gemm", "MatMul")  # a layer's weights; MatMul takes its bias from an Add after it
@@ -28,6 +28,11 @@ def supported() -> str:
     return f"Gemm, MatMul + Add, and the activations {acts}"
 
 
+# An ONNX file is read whole only up to this size: the largest network backprop takes (250,000
+# weights) is 2 MB in float64, and what protobuf makes of 64 MB stays under 0.2 GB.
+MAX_MODEL_BYTES = 64 * 2**20
+
+
 def read_onnx(path: str) -> tuple[int, list[Layer]]:
     """(number of inputs, layers) of the network in an ONNX file."""
     # The file first: a missing one is the thing to fix, whether or not onnx is installed.
@@ -36,10 +41,9 @@ def read_onnx(path: str) -> tuple[int, list[Layer]]:
     onnx = need("onnx", "onnx", "backprop import")
     from onnx import numpy_helper
 
+    raw = _model_bytes(path)
     try:
-        model = onnx.load(path)
-    except FileNotFoundError:
-        raise SourceError(path, 0, 0, "", "no such file") from None
+        model = onnx.load_model_from_string(raw)  # no external data: nothing else is read
     except Exception as exc:  # protobuf's DecodeError and friends: not an ONNX file
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SourceError(path, 0, 0, "", f"not an ONNX model ({first})") from None
@@ -47,14 +51,79 @@ def read_onnx(path: str) -> tuple[int, list[Layer]]:
     return len(layers[0].weights[0]), layers
 
 
+def _model_bytes(path: str) -> bytes:
+    """The bytes of a model file: a regular file within MAX_MODEL_BYTES (checked before a byte is
+    read, so /dev/zero or a 600 MB file is refused at once)."""
+    import stat
+
+    from ..fileio import file_kind
+    from ..source import os_reason, read_bounded, stat_input
+
+    st = stat_input(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(path, 0, 0, "", f"is {file_kind(st.st_mode)}, not an ONNX model file")
+    too_large = SourceError(
+        path,
+        0,
+        0,
+        "",
+        f"larger than {MAX_MODEL_BYTES // 2**20} MB, the most an ONNX model may be here (the "
+        f"largest network backprop takes, {MAX_PARAMETERS:,} weights, is 2 MB in float64)",
+    )
+    if st.st_size > MAX_MODEL_BYTES:
+        raise too_large
+    try:
+        with open(path, "rb") as f:
+            raw = read_bounded(f, MAX_MODEL_BYTES)
+    except OSError as exc:
+        raise SourceError(path, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
+    if len(raw) > MAX_MODEL_BYTES:  # it grew while read
+        raise too_large
+    return raw
+
+
+# Tensor types that hold real numbers (their names as TensorProto spells them).
+_REAL = (
+    "FLOAT", "DOUBLE", "FLOAT16", "BFLOAT16", "INT8", "INT16", "INT32", "INT64",
+    "UINT8", "UINT16", "UINT32", "UINT64",
+)  # fmt: skip
+
+
 class _Graph:
     def __init__(self, path: str, graph: Any, numpy_helper: Any, helper: Any) -> None:
         self.path, self.graph, self.helper = path, graph, helper
-        self.tensors: dict[str, Any] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-        for node in graph.node:  # weights given as Constant nodes rather than initializers
-            for a in node.attribute:
-                if a.name == "value" and not node.input and a.type == a.TENSOR:
-                    self.tensors[node.output[0]] = numpy_helper.to_array(a.t)
+        self.numpy_helper = numpy_helper
+        # TensorProtos by name, read into arrays only when a layer uses them, after their checks
+        self.tensors: dict[str, Any] = {t.name: t for t in graph.initializer}
+        self.weights = 0  # weights read so far: the network's limit holds before reading more
+        for i, node in enumerate(graph.node):  # weights given as Constant nodes
+            if node.op_type == "Constant":
+                self.tensors[self.output(i, node)] = self.constant_value(i, node)
+
+    def output(self, i: int, node: Any) -> str:
+        if not node.output or not node.output[0]:
+            raise self.fail(i, node, "has no output")
+        return str(node.output[0])
+
+    def constant_value(self, i: int, node: Any) -> Any:
+        """A Constant node's value as a TensorProto."""
+        from onnx import TensorProto
+
+        helper = self.helper
+        for a in node.attribute:
+            if a.name == "value" and a.type == a.TENSOR:
+                return a.t
+            if a.name in ("value_float", "value_floats", "value_int", "value_ints"):
+                value = helper.get_attribute_value(a)
+                dtype = TensorProto.FLOAT if "float" in a.name else TensorProto.INT64
+                values = list(value) if isinstance(value, list) else [value]
+                dims = [len(values)] if isinstance(value, list) else []
+                return helper.make_tensor(node.output[0], dtype, dims, values)
+            if a.name in ("value_string", "value_strings"):
+                raise self.fail(i, node, "holds text, not numbers")
+            if a.name == "sparse_value":
+                raise self.fail(i, node, "a sparse tensor is not supported; store it dense")
+        raise self.fail(i, node, "a Constant without a value")
 
     def fail(self, i: int, node: Any, message: str) -> SourceError:
         label = f"node {i + 1} {node.name!r} ({node.op_type})" if node.name else None
@@ -65,7 +134,48 @@ class _Graph:
         return {a.name: self.helper.get_attribute_value(a) for a in node.attribute}
 
     def constant(self, name: str) -> Any:
+        """The TensorProto of a constant (an initializer or a Constant node), or None."""
         return self.tensors.get(name)
+
+    def array(self, i: int, node: Any, tensor: Any, what: str, most: int) -> Any:
+        """A tensor as a NumPy array, once its type, its declared shape (at most `most` values,
+        each dimension at least 1) and the values it stores agree: nothing is allocated for a
+        shape the file does not hold."""
+        from onnx import TensorProto
+
+        from ..spec import MAX_SIZE
+
+        name = f"{what} {tensor.name!r}" if tensor.name else f"the {what}"
+        kind = TensorProto.DataType.Name(tensor.data_type) if tensor.data_type else "UNDEFINED"
+        if kind.startswith("COMPLEX"):
+            raise self.fail(
+                i, node, f"{name} are complex numbers ({kind}); only real numbers can be imported"
+            )
+        if kind == "STRING":
+            raise self.fail(i, node, f"{name} are text (a STRING tensor), not numbers")
+        if kind not in _REAL:
+            raise self.fail(i, node, f"{name} are of type {kind}; expected real numbers")
+        if tensor.data_location == TensorProto.EXTERNAL:
+            raise self.fail(
+                i, node, f"{name} are kept in an external file; save the model with them inside"
+            )
+        dims = list(tensor.dims)
+        shape = "×".join(map(str, dims)) or "a scalar"
+        if any(d < 1 for d in dims) or any(d > MAX_SIZE for d in dims):
+            raise self.fail(
+                i, node, f"{name} have shape {shape}; each dimension must be 1 to {MAX_SIZE}"
+            )
+        count = 1
+        for d in dims:
+            count *= d
+        if count > most:
+            raise self.fail(
+                i, node, f"{name} ({shape}) bring the network past {MAX_PARAMETERS:,} weights"
+            )
+        stored = _stored(tensor, self.helper)
+        if stored != count:
+            raise self.fail(i, node, f"{name} declare shape {shape} but hold {stored} values")
+        return self.numpy_helper.to_array(tensor)
 
     def layers(self) -> list[Layer]:
         inputs = [v for v in self.graph.input if v.name not in self.tensors]
@@ -77,8 +187,9 @@ class _Graph:
         activated = False  # the last layer has its activation already
         pending: Layer | None = None  # a MatMul waiting for the Add of its bias
         for i, node in enumerate(self.graph.node):
-            if not node.input and node.output[0] in self.tensors:
-                continue  # a Constant read above
+            if node.op_type == "Constant":
+                continue  # read above
+            out = self.output(i, node)
             if current not in node.input:
                 raise self.fail(
                     i,
@@ -113,7 +224,7 @@ class _Graph:
                 if not activated:
                     self.activate(i, node, layers[-1], act)
                     activated = True
-            current = node.output[0]
+            current = out
         if not layers:
             raise SourceError(
                 self.path, 0, 0, "", f"no layers found; backprop imports {supported()}"
@@ -133,9 +244,11 @@ class _Graph:
         attrs = self.attributes(node)
         if node.input[0] != current or len(node.input) < 2:
             raise self.fail(i, node, f"expected {current} as its first input, then the weights")
-        w = self.constant(node.input[1])
-        if w is None or w.ndim != 2:
+        tensor = self.constant(node.input[1])
+        if tensor is None or len(tensor.dims) != 2:
             raise self.fail(i, node, "the weights must be a constant matrix (an initializer)")
+        w = self.array(i, node, tensor, "the weights", MAX_PARAMETERS - self.weights)
+        self.weights += w.size
         if node.op_type == "Gemm":
             for key in ("alpha", "beta"):
                 if _float32(attrs.get(key, 1.0)) != 1.0:
@@ -155,7 +268,10 @@ class _Graph:
             self.set_bias(i, node, layer, bias)
         return layer
 
-    def set_bias(self, i: int, node: Any, layer: Layer, bias: Any) -> None:
+    def set_bias(self, i: int, node: Any, layer: Layer, tensor: Any) -> None:
+        from ..spec import MAX_SIZE
+
+        bias = self.array(i, node, tensor, "the bias", MAX_SIZE)
         values = [float(x) for x in bias.reshape(-1)]
         if len(values) == 1 and layer.size > 1:
             layer.bias, layer.shared_bias = values, True
@@ -174,6 +290,15 @@ class _Graph:
         for h in act.hyper:
             if h.onnx:
                 layer.alpha = _float32(attrs.get(h.onnx, h.default))
+
+
+def _stored(tensor: Any, helper: Any) -> int:
+    """How many values a TensorProto holds, counted without reading them."""
+    if tensor.HasField("raw_data"):
+        return len(tensor.raw_data) // int(
+            helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+        )
+    return len(getattr(tensor, helper.tensor_dtype_to_field(tensor.data_type)))
 
 
 def _float32(x: float) -> float:
@@ -221,7 +346,13 @@ def import_onnx(
         ]
     name = os.path.splitext(os.path.basename(model))[0]
     training = {"learning_rate": learning_rate, "mode": "batch"}
-    spec = validated(config(name, n_in, layers, loss, training, data), config_file)
+    try:
+        spec = validated(config(name, n_in, layers, loss, training, data), config_file)
+    except SourceError as exc:
+        if not exc.field.startswith("layers"):
+            raise
+        # a weight or bias read from the model (a NaN): the model is at fault, not the config
+        raise SourceError(model, 0, 0, exc.field, exc.message) from None
     head = f"Imported from {os.path.basename(model)} by backprop import"
     if applied is not None:
         head += f"\nThe output layer gets {applied}: {loss} applies it to the model's logits."

@@ -7,8 +7,15 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..gradcheck import GradCheck
+from ..gradcheck import FAIL, PASS, UNRESOLVED, WITHIN_ROUNDOFF, GradCheck
 from .table import Fitted, Indented
+
+_SHOWN = {  # a verdict as the table shows it, and its style
+    PASS: ("pass", "green"),
+    WITHIN_ROUNDOFF: ("pass†", "green"),
+    UNRESOLVED: ("unresolved‡", "bold yellow"),
+    FAIL: ("FAIL", "bold red"),
+}
 
 
 def render_gradcheck(gc: GradCheck, digits: int = 10) -> RenderableType:
@@ -21,12 +28,7 @@ def render_gradcheck(gc: GradCheck, digits: int = 10) -> RenderableType:
     table.add_column("rel. error", justify="right", no_wrap=True)
     table.add_column("result", no_wrap=True)
     for r in gc.rows:
-        if not r.passed:
-            result = Text("FAIL", style="bold red")
-        elif r.rel_error > gc.tol:
-            result = Text("pass†", style="green")
-        else:
-            result = Text("pass", style="green")
+        result = Text(*_SHOWN[r.verdict])
         row = (r.id, f"{r.analytic:.{digits}g}", f"{r.numeric:.{digits}g}", f"{r.rel_error:.1e}")
         table.add_row(*row, result)
         head = Text(r.id, style="cyan")
@@ -37,20 +39,41 @@ def render_gradcheck(gc: GradCheck, digits: int = 10) -> RenderableType:
             ("backprop", "central difference", "rel. error"), row[1:], strict=True
         ):
             narrow.append(Indented(Text(f"{name} {text}")))
-    failed = sum(1 for r in gc.rows if not r.passed)
+    failed, unresolved = gc.count(FAIL), gc.count(UNRESOLVED)
+    checked = len(gc.rows)
     line = Text()
     if failed:
-        line.append(f"{failed} of {len(gc.rows)} parameters FAIL", style="bold red")
+        line.append(f"{failed} of {checked} parameters FAIL", style="bold red")
+        if unresolved:
+            line.append(f", {unresolved} unresolved", style="bold yellow")
+    elif unresolved:
+        line.append(f"{unresolved} of {checked} parameters unresolved", style="bold yellow")
     else:
-        line.append(f"all {len(gc.rows)} parameters pass", style="bold green")
+        line.append(f"all {checked} parameters pass", style="bold green")
     line.append(f"  (largest relative error {gc.max_rel_error:.1e})")
     settings = Text(f"ε = {gc.eps:g}, tolerance {gc.tol:g}, E = {gc.loss:.{digits}g}", style="dim")
     parts: list[RenderableType] = [Fitted(table, Group(*narrow)), Text(""), line, settings]
-    if any(r.passed and r.rel_error > gc.tol for r in gc.rows):
+    if gc.seed is not None:
+        parts.append(
+            Text(
+                f"a random sample of {checked:,} of the network's {gc.total:,} parameters (seed "
+                f"{gc.seed}; --all checks every one)",
+                style="dim",
+            )
+        )
+    if gc.count(WITHIN_ROUNDOFF):
         parts.append(
             Text(
                 "† relative error above the tolerance, but the difference is within the round-off "
-                "of the central difference (a tiny gradient)",
+                "of the central difference (a gradient small next to E)",
+                style="dim",
+            )
+        )
+    if unresolved:
+        parts.append(
+            Text(
+                "‡ backprop's gradient is smaller than the round-off of the central difference, "
+                "which cannot tell whether it is right: not a pass (a larger --eps may resolve it)",
                 style="dim",
             )
         )
