@@ -121,7 +121,7 @@ def test_import_of_a_missing_file_says_so_without_onnx(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == "error: missing.onnx: no such file\n"
     result = _without_onnx(tmp_path, "import", ".")
-    assert result.stderr == "error: .: is a directory, not an ONNX file\n"
+    assert result.stderr == "error: .: is a directory, not an ONNX model file\n"
     (tmp_path / "model.onnx").write_bytes(b"\x08\x07")
     result = _without_onnx(tmp_path, "import", "model.onnx")
     assert result.returncode == 2

@@ -36,12 +36,10 @@ MAX_MODEL_BYTES = 64 * 2**20
 def read_onnx(path: str) -> tuple[int, list[Layer]]:
     """(number of inputs, layers) of the network in an ONNX file."""
     # The file first: a missing one is the thing to fix, whether or not onnx is installed.
-    if stat.S_ISDIR(stat_input(path).st_mode):
-        raise SourceError(path, 0, 0, "", "is a directory, not an ONNX file")
+    raw = _model_bytes(path)
     onnx = need("onnx", "onnx", "backprop import")
     from onnx import numpy_helper
 
-    raw = _model_bytes(path)
     try:
         model = onnx.load_model_from_string(raw)  # no external data: nothing else is read
     except Exception as exc:  # protobuf's DecodeError and friends: not an ONNX file
@@ -54,10 +52,9 @@ def read_onnx(path: str) -> tuple[int, list[Layer]]:
 def _model_bytes(path: str) -> bytes:
     """The bytes of a model file: a regular file within MAX_MODEL_BYTES (checked before a byte is
     read, so /dev/zero or a 600 MB file is refused at once)."""
-    import stat
 
     from ..fileio import file_kind
-    from ..source import os_reason, read_bounded, stat_input
+    from ..source import os_reason, read_bounded
 
     st = stat_input(path)
     if not stat.S_ISREG(st.st_mode):
