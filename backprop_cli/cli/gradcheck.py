@@ -7,7 +7,7 @@ import typer
 
 from .common import ConfigArg, app, emit, err_console, load
 from .common import quiet as global_quiet
-from .options import Output, OutputOpt, QuietOpt
+from .options import Output, OutputOpt, QuietOpt, SampleSeedOpt
 
 # The library's defaults (gradcheck.EPS, TOL), written out so that start-up need not load the
 # engine; tests/test_cli.py keeps them equal.
@@ -42,9 +42,7 @@ def gradcheck_command(
             "sample of them checked).",
         ),
     ] = False,
-    seed: Annotated[
-        int, typer.Option("--seed", min=0, help="Seed of the random sample of parameters.")
-    ] = 0,
+    seed: SampleSeedOpt = 0,
     quiet: QuietOpt = False,
 ) -> None:
     """Check the backpropagated gradient of every parameter against central differences.

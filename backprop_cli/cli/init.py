@@ -10,6 +10,7 @@ from .common import app, check_output, emit, fail, write_output
 from .options import (
     ForceOpt,
     InitSamplesOpt,
+    InitSeedOpt,
     InputsOpt,
     LearningRateOpt,
     LossOpt,
@@ -59,14 +60,7 @@ def init(
         ),
     ] = None,
     loss: LossOpt = "half_sse",
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Random seed: the same seed writes the same file. Default: new.",
-            show_default=False,
-        ),
-    ] = None,
+    seed: InitSeedOpt = None,
     decimals: Annotated[int, typer.Option(min=1, max=6, help="Decimals of every number.")] = 2,
     samples: InitSamplesOpt = "1",
     inputs: InputsOpt = None,

@@ -92,6 +92,20 @@ def _quiet(ctx: typer.Context, value: bool) -> bool:
     return value
 
 
+# --seed: two meanings, each declared here once.
+InitSeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        min=0,
+        help="Random seed: the same seed writes the same file. Default: new.",
+        show_default=False,
+    ),
+]
+SampleSeedOpt = Annotated[
+    int, typer.Option("--seed", min=0, help="Seed of the random sample of parameters.")
+]
+
 QuietOpt = Annotated[
     bool,
     typer.Option(
