@@ -19,6 +19,10 @@ class OutputError(Exception):
     """An output file that cannot be written as asked; the message says why, in plain words."""
 
 
+class Exists(OutputError):
+    """The file was to be created, but something else created it first."""
+
+
 _KINDS = {
     stat.S_IFCHR: "a character device",
     stat.S_IFBLK: "a block device",
@@ -83,21 +87,25 @@ def _prefix(target: Path) -> str:
     return f".{short}."
 
 
-def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
-    """Write text to path through a temporary file in the same folder: readers see the old file
-    or the new one, never half of one, and a failed write (a full disk) leaves the old file.
+def write_atomic(path: Path, text: str | bytes, *, replace: bool = True) -> None:
+    """Write text (or bytes) to path through a temporary file in the same folder: readers see
+    the old file or the new one, never half of one, and a failed write (a full disk) leaves the
+    old file.
 
-    With replace, a regular file (or the regular file a symlink points to) is replaced. Without
-    it the file is created only if it does not exist at that moment (a hard link of the temporary
-    file: checking and creating are one step), else OutputError.
+    With replace, a regular file (or the regular file a symlink points to) is replaced, and the
+    new one keeps its mode (a private 0600 file stays private). Without it the file is created
+    only if it does not exist at that moment (a hard link of the temporary file: checking and
+    creating are one step), else Exists.
     """
     target = _target(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_prefix(target), suffix=".tmp")
     try:
-        # mkstemp makes the file private (0600); give it the mode any new file would get
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        # mkstemp makes the file private (0600): give it the mode of the file it replaces, or
+        # the mode any new file would get
+        os.fchmod(fd, _mode(target) if replace else 0o666 & ~_umask())
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())  # a full disk must fail here, not after the old file is gone
         if replace:
@@ -107,6 +115,15 @@ def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _mode(target: Path) -> int:
+    """The permission bits the file at target has (new file: what the umask gives)."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
 
 
 def _replace(tmp: str, target: Path) -> None:
@@ -120,7 +137,7 @@ def _replace(tmp: str, target: Path) -> None:
 
 
 def _create(tmp: str, target: Path) -> None:
-    exists = OutputError("was created by something else meanwhile; not overwritten (add --force)")
+    exists = Exists("was created by something else meanwhile; not overwritten (add --force)")
     try:
         os.link(tmp, target)
     except FileExistsError:
@@ -158,6 +175,8 @@ def dump_spec(spec: Spec, header: str = "", folder: Path | None = None) -> str:
             "inputs": list(ref.inputs),
             "targets": list(ref.targets),
         }
+        if ref.sha256 is not None:  # what the run trained on: a resume on other data is refused
+            data["samples"].update(bytes=ref.size, sha256=ref.sha256)
     body = yaml.dump(
         data,
         Dumper=dumper,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -28,6 +29,8 @@ class Kernel(Protocol):
     def slots(self) -> dict[str, dict[str, float]]: ...
 
     def outputs(self) -> list[list[float]]: ...
+
+    def largest(self) -> tuple[float, float]: ...
 
 
 # A kernel factory: (spec, update order, optimizer state) -> kernel.
@@ -86,3 +89,15 @@ def parameter_values(
                 assert bid is not None
                 values[bid] = float(b[0] if layer.bias_shared else b[j])
     return {p.id: values[p.id] for p in spec.parameters()}
+
+
+def largest(lists: Iterable[Sequence[float]]) -> float:
+    """The largest |x| in some lists of floats (0 when empty), NaN when one holds NaN: two
+    passes in C per list, no per-value Python."""
+    top = 0.0
+    for xs in lists:
+        if xs:
+            if math.isnan(sum(xs)):  # a NaN, or +inf beside -inf (sums of finite floats never are)
+                return math.nan
+            top = max(top, max(map(abs, xs)))
+    return top
