@@ -78,8 +78,17 @@ def test_a_full_stdout_without_save_stops_at_once(tmp_path: Path) -> None:
 
 
 def test_sighup_stops_and_saves_like_sigterm(tmp_path: Path) -> None:
-    proc = _popen("train", "-n", FOREVER, "-f", "jsonl", "--save", "hup.yaml", cwd=tmp_path,
-                  stdout=subprocess.PIPE)  # fmt: skip
+    proc = _popen(
+        "train",
+        "-n",
+        FOREVER,
+        "-f",
+        "jsonl",
+        "--save",
+        "hup.yaml",
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+    )
     assert proc.stdout is not None
     proc.stdout.readline()
     time.sleep(0.2)
@@ -108,9 +117,16 @@ def test_a_closed_terminal_saves_the_run(tmp_path: Path, form: str) -> None:
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     args = ["train", "-n", FOREVER, "-f", form, "--save", "t.yaml"]
-    proc = subprocess.Popen([*BACKPROP, *args], cwd=tmp_path, env=ENV, stdin=slave,
-                            stdout=slave, stderr=slave, start_new_session=True,
-                            preexec_fn=own_terminal)  # fmt: skip
+    proc = subprocess.Popen(
+        [*BACKPROP, *args],
+        cwd=tmp_path,
+        env=ENV,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=own_terminal,
+    )
     os.close(slave)
     end = time.monotonic() + 1.0
     while time.monotonic() < end:  # read what it shows, as a terminal does
@@ -207,8 +223,9 @@ def test_training_stops_before_a_parameter_leaves_what_a_config_holds(
     config = tmp_path / "grows.yaml"
     config.write_text(GROWS)
     out = tmp_path / "g.yaml"
-    result = run("train", str(config), "-n", "3000", "-f", "json", "--save", str(out),
-                 "--kernel", kernel)  # fmt: skip
+    result = run(
+        "train", str(config), "-n", "3000", "-f", "json", "--save", str(out), "--kernel", kernel
+    )
     assert result.exit_code == 1
     summary = json.loads(result.stdout)
     done = summary["epochs_done"]
@@ -216,9 +233,9 @@ def test_training_stops_before_a_parameter_leaves_what_a_config_holds(
     w1 = summary["parameters"]["w1"]
     assert abs(w1) <= MAX_MAGNITUDE and abs(w1) > 0.999 * MAX_MAGNITUDE
     assert result.stderr == (
-        f"saved {out}\nerror: w1 would be 1000000.0000000001 after epoch {done + 1}, past ±1e+06, the most a "
-        "config may hold (try a learning rate smaller than 5000, or scale the data); kept the "
-        f"parameters of epoch {done}\n"
+        f"saved {out}\nerror: w1 would be 1000000.0000000001 after epoch {done + 1}, past "
+        "±1e+06, the most a config may hold (try a learning rate smaller than 5000, or scale "
+        f"the data); kept the parameters of epoch {done}\n"
     )
     text = out.read_text()
     assert "\n# Resume with:" in text
@@ -360,8 +377,9 @@ def test_a_resume_on_changed_samples_is_refused_unless_asked(tmp_path: Path) -> 
     assert saved.read_text() == before
     # `step` shows the saved network on the data as it is: it resumes nothing
     assert run("step", str(saved)).exit_code == 0
-    allowed = run("train", str(saved), "-n", "2", "--save", str(saved), "--force",
-                  "--allow-changed-samples")  # fmt: skip
+    allowed = run(
+        "train", str(saved), "-n", "2", "--save", str(saved), "--force", "--allow-changed-samples"
+    )
     assert allowed.exit_code == 0, allowed.stderr
     assert f"sha256: {new.hexdigest()}\n" in saved.read_text()  # the data it now trained on
     assert run("train", str(saved), "-n", "1").exit_code == 0
@@ -370,13 +388,14 @@ def test_a_resume_on_changed_samples_is_refused_unless_asked(tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("recorded", "message"),
     [
-        ("bytes: 12, sha256: abc", "samples.sha256: expected 64 hexadecimal digits (a SHA-256), got 'abc'"),
+        (
+            "bytes: 12, sha256: abc",
+            "samples.sha256: expected 64 hexadecimal digits (a SHA-256), got 'abc'",
+        ),
         ("bytes: 12", "samples: missing key 'sha256' (give bytes and sha256, or neither)"),
     ],
 )
-def test_a_recorded_hash_is_checked_as_a_field(
-    tmp_path: Path, recorded: str, message: str
-) -> None:
+def test_a_recorded_hash_is_checked_as_a_field(tmp_path: Path, recorded: str, message: str) -> None:
     (tmp_path / "d.csv").write_text(DATA)
     config = tmp_path / "net.yaml"
     config.write_text(ON_DATA.replace("targets: [y1, y2]}", f"targets: [y1, y2], {recorded}}}"))
@@ -423,12 +442,16 @@ COMMAND_ARGS = {
     "train": ["train", "-n", "3"],
 }
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
-SAID = {signal.SIGINT: "interrupted", signal.SIGTERM: "stopped by SIGTERM",
-        signal.SIGHUP: "stopped by SIGHUP"}  # fmt: skip
+SAID = {
+    signal.SIGINT: "interrupted",
+    signal.SIGTERM: "stopped by SIGTERM",
+    signal.SIGHUP: "stopped by SIGHUP",
+}
 
 
-def _signalled_at(tmp_path: Path, module: str, signum: int, args: list[str], *, as_module: bool
-                  = False) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def _signalled_at(
+    tmp_path: Path, module: str, signum: int, args: list[str], *, as_module: bool = False
+) -> subprocess.CompletedProcess[str]:
     script = SCRIPT.format(module=module, signum=int(signum))
     if as_module:
         hook = script.split("import re\n")[0]
@@ -437,8 +460,14 @@ def _signalled_at(tmp_path: Path, module: str, signum: int, args: list[str], *, 
     else:
         path = tmp_path / "backprop"
         path.write_text(script)
-    return subprocess.run([sys.executable, str(path), *args], cwd=tmp_path, env=ENV,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, str(path), *args],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
@@ -466,12 +495,18 @@ def test_a_signal_soon_after_spawning_is_no_traceback(tmp_path: Path) -> None:
     )
     for k, delay in enumerate([0.02, 0.04, 0.06, 0.08, 0.1, 0.13, 0.16, 0.2, 0.25, 0.3]):
         signum = SIGNALS[k % 3]
-        proc = subprocess.Popen([sys.executable, str(script), "step"], cwd=tmp_path, env=ENV,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, str(script), "step"],
+            cwd=tmp_path,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stderr is not None and proc.stderr.readline() == "go\n"
         time.sleep(delay)
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
         assert "Traceback" not in err, (delay, err)
         if proc.returncode != 0:  # else it had finished
             assert (proc.returncode, err) == (128 + signum, SAID[signum] + "\n"), delay
