@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
+from itertools import chain
 from typing import Any, Protocol
 
 from ..ops import ACTIVATIONS, LOSSES, update_source
@@ -30,7 +31,8 @@ class Kernel(Protocol):
 
     def outputs(self) -> list[list[float]]: ...
 
-    def largest(self) -> tuple[float, float]: ...
+    # Optional: `largest()`, the largest |parameter| and |slot value| (NaN if one is NaN), read
+    # from the kernel's own lists; without it the trainer reads parameters() and slots().
 
 
 # A kernel factory: (spec, update order, optimizer state) -> kernel.
@@ -93,11 +95,9 @@ def parameter_values(
 
 def largest(lists: Iterable[Sequence[float]]) -> float:
     """The largest |x| in some lists of floats (0 when empty), NaN when one holds NaN: two
-    passes in C per list, no per-value Python."""
-    top = 0.0
-    for xs in lists:
-        if xs:
-            if math.isnan(sum(xs)):  # a NaN, or +inf beside -inf (sums of finite floats never are)
-                return math.nan
-            top = max(top, max(map(abs, xs)))
-    return top
+    passes in C over all of them, no Python per list or per value."""
+    lists = list(lists)
+    # A NaN, or +inf beside -inf, makes the sum NaN (a sum of finite floats never is).
+    if math.isnan(sum(chain.from_iterable(lists))):
+        return math.nan
+    return max(map(abs, chain.from_iterable(lists)), default=0.0)

@@ -28,7 +28,7 @@ from ..choices import KERNELS as KERNELS
 from ..spec import MAX_MAGNITUDE, Spec, batches
 from ..state import State, with_state
 from ..stopping import StopRequests
-from .base import Factory, Kernel
+from .base import Factory, Kernel, largest
 
 # numpy pays per call (a layer of a batch: a few µs whatever its size) and per element; plain
 # floats pay per multiply-add. So numpy is faster once a call has enough multiply-adds in it and
@@ -136,8 +136,8 @@ class Trainer:
         milliseconds (CHUNK_WORK), so that a stop request is seen that often. No record is made
         per epoch: a kernel with `epochs` (compiled.FusedKernel) runs a chunk in one call."""
         self.diverged_at = self.beyond = None
-        if size is None:  # a kernel without `epochs` is one epoch a call anyway
-            size = max(1, CHUNK_WORK // max(1, work(self.spec))) if self.fused else 1
+        if size is None:  # for every kernel: the snapshot and the bounds check, once a chunk
+            size = max(1, CHUNK_WORK // max(1, work(self.spec)))
         left = epochs
         while left > 0:
             if stop is not None and stop.stopped:
@@ -176,8 +176,7 @@ class Trainer:
             # Interrupted mid-epoch: go back to the end of the last whole epoch.
             if losses and not math.isfinite(losses[-1]):
                 losses.pop()
-            self._redo(keep, losses)
-            if self._beyond_bounds(keep, losses):
+            if self._replay(keep, losses):
                 self.diverged_at = self.epochs_done + len(losses) + 1
             if stop is None:
                 self._count(losses)
@@ -189,18 +188,18 @@ class Trainer:
             losses.pop()
             failed = True
         if failed:
-            self._redo(keep, losses)
-        beyond = self._beyond_bounds(keep, losses)
+            beyond = self._replay(keep, losses)
+        else:  # the usual end: one look at the state the chunk left, nothing per epoch
+            beyond = not self._within() and self._replay(keep, losses)
         if failed or beyond:
             self.diverged_at = self.epochs_done + len(losses) + 1
         return failed or beyond
 
-    def _beyond_bounds(self, keep: Any, losses: list[float]) -> bool:
-        """Check the state the chunk left (two passes in C over the parameters: nothing per
-        epoch); if it is beyond what a config may hold, go back to the snapshot and forward
-        epoch by epoch to the last one within bounds, dropping the later losses, and say so."""
-        if self._within():
-            return False
+    def _replay(self, keep: Any, losses: list[float]) -> bool:
+        """Go back to the snapshot (restored once: a kernel may go on in its lists) and run the
+        whole epochs in losses again, the same floats, one at a time; at the first that takes
+        the state beyond what a config may hold, go back to before it, drop it and the later
+        losses, and say so (`beyond`). Whether it did."""
         self.kernel.restore(keep)
         for k in range(len(losses)):
             before = self.kernel.snapshot()
@@ -209,12 +208,17 @@ class Trainer:
                 self.beyond = self._culprit()
                 self.kernel.restore(before)
                 del losses[k:]
-                break
-        return True
+                return True
+        return False
 
     def _within(self) -> bool:
-        top, slot = self.kernel.largest()
-        return top <= MAX_MAGNITUDE and slot <= sys.float_info.max  # NaN is neither
+        quick = getattr(self.kernel, "largest", None)
+        if quick is not None:
+            top, slot = quick()
+        else:  # a kernel of one's own (a test's, say)
+            slots = [list(v.values()) for v in self.kernel.slots().values()]
+            top, slot = largest([list(self.kernel.parameters().values())]), largest(slots)
+        return bool(top <= MAX_MAGNITUDE and slot <= sys.float_info.max)  # NaN is neither
 
     def _culprit(self) -> tuple[str, float]:
         """The first parameter (then slot value) out of bounds, with its value."""
@@ -234,11 +238,6 @@ class Trainer:
             losses.append(loss)
             if not math.isfinite(loss):
                 return
-
-    def _redo(self, keep: Any, losses: list[float]) -> None:
-        self.kernel.restore(keep)
-        if losses:
-            self.epochs(len(losses), [])
 
     def _count(self, losses: list[float]) -> None:
         """Count the epochs done before an interrupt that goes on up (no StopRequests)."""
