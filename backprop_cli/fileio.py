@@ -21,6 +21,10 @@ class OutputError(Exception):
     """An output file that cannot be written as asked; the message says why, in plain words."""
 
 
+class Exists(OutputError):
+    """The file was to be created, but something else created it first."""
+
+
 _KINDS = {
     stat.S_IFCHR: "a character device",
     stat.S_IFBLK: "a block device",
@@ -125,13 +129,15 @@ def _prefix(target: Path) -> str:
     return f".{short}."
 
 
-def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
-    """Write text to path through a temporary file in the same folder: readers see the old file
-    or the new one, never half of one, and a failed write (a full disk) leaves the old file.
+def write_atomic(path: Path, text: str | bytes, *, replace: bool = True) -> None:
+    """Write text (or bytes) to path through a temporary file in the same folder: readers see
+    the old file or the new one, never half of one, and a failed write (a full disk) leaves the
+    old file.
 
-    With replace, a regular file (or the regular file a symlink points to) is replaced. Without
-    it the file is created only if it does not exist at that moment (a hard link of the temporary
-    file: checking and creating are one step), else OutputError.
+    With replace, a regular file (or the regular file a symlink points to) is replaced, and the
+    new one keeps its mode (a private 0600 file stays private). Without it the file is created
+    only if it does not exist at that moment (a hard link of the temporary file: checking and
+    creating are one step), else Exists.
     """
     if written_in_place(path):
         _write_in_place(path, text)
@@ -139,10 +145,12 @@ def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
     target = _target(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_prefix(target), suffix=".tmp")
     try:
-        # mkstemp makes the file private (0600); give it the mode any new file would get
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        # mkstemp makes the file private (0600): give it the mode of the file it replaces, or
+        # the mode any new file would get
+        os.fchmod(fd, _mode(target) if replace else 0o666 & ~_umask())
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())  # a full disk must fail here, not after the old file is gone
         if replace:
@@ -154,10 +162,10 @@ def write_atomic(path: Path, text: str, *, replace: bool = True) -> None:
             os.unlink(tmp)
 
 
-def _write_in_place(path: Path, text: str) -> None:
+def _write_in_place(path: Path, text: str | bytes) -> None:
     """Write into an open stream of this process (not reopened: a file `>>` appends to stays
     appended to) or a character device (opened without creating or truncating anything)."""
-    data = text.encode("utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     fd = stream_of(path)
     if fd is not None:
         if fd in (1, 2):  # what this process printed before comes first
@@ -180,6 +188,15 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _mode(target: Path) -> int:
+    """The permission bits the file at target has (new file: what the umask gives)."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
+
+
 def _replace(tmp: str, target: Path) -> None:
     try:
         st = os.lstat(target)
@@ -191,7 +208,7 @@ def _replace(tmp: str, target: Path) -> None:
 
 
 def _create(tmp: str, target: Path) -> None:
-    exists = OutputError("was created by something else meanwhile; not overwritten (add --force)")
+    exists = Exists("was created by something else meanwhile; not overwritten (add --force)")
     try:
         os.link(tmp, target)
     except FileExistsError:
@@ -229,6 +246,8 @@ def dump_spec(spec: Spec, header: str = "", folder: Path | None = None) -> str:
             "inputs": list(ref.inputs),
             "targets": list(ref.targets),
         }
+        if ref.sha256 is not None:  # what the run trained on: a resume on other data is refused
+            data["samples"].update(bytes=ref.size, sha256=ref.sha256)
     body = yaml.dump(
         data,
         Dumper=dumper,

@@ -4,6 +4,8 @@ moment for another weight, or bias-correct warm moments as if they were fresh.""
 
 from __future__ import annotations
 
+import hashlib
+
 from .ops import OPTIMIZERS
 from .ops import Optimizer as Rule
 from .ops.optimizers import run_stages
@@ -84,3 +86,15 @@ def _never_negative(rule: Rule) -> list[str]:
         if all(x > 0 for x in after):
             out.append(slot)
     return out
+
+
+def digest(file: str) -> tuple[int, str]:
+    """A data file's size in bytes and SHA-256, read a block at a time (what --save records of
+    the samples a run trained on). Raises OSError."""
+    h = hashlib.sha256()
+    size = 0
+    with open(file, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return size, h.hexdigest()

@@ -83,6 +83,11 @@ class SamplesFile:
     file: str  # the path errors name (the config's folder joined with path)
     inputs: tuple[str, ...]  # column names, in the network's input order
     targets: tuple[str, ...]  # column names, in the output neurons' order
+    # What a saved run recorded of the file it trained on (resume.digest), or None.
+    size: int | None = None  # bytes
+    sha256: str | None = None
+    # When the file is no longer what was recorded: the one-line error a resume gives.
+    changed: str | None = None
 
 
 @record(frozen=True)

@@ -10,6 +10,7 @@ import difflib
 import math
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -581,7 +582,9 @@ class _Validator:
         from .samplesfile import FORMATS, data_path, read_header, read_samples
 
         path: Path_ = ("samples",)
-        d = self.mapping(value, path, (*FORMATS, "inputs", "targets"), "a data file")
+        d = self.mapping(
+            value, path, (*FORMATS, "inputs", "targets", "bytes", "sha256"), "a data file"
+        )
         given = [key for key in FORMATS if key in d]
         if len(given) != 1:
             what = "both csv and jsonl" if given else "no data file"
@@ -624,7 +627,38 @@ class _Validator:
         samples = read_samples(self.samples_from)
         if not samples:
             raise SourceError(file, 0, 0, "", "has a header but no rows of data")
+        if "sha256" in d or "bytes" in d:
+            self.samples_from = self.recorded(d, self.samples_from)
         return samples
+
+    def recorded(self, d: dict[str, Any], ref: SamplesFile) -> SamplesFile:
+        """`bytes` and `sha256`, what a saved run recorded of its data file; when the file is
+        no longer that, the error a resume gives (train refuses it unless asked)."""
+        path: Path_ = ("samples",)
+        for key in ("bytes", "sha256"):
+            if key not in d:
+                raise self.fail(path, f"missing key {key!r} (give bytes and sha256, or neither)")
+        size = self.integer(d["bytes"], (*path, "bytes"))
+        sha = d["sha256"]
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise self.fail(
+                (*path, "sha256"), f"expected 64 hexadecimal digits (a SHA-256), got {_show(sha)}"
+            )
+        try:
+            now = resume.digest(ref.file)
+        except OSError as exc:
+            raise SourceError(ref.file, 0, 0, "", f"cannot read: {source.os_reason(exc)}") from None
+        changed = None
+        if now != (size, sha):
+            changed = str(
+                self.fail(
+                    (*path, "sha256"),
+                    f"{ref.file} is not the file this run was trained on ({size:,} bytes, sha256 "
+                    f"{sha[:12]}...; now {now[0]:,} bytes, {now[1][:12]}...); to train on it "
+                    "anyway, add --allow-changed-samples",
+                )
+            )
+        return replace(ref, size=size, sha256=sha, changed=changed)
 
     def cross_checks(self, top: dict[str, Any], spec: Spec) -> None:
         """Rules that tie one part of the spec to another."""

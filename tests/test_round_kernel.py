@@ -109,7 +109,10 @@ def same_as(want: Run, spec: Spec, order: str, round_to: int, epochs: int, loops
     assert bits(got) == want.epochs
     assert new.diverged_at == want.diverged_at
     assert bits(new.parameters()) == want.parameters
-    assert bits(new.kernel.slots()) == want.slots
+    if want.t:
+        assert bits(new.kernel.slots()) == want.slots
+    else:  # stopped before the first update (a parameter past ±1e6): no slot has moved from 0
+        assert {bits(x) for v in new.kernel.slots().values() for x in v.values()} <= {"0.0"}
     assert new.state.t == want.t
 
 

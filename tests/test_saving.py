@@ -98,7 +98,13 @@ def test_a_long_name_that_fits_is_saved(tmp_path: Path) -> None:
     assert loads_spec(out.read_text()).training.epochs_done == 2
 
 
-def test_a_full_disk_keeps_the_old_file_and_says_so(tmp_path: Path) -> None:
+def test_a_full_disk_keeps_the_old_file_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     with tmpfs(tmp_path / "full") as full:
         out = full / "out.yaml"
         run("train", "-n", "1", "--save", str(out))
@@ -111,11 +117,14 @@ def test_a_full_disk_keeps_the_old_file_and_says_so(tmp_path: Path) -> None:
         result = run("train", str(big), "-n", "1", "--save", str(out), "--force")
         assert out.read_text() == old
         leftovers = sorted(p.name for p in full.iterdir())
-    assert result.exit_code == 2
+    fallback = tmp_path / "tmp" / "out.recovered.yaml"  # no room beside it: the temporary folder
+    assert result.exit_code == 74
     assert result.stderr == (
-        f"error: --save {out}: cannot write (No space left on device); {out} is as it was\n"
+        f"error: --save {out}: cannot write (No space left on device); {out} is as it was; "
+        f"the run is saved in {fallback} instead\n"
     )
     assert leftovers == ["ballast", "more", "out.yaml"]  # no temporary file left behind
+    assert loads_spec(fallback.read_text()).training.epochs_done == 1
 
 
 def _big_config() -> str:
@@ -210,11 +219,13 @@ def test_a_file_created_during_the_run_is_not_overwritten(
     monkeypatch.setattr(Trainer, "trained_spec", meanwhile)
     result = run("train", "-n", "1", "--save", str(out))
     assert out.read_text() == "another run's result"
-    assert result.exit_code == 2
+    fallback = tmp_path / "out.recovered.yaml"
+    assert result.exit_code == 74
     assert result.stderr.endswith(
         f"error: --save {out}: was created by something else meanwhile; not overwritten "
-        "(add --force)\n"
+        f"(add --force); the run is saved in {fallback} instead\n"
     )
+    assert loads_spec(fallback.read_text()).training.epochs_done == 1
 
 
 def test_exclusive_create_and_replace(tmp_path: Path) -> None:

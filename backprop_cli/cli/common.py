@@ -392,12 +392,31 @@ def _console() -> Console:
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     """One line on stderr, then exit."""
+    error(message)
+    raise typer.Exit(int(code))
+
+
+def error(message: str) -> None:
+    """`error: message`, one line on stderr."""
     from ..datatext import one_line
 
     # Plain Text, not markup: a message quotes the user's own input, brackets and colons included.
     line = one_line(message)  # a line break or escape code read from a file, written as \n
-    err_console().print(Text.assemble(("error:", "bold red"), " ", line), soft_wrap=True)
-    raise typer.Exit(int(code))
+    _say(Text.assemble(("error:", "bold red"), " ", line))
+
+
+def _say(text: Text) -> None:
+    """A line on stderr, if there is still a stderr (a closed terminal after SIGHUP: the exit
+    code is then all that is left to say it)."""
+    try:
+        err_console().print(text, soft_wrap=True)
+    except OSError:
+        import os
+
+        # What is still buffered would fail again at exit (and make the exit code 120).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)
 
 
 _settings = {"quiet": False}
@@ -416,7 +435,7 @@ def quiet() -> bool:
 def info(message: str) -> None:
     """A note for the reader on stderr (never data); `--quiet` silences it, errors still show."""
     if not _settings["quiet"]:
-        err_console().print(Text(message, style="dim"), soft_wrap=True)
+        _say(Text(message, style="dim"))
 
 
 def check_output(path: Path, force: bool, option: str | None) -> None:
@@ -435,7 +454,7 @@ def _output_name(path: Path, option: str | None) -> str:
     return f"{option} {path}" if option else str(path)
 
 
-def write_output(path: Path, text: str, what: str, force: bool, option: str | None) -> None:
+def write_output(path: Path, text: str | bytes, what: str, force: bool, option: str | None) -> None:
     """Write an output file atomically (after check_output), then say so on stderr; without
     force, a file that appeared since check_output is left alone."""
     from ..fileio import OutputError, write_atomic, written_in_place
@@ -504,8 +523,9 @@ ConfigArg = Annotated[
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry: Ctrl-C exits 130, a closed pipe ends quietly, and a stdout that
-    cannot be written (closed, a full disk) is one line on stderr, exit 74."""
+    """Console-script entry (after cli.main has set the signals: Ctrl-C exits 130, SIGTERM 143,
+    SIGHUP 129): a closed pipe ends quietly, and a stdout that cannot be written (closed, a full
+    disk) is one line on stderr, exit 74."""
     from .streams import spell_what_cannot_be_encoded
 
     if sys.stdout is None:  # started with stdout closed (`>&-`)
@@ -530,7 +550,7 @@ def main(argv: list[str] | None = None) -> Any:
 def _no_output(message: str) -> NoReturn:
     import os
 
-    err_console().print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    _say(Text.assemble(("error:", "bold red"), " ", message))
     if sys.stdout is not None:
         # What is still buffered would fail again at exit, with a second message: drop it.
         devnull = os.open(os.devnull, os.O_WRONLY)

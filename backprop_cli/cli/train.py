@@ -1,10 +1,11 @@
 """`backprop train`: many epochs, a summary a student can read, a JSONL stream, saved results."""
 
+import contextlib
 import importlib.util
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
@@ -12,11 +13,13 @@ from ..render import number
 from ..stopping import StopRequests
 from .common import (
     ConfigArg,
+    _no_output,
     _quiet_broken_pipe,
     app,
     check_output,
     emit,
     err_console,
+    error,
     fail,
     info,
     load,
@@ -73,6 +76,14 @@ def train(
         ),
     ] = None,
     force: ForceOpt = False,
+    allow_changed_samples: Annotated[
+        bool,
+        typer.Option(
+            "--allow-changed-samples",
+            help="Resume a saved run even though its samples file has changed since the save "
+            "(the new --save records the new file).",
+        ),
+    ] = False,
     update_order: UpdateOrderOpt = None,
     plot: Annotated[
         Path | None,
@@ -95,9 +106,12 @@ def train(
 
     An epoch is one pass over all samples in the configured mode; its E_total is the loss
     after the epoch's updates, as the post reports it. Ctrl-C stops at the last whole epoch,
-    prints the summary so far (and saves with --save), exit 130; SIGTERM does the same, exit
-    143. A loss that is no longer a number stops training with exit 1, keeping the last finite
-    parameters. With --round, training runs slowly, each number rounded as it is computed.
+    prints the summary so far (and saves with --save), exit 130; SIGTERM and SIGHUP do the
+    same, exit 143 and 129. A loss that is no longer a number, or a parameter past ±1e6,
+    stops training with exit 1, keeping the last epoch within bounds. With --save, a stdout
+    that cannot be written does not stop training (exit 74 after the save), and a save that
+    fails goes to a fallback file named on stderr (exit 74). With --round, training runs
+    slowly, each number rounded as it is computed.
 
     [bold]Examples[/]
 
@@ -115,6 +129,7 @@ def train(
             save,
             force,
             update_order,
+            allow_changed_samples,
             plot,
             round_to,
             precision,
@@ -134,6 +149,7 @@ def _train(
     save: Path | None,
     force: bool,
     update_order: UpdateOrder | None,
+    allow_changed_samples: bool,
     plot: Path | None,
     round_to: int | None,
     precision: int,
@@ -144,9 +160,14 @@ def _train(
     from ..render import jsonfmt
 
     spec = load(config)
+    ref = spec.samples_from
+    if ref is not None and ref.changed is not None and not allow_changed_samples:
+        fail(ref.changed)
     configured = spec.training.epochs
     n = epochs if epochs is not None else (configured if configured is not None else 1)
     _check_outputs(save, force, plot)  # before any work, so a mistake costs nothing
+    if save is not None:
+        spec = _with_digest(spec)
     if output is not None:
         if format is not TrainFormat.html:
             fail(f"--output: for --format html, not --format {format.value}")
@@ -181,7 +202,9 @@ def _train(
                     progress.advance(trainer.epochs_done - start, trainer.loss)
         finally:
             if progress is not None:
-                progress.stop()
+                with contextlib.suppress(OSError):  # no terminal any more (SIGHUP)
+                    progress.stop()
+        out.training = False
         ran = trainer.epochs_done - start
         if trainer.diverged_at is not None:
             status = "diverged"
@@ -222,14 +245,14 @@ def _train(
                 write_output(output, page, "", force, OUTPUT)
         else:
             out.emit(jsonfmt.dumps(summary, indent=None if stream else 2))
-        if saved is not None:
-            info(saved)
+        if saved is not None and not saved.failed:
+            info(saved.note)
         if every is not None and table_rows.stride > 1:
             info(
                 f"--every {every}: the table keeps {len(table_rows)} rows, one every "
                 f"{every * table_rows.stride} epochs; -f jsonl --every {every} streams them all"
             )
-        _finish(spec, trainer, plot, curve, status, stop.signal)
+        _finish(spec, trainer, plot, force, curve, status, stop.signal, out, saved)
 
 
 def _report(
@@ -260,11 +283,15 @@ def _report(
 
 
 class _Out:
-    """stdout for training: when the reader goes away (`| head -1`), training with --save goes
-    on to the end and saves, saying so on stderr; without --save it stops quietly."""
+    """stdout for training: when it cannot be written (a reader gone, `| head -1`; a full disk,
+    `> /dev/full`), training with --save goes on to the end and saves, saying so on stderr; a
+    closed pipe then ends with exit 0, as `head` expects, any other error with exit 74 (after
+    the save). Without --save it stops at once, quietly or with exit 74."""
 
     def __init__(self, save: Path | None) -> None:
         self.save, self.closed = save, False
+        self.error: OSError | None = None  # what writing stdout met, a closed pipe aside
+        self.training = True  # False once the epochs are over (the save is then made)
 
     def write(self, line: str) -> None:
         if self.closed:
@@ -272,8 +299,8 @@ class _Out:
         try:
             sys.stdout.write(line)
             sys.stdout.flush()
-        except BrokenPipeError:
-            self._gone()
+        except OSError as exc:
+            self._gone(exc)
 
     def lines(self, lines: list[str]) -> None:
         """Lines written a pipe's atomic size at a time (PIPE_BUF, 4 KB): a signal that lands
@@ -294,19 +321,28 @@ class _Out:
             return
         try:
             emit(data)
-        except BrokenPipeError:
-            self._gone()
+        except OSError as exc:
+            self._gone(exc)
 
-    def _gone(self) -> None:
-        if self.save is None:
-            _quiet_broken_pipe()
+    def _gone(self, exc: OSError) -> None:
         import os
 
+        from ..source import os_reason
+
+        pipe = isinstance(exc, BrokenPipeError)
+        if self.save is None:
+            if pipe:
+                _quiet_broken_pipe()
+            _no_output(f"standard output: cannot write ({os_reason(exc)})")
         self.closed = True
+        if not pipe:
+            self.error = exc
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere, quietly
         os.close(devnull)
-        info(f"stdout was closed; training goes on and --save {self.save} will be written")
+        if self.training:
+            what = "was closed" if pipe else f"cannot be written ({os_reason(exc)})"
+            info(f"stdout {what}; training goes on and --save {self.save} will be written")
 
 
 class _Rows(list[tuple[int, float]]):
@@ -338,6 +374,25 @@ def _check_outputs(save: Path | None, force: bool, plot: Path | None) -> None:
             fail(f"--plot {plot}: give a .png or .svg file name")
         if importlib.util.find_spec("matplotlib") is None:
             fail(f"--plot needs matplotlib: {PLOT_HINT}")
+        check_output(plot, force, "--plot")
+
+
+def _with_digest(spec: "Spec") -> "Spec":
+    """The spec with the size and SHA-256 of its samples file as training starts (what --save
+    records, so that a resume on other data is refused)."""
+    from dataclasses import replace
+
+    from ..resume import digest
+    from ..source import os_reason
+
+    ref = spec.samples_from
+    if ref is None or (ref.sha256 is not None and ref.changed is None):
+        return spec  # none, or the file is what the config recorded (validate.py hashed it)
+    try:
+        size, sha = digest(ref.file)
+    except OSError as exc:
+        fail(f"{ref.file}: cannot read ({os_reason(exc)})")
+    return replace(spec, samples_from=replace(ref, size=size, sha256=sha, changed=None))
 
 
 def _drift(trainer: "Trainer", exact: "Trainer") -> dict[str, Any]:
@@ -350,66 +405,119 @@ def _drift(trainer: "Trainer", exact: "Trainer") -> dict[str, Any]:
     }
 
 
-def _save(trainer: "Trainer", save: Path, force: bool) -> str:
-    """Write the trained network; the note to show once the summary is out."""
-    from ..fileio import OutputError, dump_spec, write_atomic
-    from ..source import os_reason
-    from ..spec import MAX_MAGNITUDE
+class _Saved(NamedTuple):
+    """Where --save went: `note` to show once the summary is out; with `failed` (the reason
+    `asked` could not be written) the run went to `path`, a fallback file, or nowhere (None)."""
 
-    header = (
-        f"Trained by `backprop train`: {trainer.epochs_done} epochs in all "
-        f"(E_total {trainer.loss!r}).\nResume with: backprop train {save} --epochs N"
-    )
+    asked: Path
+    path: Path | None
+    note: str
+    failed: str | None = None
+
+
+FALLBACKS = 20  # OUT.recovered.yaml, OUT.recovered-2.yaml, ...: names tried in each folder
+
+
+def _save(trainer: "Trainer", save: Path, force: bool) -> _Saved:
+    """Write the trained network to save; if that fails (its folder gone, the file made by
+    another run meanwhile, a full disk), to a new file beside it or in the temporary folder,
+    never over another file."""
+    import tempfile
+
+    from ..fileio import Exists, OutputError, write_atomic
+    from ..source import os_reason
+
     trained = trainer.trained_spec()
     existed = save.exists()
     try:
-        write_atomic(save, dump_spec(trained, header, save.parent), replace=force)
+        write_atomic(save, _saved_text(trainer, trained, save), replace=force)
+        return _Saved(save, save, f"saved {save}")
     except OutputError as exc:
-        fail(f"--save {save}: {exc}")
+        failed = str(exc)
     except OSError as exc:
-        kept = f"; {save} is as it was" if existed else ""
-        fail(f"--save {save}: cannot write ({os_reason(exc)}){kept}")
-    big = [p.id for p in trained.parameters() if abs(p.value) > MAX_MAGNITUDE]
-    note = ""
-    if big:
-        names = ", ".join(big[:3]) + (", ..." if len(big) > 3 else "")
-        note = (
-            f" (but {names} exceed ±{MAX_MAGNITUDE:g}, the most a config may hold, so it "
-            "records the failure and will not load)"
-        )
-    return f"saved {save}{note}"
+        failed = f"cannot write ({os_reason(exc)})" + (f"; {save} is as it was" if existed else "")
+    folders = [save.parent, Path(tempfile.gettempdir())]
+    stem, suffix = save.stem, save.suffix or ".yaml"
+    for folder in dict.fromkeys(folders):
+        for k in range(1, FALLBACKS + 1):
+            path = folder / f"{stem}.recovered{'' if k == 1 else f'-{k}'}{suffix}"
+            try:
+                write_atomic(path, _saved_text(trainer, trained, path), replace=False)
+                return _Saved(save, path, f"saved {path}", failed)
+            except Exists:
+                continue  # taken: the next name
+            except OSError:
+                break  # this folder cannot be written: the next one
+    return _Saved(save, None, "", failed)
+
+
+def _saved_text(trainer: "Trainer", trained: "Spec", path: Path) -> str:
+    from ..fileio import dump_spec
+
+    header = (
+        f"Trained by `backprop train`: {trainer.epochs_done} epochs in all "
+        f"(E_total {trainer.loss!r}).\nResume with: backprop train {path} --epochs N"
+    )
+    return dump_spec(trained, header, path.parent)
 
 
 def _finish(
     spec: "Spec",
     trainer: "Trainer",
     plot: Path | None,
+    force: bool,
     curve: "Curve",
     status: str,
     signum: int | None,
+    out: _Out,
+    saved: _Saved | None,
 ) -> None:
-    """Plot, report how training ended, and exit with its code."""
-    import signal
-
+    """Plot, report how training ended, and exit with its code: a signal's first (130, 143,
+    129), then a lost output (74: stdout, or --save gone to a fallback), then divergence (1)."""
     from ..errors import ExitCode
+    from ..source import os_reason
+    from ..spec import MAX_MAGNITUDE
+    from ..stopping import stopped_by
 
     if plot is not None:
         from ..render.curve import plot_curve
 
-        plot_curve(curve.all(), plot, spec.name)
-        info(f"wrote {plot}")
+        write_output(plot, plot_curve(curve.all(), plot, spec.name), "", force, "--plot")
+    code = ExitCode.OK
     if status == "diverged":
         lr = number(spec.training.learning_rate)
-        fail(
-            f"E_total is no longer a finite number at epoch {trainer.diverged_at}: the learning "
-            f"rate {lr} is probably too large (try a smaller one); kept the parameters of "
-            f"epoch {trainer.epochs_done}",
-            ExitCode.FAILED,
+        if trainer.beyond is not None and "." not in trainer.beyond[0]:
+            pid, x = trainer.beyond
+            why = (
+                f"{pid} would be {x!r} after epoch {trainer.diverged_at}, past "
+                f"±{MAX_MAGNITUDE:g}, the most a config may hold (try a learning rate smaller "
+                f"than {lr}, or scale the data)"
+            )
+        else:
+            what = "E_total" if trainer.beyond is None else f"the optimizer's {trainer.beyond[0]}"
+            why = (
+                f"{what} is no longer a finite number at epoch {trainer.diverged_at}: the "
+                f"learning rate {lr} is probably too large (try a smaller one)"
+            )
+        error(f"{why}; kept the parameters of epoch {trainer.epochs_done}")
+        code = ExitCode.FAILED
+    if saved is not None and saved.failed is not None:
+        where = (
+            f"the run is saved in {saved.path} instead"
+            if saved.path
+            else "nor could a file be made beside it or in the temporary folder: the run is lost"
         )
-    if status == "interrupted":
-        term = signum == signal.SIGTERM
-        info(f"{'stopped by SIGTERM' if term else 'interrupted'} after epoch {trainer.epochs_done}")
-        raise typer.Exit(int(ExitCode.TERMINATED if term else ExitCode.INTERRUPTED))
+        error(f"--save {saved.asked}: {saved.failed}; {where}")
+        code = ExitCode.OUTPUT
+    if out.error is not None:
+        kept = f"; the run is saved in {saved.path}" if saved is not None and saved.path else ""
+        error(f"standard output: cannot write ({os_reason(out.error)}){kept}")
+        code = ExitCode.OUTPUT
+    if status == "interrupted" and signum is not None:
+        info(f"{stopped_by(signum)} after epoch {trainer.epochs_done}")
+        code = ExitCode(128 + signum)
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
 
 
 class _Eta:

@@ -89,6 +89,12 @@ class ArrayKernel(LayerKernel):
             out[slot] = d
         return out
 
+    def largest(self) -> tuple[float, float]:
+        """The largest |parameter| and |slot value| (NaN if one is NaN: numpy's max keeps it)."""
+        params = [*self.W, *(b for b in self.B if b is not None)]
+        slots = [a for v in self.S.values() for w, b in v for a in (w, b) if a is not None]
+        return _largest(params), _largest(slots)
+
     def snapshot(self) -> Any:
         slots = {
             s: [(w.copy(), None if b is None else b.copy()) for w, b in v]
@@ -235,6 +241,10 @@ class ArrayKernel(LayerKernel):
 
 # A layer's values one neuron at a time, for the catalogue's entries written on a list of them:
 # the rows of the transposed layer, each contiguous (no copy where the layer was made by _layer).
+def _largest(arrays: Sequence[Array]) -> float:
+    return max((float(np.abs(a).max()) for a in arrays if a.size), default=0.0)
+
+
 def _columns(a: Array) -> Sequence[Array]:
     rows: Any = np.ascontiguousarray(a.T)  # indexed, sliced and iterated as a list would be
     return cast("Sequence[Array]", rows)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
+from itertools import chain
 from typing import Any, Protocol
 
 from ..ops import ACTIVATIONS, LOSSES, update_source
@@ -28,6 +30,9 @@ class Kernel(Protocol):
     def slots(self) -> dict[str, dict[str, float]]: ...
 
     def outputs(self) -> list[list[float]]: ...
+
+    # Optional: `largest()`, the largest |parameter| and |slot value| (NaN if one is NaN), read
+    # from the kernel's own lists; without it the trainer reads parameters() and slots().
 
 
 # A kernel factory: (spec, update order, optimizer state) -> kernel.
@@ -86,3 +91,13 @@ def parameter_values(
                 assert bid is not None
                 values[bid] = float(b[0] if layer.bias_shared else b[j])
     return {p.id: values[p.id] for p in spec.parameters()}
+
+
+def largest(lists: Iterable[Sequence[float]]) -> float:
+    """The largest |x| in some lists of floats (0 when empty), NaN when one holds NaN: two
+    passes in C over all of them, no Python per list or per value."""
+    lists = list(lists)
+    # A NaN, or +inf beside -inf, makes the sum NaN (a sum of finite floats never is).
+    if math.isnan(sum(chain.from_iterable(lists))):
+        return math.nan
+    return max(map(abs, chain.from_iterable(lists)), default=0.0)

@@ -21,7 +21,7 @@ from ..ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs, stage_lines
 from ..ops.vocab import compile_function
 from ..spec import Spec, batches
 from ..state import State
-from .base import optimizer_update
+from .base import largest, optimizer_update
 
 
 def supports(spec: Spec, order: str) -> bool:
@@ -335,6 +335,10 @@ class CompiledKernel:
             name: {self.ids[i]: v for i, v in zip(self.trainable, values, strict=True)}
             for name, values in self.S.items()
         }
+
+    def largest(self) -> tuple[float, float]:
+        """The largest |parameter| and |slot value| (NaN if one is NaN)."""
+        return largest([self.p]), largest(self.S.values())
 
     def snapshot(self) -> Any:
         # No copies: `apply` builds new lists rather than change these.

@@ -14,7 +14,7 @@ from ..ops import FLOATS, SOURCE, Expr, OutputLogs
 from ..ops.activations import softmax_jacobian
 from ..spec import Spec, batches
 from ..state import State
-from .base import LayerKernel, optimizer_update, parameter_values, scalar_function
+from .base import LayerKernel, largest, optimizer_update, parameter_values, scalar_function
 
 # A layer's trainable numbers as rows: one row per neuron's weights, then the bias row (per-neuron
 # biases, or the one shared bias) when biases are trained.
@@ -94,6 +94,11 @@ class LoopKernel(LayerKernel):
                     d.update(zip(ids, values, strict=True))
             out[slot] = d
         return out
+
+    def largest(self) -> tuple[float, float]:
+        """The largest |parameter| and |slot value| (NaN if one is NaN)."""
+        params = [row for w in self.W for row in w] + [b for b in self.B if b is not None]
+        return largest(params), largest(row for v in self.S.values() for rows in v for row in rows)
 
     def snapshot(self) -> Any:
         copy = [[row[:] for row in w] for w in self.W]

@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from ..choices import KERNELS as KERNELS
-from ..spec import Spec, batches
+from ..spec import MAX_MAGNITUDE, Spec, batches
 from ..state import State, with_state
 from ..stopping import StopRequests
-from .base import Factory, Kernel
+from .base import Factory, Kernel, largest
 
 # numpy pays per call (a layer of a batch: a few µs whatever its size) and per element; plain
 # floats pay per multiply-add. So numpy is faster once a call has enough multiply-adds in it and
@@ -97,6 +98,9 @@ class Trainer:
         self.state = State.of(spec.training)
         self.epochs_done = spec.training.epochs_done
         self.diverged_at: int | None = None  # the epoch whose E_total was not finite
+        # When that epoch's loss was finite but it took a parameter past what a config may
+        # hold (or a slot to a non-finite value): which one, and its value.
+        self.beyond: tuple[str, float] | None = None
         if not isinstance(kernel, str):
             self.kernel_name = "engine"
             self.kernel: Kernel = kernel(spec, self.order, self.state)
@@ -131,9 +135,9 @@ class Trainer:
         epoch) a chunk of epochs at a time: `size` epochs, by default as many as take a few
         milliseconds (CHUNK_WORK), so that a stop request is seen that often. No record is made
         per epoch: a kernel with `epochs` (compiled.FusedKernel) runs a chunk in one call."""
-        self.diverged_at = None
-        if size is None:  # a kernel without `epochs` is one epoch a call anyway
-            size = max(1, CHUNK_WORK // max(1, work(self.spec))) if self.fused else 1
+        self.diverged_at = self.beyond = None
+        if size is None:  # for every kernel: the snapshot and the bounds check, once a chunk
+            size = max(1, CHUNK_WORK // max(1, work(self.spec)))
         left = epochs
         while left > 0:
             if stop is not None and stop.stopped:
@@ -153,7 +157,9 @@ class Trainer:
         """n epochs in one call of the kernel; whether training must end. Whatever stops it
         (an interrupt, a non-finite E_total, an exception), the kernel goes back to the snapshot
         and runs again the whole epochs it had finished: the same floats, so the state is
-        exactly that of the last whole (finite) epoch."""
+        exactly that of the last whole (finite) epoch. An epoch that takes a parameter past
+        ±MAX_MAGNITUDE (or a slot past any float) ends training as a non-finite loss does:
+        what --save writes must load back."""
         keep = self.kernel.snapshot()
         failed = False
         try:
@@ -170,7 +176,8 @@ class Trainer:
             # Interrupted mid-epoch: go back to the end of the last whole epoch.
             if losses and not math.isfinite(losses[-1]):
                 losses.pop()
-            self._redo(keep, losses)
+            if self._replay(keep, losses):
+                self.diverged_at = self.epochs_done + len(losses) + 1
             if stop is None:
                 self._count(losses)
                 raise
@@ -181,9 +188,48 @@ class Trainer:
             losses.pop()
             failed = True
         if failed:
-            self._redo(keep, losses)
+            beyond = self._replay(keep, losses)
+        else:  # the usual end: one look at the state the chunk left, nothing per epoch
+            beyond = not self._within() and self._replay(keep, losses)
+        if failed or beyond:
             self.diverged_at = self.epochs_done + len(losses) + 1
-        return failed
+        return failed or beyond
+
+    def _replay(self, keep: Any, losses: list[float]) -> bool:
+        """Go back to the snapshot (restored once: a kernel may go on in its lists) and run the
+        whole epochs in losses again, the same floats, one at a time; at the first that takes
+        the state beyond what a config may hold, go back to before it, drop it and the later
+        losses, and say so (`beyond`). Whether it did."""
+        self.kernel.restore(keep)
+        for k in range(len(losses)):
+            before = self.kernel.snapshot()
+            self.epochs(1, [])
+            if not self._within():
+                self.beyond = self._culprit()
+                self.kernel.restore(before)
+                del losses[k:]
+                return True
+        return False
+
+    def _within(self) -> bool:
+        quick = getattr(self.kernel, "largest", None)
+        if quick is not None:
+            top, slot = quick()
+        else:  # a kernel of one's own (a test's, say)
+            slots = [list(v.values()) for v in self.kernel.slots().values()]
+            top, slot = largest([list(self.kernel.parameters().values())]), largest(slots)
+        return bool(top <= MAX_MAGNITUDE and slot <= sys.float_info.max)  # NaN is neither
+
+    def _culprit(self) -> tuple[str, float]:
+        """The first parameter (then slot value) out of bounds, with its value."""
+        for pid, x in self.kernel.parameters().items():
+            if not abs(x) <= MAX_MAGNITUDE:
+                return pid, x
+        for slot, values in self.kernel.slots().items():
+            for pid, x in values.items():
+                if not math.isfinite(x):
+                    return f"{slot}.{pid}", x
+        raise AssertionError("within bounds")  # pragma: no cover
 
     def _one_by_one(self, n: int, losses: list[float]) -> None:
         """`epochs` for a kernel that has only `epoch`."""
@@ -192,11 +238,6 @@ class Trainer:
             losses.append(loss)
             if not math.isfinite(loss):
                 return
-
-    def _redo(self, keep: Any, losses: list[float]) -> None:
-        self.kernel.restore(keep)
-        if losses:
-            self.epochs(len(losses), [])
 
     def _count(self, losses: list[float]) -> None:
         """Count the epochs done before an interrupt that goes on up (no StopRequests)."""

@@ -89,8 +89,11 @@ class TextCurve:
         yield Text(text_curve(self.points, width=width), no_wrap=True, overflow="ellipsis")
 
 
-def plot_curve(points: Sequence[tuple[int, float]], path: Path, title: str) -> None:
-    """Write the curve with matplotlib (the `plot` extra); the file type follows the suffix."""
+def plot_curve(points: Sequence[tuple[int, float]], path: Path, title: str) -> bytes:
+    """The curve drawn with matplotlib (the `plot` extra), as the bytes of a file of path's
+    type (its suffix), for the caller to write."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,5 +110,7 @@ def plot_curve(points: Sequence[tuple[int, float]], path: Path, title: str) -> N
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
+    data = io.BytesIO()
+    fig.savefig(data, format=path.suffix.lstrip(".").lower())
     plt.close(fig)
+    return data.getvalue()
