@@ -21,7 +21,7 @@ from backprop_cli.kernels.compiled import supports
 from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS
 from backprop_cli.ops.functions import FORMULA_FUNCTIONS
 from backprop_cli.render.mathtex import Node, parse
-from backprop_cli.spec import Spec
+from backprop_cli.spec import MAX_MAGNITUDE, Spec
 from backprop_cli.validate import loads_spec
 
 MODES = ("online", "batch", "minibatch")
@@ -99,6 +99,10 @@ def test_every_kernel_equals_the_engine(case: tuple[str, str, str, str, int]) ->
     trace = step(spec)
     if not math.isfinite(trace.loss_after):
         pytest.skip("diverges in one step")
+    if any(abs(v) > MAX_MAGNITUDE for v in trace.updated.values()):
+        # train stops before a parameter leaves what a config may hold (so the save loads back)
+        assert one_epoch(spec, "loops") is None and one_epoch(spec, "numpy") is None
+        pytest.skip("leaves ±1e6 in one step")
     loops = one_epoch(spec, "loops")
     assert loops is not None
     assert loops == (trace.updated, trace.loss_after)  # bit for bit

@@ -33,6 +33,8 @@ def test_a_diverging_numpy_run_prints_no_numpy_warning(tmp_path: Path) -> None:
         result = run("train", str(config), "-n", "300", "--kernel", "numpy")
     assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: E_total is no longer a finite number at epoch 4")
+    # The weights pass ±1e6 (what a saved config may hold) after epoch 2 and overflow within the
+    # same chunk of epochs: numpy's overflow stays quiet, the bound speaks.
+    assert result.stderr.startswith("error: w1 would be -3.2525905261528115e+21 after epoch 2")
     assert result.stderr.count("\n") == 1
     assert "Warning" not in result.stderr
