@@ -170,12 +170,14 @@ class _Pass:
             outs = act.layer(FLOATS, nets, layer.alpha)
             terms = {f"net_{m}{suffix}": v for m, v in zip(layer.neurons, nets, strict=True)}
             return [
-                r.rec(f"out_{n}{suffix}", k, softmax_formula(n, layer.neurons, suffix), terms, o)
+                r.rec(
+                    f"out_{n}{suffix}", k, softmax_formula(n, layer.neurons, suffix, nets), terms, o
+                )
                 for n, o in zip(layer.neurons, outs, strict=True)
             ]
         outs = []
         for n, net in zip(layer.neurons, nets, strict=True):
-            template = act.formula.replace("{net}", f"{{net_{n}{suffix}}}")
+            template = act.formula_at(net, layer.alpha).replace("{net}", f"{{net_{n}{suffix}}}")
             terms = {f"net_{n}{suffix}": net}
             template = _constants(template, terms, act.hyper, {"alpha": layer.alpha})
             value = act.value(FLOATS, net, layer.alpha)
@@ -190,18 +192,22 @@ class _Pass:
         neurons = spec.outputs
         n_out = len(neurons)
         logs = OutputLogs(FLOATS, ACTIVATIONS[spec.layers[k].activation], self.nets[k])
+        net_syms = [f"net_{m}{suffix}" for m in neurons]
+        slots = [f"{{{x}}}" for x in net_syms]
         errors = []
         for j, n in enumerate(neurons):
             o, t = outs[j], targets[j]
             sym_o, sym_t = f"out_{n}{suffix}", f"target_{n}"
-            template = (
-                loss.formula.replace("{out}", f"{{{sym_o}}}")
-                .replace("{t}", f"{{{sym_t}}}")
-                .replace("{n}", "{n}")
+            shown = loss.formula_at(
+                t, o, logs.minus_out_shown(j, slots), logs.minus_one_minus_shown(j, slots)
             )
+            template = shown.replace("{out}", f"{{{sym_o}}}").replace("{t}", f"{{{sym_t}}}")
             terms = {sym_t: t, sym_o: o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
+            if shown is not loss.formula:  # the stable form: the nets it reads, not out
+                terms.update(zip(net_syms, self.nets[k], strict=True))
+                terms = _in(template, terms)
             template = _constants(template, terms, loss.hyper, spec.loss_hyper)
             value = loss.value(FLOATS, t, o, n_out, logs.out(j), logs.one_minus(j), spec.loss_hyper)
             errors.append(r.rec(f"E_{n}{suffix}", None, template, terms, value))
@@ -323,12 +329,13 @@ class _Pass:
         twice = loss.fused.get(layer.activation) if self.mistake.jacobian_twice else None
         for j, n in enumerate(layer.neurons):
             o, t = outs[j], targets[j]
-            template = loss.derivative_formula.replace("{out}", f"{{out_{n}}}").replace(
-                "{t}", f"{{target_{n}}}"
-            )
+            shown = loss.derivative_formula_at(t, o)
+            template = shown.replace("{out}", f"{{out_{n}}}").replace("{t}", f"{{target_{n}}}")
             terms = {f"target_{n}": t, f"out_{n}": o}
             if "{n}" in template:
                 terms["n"] = float(n_out)
+            if shown is not loss.derivative_formula:  # a limit: the numbers it reads
+                terms = _in(template, terms)
             template = _constants(template, terms, loss.hyper, spec.loss_hyper)
             g = loss.grad(FLOATS, t, o, n_out, spec.loss_hyper)
             note = None
@@ -353,11 +360,14 @@ class _Pass:
             dout = self._derivative(k, j, n, outs[j])
             a, b = f"dE_total/dout_{n}", f"dout_{n}/dnet_{n}"
             if fused is not None:
-                rhs, syms = fused.shown(j, layer.neurons)
+                rhs, syms = fused.shown_at(j, layer.neurons, self.nets[k], outs)
                 value = fused.value(FLOATS, j, self.nets[k], outs, targets, n_out)
                 terms = {a: dE_dout[j], b: dout}
+                template = f"{{{a}}} * {{{b}}} = {rhs}"
+                if not _finite(terms):  # inf·0: the chain the simplified form stands for
+                    template, terms = rhs, {}
                 terms.update(self._operands(rhs, syms, outs, targets, n_out))
-                deltas.append(r.rec(f"delta_{n}", k, f"{{{a}}} * {{{b}}} = {rhs}", terms, value))
+                deltas.append(r.rec(f"delta_{n}", k, template, terms, value))
                 chain.append(None)
                 continue
             value = self.mistake.delta(k, act, dE_dout[j], self.nets[k][j], outs[j], layer.alpha)
@@ -375,11 +385,13 @@ class _Pass:
         targets: Sequence[float],
         n_out: int,
     ) -> dict[str, float]:
-        """Values of out_x, target_x and n in a fused delta's formula, in the order given (or
+        """Values of out_x, target_x, net_x and n in a fused delta's formula, in the order given (or
         as they appear)."""
         values: dict[str, float] = {"n": float(n_out)}
+        nets = self.nets[len(self.spec.layers) - 1]
         for j, n in enumerate(self.spec.outputs):
             values[f"out_{n}"], values[f"target_{n}"] = outs[j], targets[j]
+            values[f"net_{n}"] = nets[j]
         order = syms or list(dict.fromkeys(re.findall(r"\{([^{}]+)\}", rhs)))
         return {sym: values[sym] for sym in order}
 
@@ -421,8 +433,10 @@ class _Pass:
                 terms[a], terms[b] = dE_dout[i], jac[i][j]
             note = None
             if fused is not None:
-                rhs, order = fused.shown(j, neurons)
+                rhs, order = fused.shown_at(j, neurons, self.nets[k], outs)
                 template = f"{chain} = {rhs}"
+                if not _finite(terms):  # inf·0: the chain the simplified form stands for
+                    template, terms = rhs, {}
                 terms.update(self._operands(rhs, order, outs, targets, n_out))
                 value = fused.value(FLOATS, j, self.nets[k], outs, targets, n_out)
                 if fused.exact_always and self.mistake.error_sign:
@@ -483,7 +497,7 @@ class _Pass:
         own = ACTIVATIONS[layer.activation]
         act = self.mistake.activation(k, own)
         net = self.nets[k][j]
-        template = act.derivative_formula.replace("{out}", f"{{out_{n}}}")
+        template = act.derivative_formula_at(net, layer.alpha).replace("{out}", f"{{out_{n}}}")
         template = template.replace("{net}", f"{{net_{n}}}")
         terms: dict[str, float] = {}
         if "{net_" in template:
@@ -505,6 +519,15 @@ class _Pass:
         elif value == 0.0:
             note = "inactive: net ≤ 0, so no gradient flows back through this neuron"
         return self.r.rec(f"dout_{n}/dnet_{n}", k, template, terms, value, note)
+
+
+def _finite(terms: Mapping[str, float]) -> bool:
+    return all(math.isfinite(x) for x in terms.values())
+
+
+def _in(template: str, terms: dict[str, float]) -> dict[str, float]:
+    """The terms whose symbol the template shows."""
+    return {k: x for k, x in terms.items() if f"{{{k}}}" in template}
 
 
 def _constants(

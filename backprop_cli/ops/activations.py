@@ -8,6 +8,7 @@ layer's hyper-parameter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import field
 from typing import Any
@@ -42,6 +43,15 @@ class Activation:
     # ln(out) and ln(1 − out) from net, finite where out rounds to 0 or 1 (for log-losses).
     log_out: Callable[[Any, X], X] | None = None
     log_one_minus_out: Callable[[Any, X], X] | None = None
+    # How the value at a given net was computed, where that is not `formula` as written (the
+    # logistic's two forms, softplus without overflow): (net, alpha) -> a template in {net}, so
+    # that the numbers a step shows give its value. Likewise for the derivative, and for
+    # −ln(out), −ln(1 − out) as log_out and log_one_minus_out compute them (the stable form of a
+    # log-loss; net -> a template in {net}).
+    shown: Callable[[float, float], str] | None = None
+    derivative_shown: Callable[[float, float], str] | None = None
+    minus_log_out_shown: Callable[[float], str] | None = None
+    minus_log_one_minus_out_shown: Callable[[float], str] | None = None
     # The range `backprop init` draws targets from, given the smallest step of its decimals.
     targets: Callable[[float], tuple[float, float]] = _default_targets
     # No gradient at all flows back through a neuron whose net is ≤ 0 (a dead ReLU).
@@ -72,6 +82,16 @@ class Activation:
         assert self.torch is not None
         return {**{h.torch: alpha for h in self.hyper if h.torch}, **self.torch[1]}
 
+    def formula_at(self, net: float, alpha: float) -> str:
+        """The formula the value at this net is computed by (a template in {net})."""
+        return self.formula if self.shown is None else self.shown(net, alpha)
+
+    def derivative_formula_at(self, net: float, alpha: float) -> str:
+        """The derivative's formula as computed at this net (in {net}, {out})."""
+        if self.derivative_shown is None:
+            return self.derivative_formula
+        return self.derivative_shown(net, alpha)
+
     def layer(self, m: Any, nets: Sequence[X], alpha: float) -> list[X]:
         """out of every neuron of a layer (a list of floats, or of numpy columns)."""
         if self.elementwise:
@@ -89,6 +109,17 @@ def _sigmoid(m: Any, net: X, _a: float) -> X:
     return m.logistic(net)  # the vocabulary's: two forms, so that e^x never overflows
 
 
+def _logistic_shown(net: float, _a: float = 0.0) -> str:
+    # the form vocab.logistic takes at this net: e^net/(1 + e^net) below 0
+    return "1/(1 + e^(-{net}))" if net >= 0 else "e^{net}/(1 + e^{net})"
+
+
+def _softplus_shown(x: float, text: str, minus: str) -> str:
+    """softplus(x) as vocab.softplus computes it, max(x, 0) + log1p(e^(−|x|)), written for the
+    sign of x: `text` is the template of x, `minus` that of −x, each ready to follow e^."""
+    return f"{text} + log1p(e^{minus})" if x > 0 else f"log1p(e^{text})"
+
+
 SIGMOID = Activation(
     "sigmoid",
     "the logistic function",
@@ -100,6 +131,10 @@ SIGMOID = Activation(
     saturates=True,
     log_out=lambda m, net: -m.softplus(-net),
     log_one_minus_out=lambda m, net: -m.softplus(net),
+    shown=_logistic_shown,
+    # −ln(out) = softplus(−net), −ln(1 − out) = softplus(net)
+    minus_log_out_shown=lambda net: _softplus_shown(-net, "(-{net})", "{net}"),
+    minus_log_one_minus_out_shown=lambda net: _softplus_shown(net, "{net}", "(-{net})"),
     targets=lambda unit: (unit, 1 - unit),
     torch=("Sigmoid", {}),
     onnx="Sigmoid",
@@ -177,6 +212,8 @@ SOFTPLUS = Activation(
     lambda m, net, _a: m.softplus(net),
     lambda m, net, _o, _a: _sigmoid(m, net, 0.0),  # the derivative is the logistic of net
     saturates=True,
+    shown=lambda net, _a: _softplus_shown(net, "{net}", "(-{net})"),
+    derivative_shown=_logistic_shown,
     targets=lambda unit: (unit, 1.0),
     # torch.nn.Softplus returns net itself above its threshold, 20 by default, where
     # ln(1 + e^-net) is still 2e-9; from 40 on, that term is below float64's last digit.
@@ -256,9 +293,51 @@ def softmax_jacobian(outs: Sequence[X], i: int, j: int) -> X:
 SOFTMAX_JACOBIAN_FORMULA = ("{out_i} * (1 - {out_i})", "-{out_i} * {out_j}")
 
 
-def softmax_formula(neuron: str, layer: Sequence[str], suffix: str = "") -> str:
-    denom = " + ".join(f"e^{{net_{m}{suffix}}}" for m in layer)
-    return f"e^{{net_{neuron}{suffix}}}/({denom})"
+# Beyond this, e^net overflows (or the sum underflows) unless shifted by the largest net.
+SHIFT_BEYOND = 700.0
+
+
+def softmax_formula(
+    neuron: str, layer: Sequence[str], suffix: str = "", nets: Sequence[float] = ()
+) -> str:
+    """out of one neuron: e^net/Σ e^net, or, where the largest net is beyond ±SHIFT_BEYOND,
+    the form `softmax` computes it by, each net less the largest."""
+    top = _largest(nets)
+    if top is None or abs(nets[top]) <= SHIFT_BEYOND:
+        denom = " + ".join(f"e^{{net_{m}{suffix}}}" for m in layer)
+        return f"e^{{net_{neuron}{suffix}}}/({denom})"
+    t = f"{{net_{layer[top]}{suffix}}}"
+    denom = " + ".join(f"e^({{net_{m}{suffix}}} - {t})" for m in layer)
+    return f"e^({{net_{neuron}{suffix}}} - {t})/({denom})"
+
+
+def _largest(nets: Sequence[float]) -> int | None:
+    """The index `_top` keeps: the first of the largest (None for no nets)."""
+    best = None
+    for i, x in enumerate(nets):
+        if best is None or x > nets[best]:
+            best = i
+    return best
+
+
+def log_sum_exp_shown(symbols: Sequence[str], values: Sequence[float]) -> str:
+    """ln Σ e^x as log_sum_exp computes it, the x given as templates with their values."""
+    top = _largest(values)
+    assert top is not None
+    t = symbols[top]
+    shift = t if re.fullmatch(r"\{[^{}]+\}", t) else f"({t})"
+    terms = " + ".join(f"e^({x} - {shift})" for x in symbols)
+    return f"{t} + ln({terms})"
+
+
+def minus_log_softmax_shown(j: int, symbols: Sequence[str], nets: Sequence[float]) -> str:
+    """−ln(out_j) of a softmax layer as log_softmax computes it: ln Σ e^(net − top) − (net_j −
+    top), top the largest net (symbols: each net's template)."""
+    top = _largest(nets)
+    assert top is not None
+    t = symbols[top]
+    total = " + ".join(f"e^({x} - {t})" for x in symbols)
+    return f"ln({total}) - ({symbols[j]} - {t})"
 
 
 SOFTMAX = Activation(

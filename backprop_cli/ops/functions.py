@@ -23,6 +23,8 @@ FORMULA_FUNCTIONS: dict[str, FormulaFunction] = {
     "max": FormulaFunction(max, r"\max"),
     "exp": FormulaFunction(math.exp, r"\exp"),
     "log": FormulaFunction(math.log, r"\log"),
+    # ln(1 + x) without rounding 1 + x first: softplus and the logistic's logs as computed
+    "log1p": FormulaFunction(math.log1p, r"\operatorname{log1p}"),
     "sqrt": FormulaFunction(math.sqrt, r"\sqrt", "brace"),  # adam's update
     "abs": FormulaFunction(abs, "", "bars"),
 }

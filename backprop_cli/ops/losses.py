@@ -14,8 +14,15 @@ from dataclasses import field
 from typing import Any
 
 from ..records import record
-from .activations import Activation, log_softmax, log_sum_exp
+from .activations import (
+    Activation,
+    log_softmax,
+    log_sum_exp,
+    log_sum_exp_shown,
+    minus_log_softmax_shown,
+)
 from .base import Hyper, Table
+from .vocab import FLOATS
 
 X = Any
 NO_HYPER: Mapping[str, float] = {}
@@ -51,9 +58,22 @@ class Fused:
     note: str | None = None  # why the simplified form is used where outputs round to 0 or 1
     near_note: str | None = None  # ... and where one is so near 0 or 1 that the chain loses digits
     exact_always: bool = False  # the form holds for every input (no slip reproduced inside it)
+    # `shown` where note_for(outs) says the value was found another way: (j, neurons, nets) ->
+    # the template as computed, which may read the nets ({net_o1}); None: `shown` serves.
+    shown_noted: Callable[[int, Sequence[str], Sequence[float]], tuple[str, list[str]]] | None = (
+        None
+    )
     # The PyTorch loss that computes this pair as one (None: PyTorch has none, and a script in
     # PyTorch would disagree where outputs round to 0 or 1).
     torch: TorchLoss | None = None
+
+    def shown_at(
+        self, j: int, neurons: Sequence[str], nets: Sequence[float], outs: Sequence[float]
+    ) -> tuple[str, list[str]]:
+        """`shown`, as the value at these nets and outputs is computed."""
+        if self.shown_noted is not None and self.note_for(outs) is not None:
+            return self.shown_noted(j, neurons, nets)
+        return self.shown(j, neurons)
 
     def note_for(self, outs: Sequence[float]) -> str | None:
         """What the step says of how its value was found, for these outputs."""
@@ -84,6 +104,11 @@ class Loss:
     # (m, t, log_out, log_1m, n).
     stable: Callable[[Any, X, Callable[[], X], Callable[[], X], int], X] | None = None
     in_range: Callable[[Any, X], X] | None = None
+    # The stable form as written, where `in_range` fails: (t, −ln(out), −ln(1 − out)) -> a
+    # template in {t}, {n}, the two logs given as templates (callables; None where the output
+    # activation has none); and dE_total/dout as computed at (t, out), where not as written.
+    stable_shown: Callable[[float, Callable[[], str], Callable[[], str]], str] | None = None
+    derivative_shown: Callable[[float, float], str | None] | None = None
     # Said of dE_total/dout where out is out of range: the value is the formula's limit.
     limit_note: str | None = None
     outputs: tuple[str, ...] | None = None  # output activations it works with (None: any)
@@ -100,6 +125,31 @@ class Loss:
     missing_half: tuple[float, str] | None = None
     # The same loss in PyTorch, on the outputs (a fused pair's own form comes first).
     torch: TorchLoss | None = None
+
+    def formula_at(
+        self,
+        t: float,
+        o: float,
+        minus_log_out: Callable[[], str] | None = None,
+        minus_log_1m: Callable[[], str] | None = None,
+    ) -> str:
+        """E_o's formula as `value` computes it at (t, out): the stable form, from the logs,
+        where out is out of range (what `value` is given, as templates)."""
+        if (
+            self.stable_shown is None
+            or self.in_range is None
+            or minus_log_out is None
+            or minus_log_1m is None
+            or self.in_range(FLOATS, o)
+        ):
+            return self.formula
+        return self.stable_shown(t, minus_log_out, minus_log_1m)
+
+    def derivative_formula_at(self, t: float, o: float) -> str:
+        """dE_total/dout as `grad` computes it at (t, out): its limit, where out is out of
+        range."""
+        shown = None if self.derivative_shown is None else self.derivative_shown(t, o)
+        return self.derivative_formula if shown is None else shown
 
     def value(
         self,
@@ -142,6 +192,28 @@ def _bce_stable(m: Any, t: X, log_o: Callable[[], X], log_1m: Callable[[], X], n
     return (0.0 + a + b) / n
 
 
+def _bce_stable_shown(
+    t: float, minus_log_o: Callable[[], str], minus_log_1m: Callable[[], str]
+) -> str:
+    # the terms _bce_stable keeps: a zero factor's is left out
+    parts = []
+    if t != 0:
+        parts.append(f"{{t}} * ({minus_log_o()})")
+    if 1.0 - t != 0:
+        parts.append(f"(1 - {{t}}) * ({minus_log_1m()})")
+    body = " + ".join(parts)
+    return f"({body})/{{n}}" if len(parts) > 1 else f"{body}/{{n}}"
+
+
+def _bce_grad_shown(t: float, o: float) -> str | None:
+    # the limits _bce_grad takes where out has rounded to 1 or 0 and the target is met
+    if o >= 1.0 and t == 1.0:
+        return "-{t}/{n}"
+    if o <= 0.0 and t == 0.0:
+        return "(1 - {t})/{n}"
+    return None
+
+
 def _bce_grad(m: Any, t: X, o: X, n: int, _p: Mapping[str, float]) -> X:
     # Out rounded to 0 or 1: −t/out + (1 − t)/(1 − out) with a zero factor's term dropped (as in
     # the loss), so a hard target that is met gives ∓1/n rather than inf.
@@ -177,6 +249,22 @@ def _softmax_bce_shown(j: int, neurons: Sequence[str]) -> tuple[str, list[str]]:
             parts.append(f"({{out_{ni}}} - {{target_{ni}}}) * {{out_{nj}}}/(1 - {{out_{ni}}})")
             syms += [f"out_{ni}", f"target_{ni}"]
     return f"({' - '.join(parts)})/{{n}}", [*syms, f"out_{nj}", f"target_{nj}", "n"]
+
+
+def _softmax_bce_shown_from_nets(
+    j: int, neurons: Sequence[str], nets: Sequence[float]
+) -> tuple[str, list[str]]:
+    """_softmax_bce_shown with out_j/(1 − out_i) as _softmax_bce_delta computes it."""
+    nj = neurons[j]
+    parts = [f"{{out_{nj}}} - {{target_{nj}}}"]
+    for i, ni in enumerate(neurons):
+        if i != j:
+            rest = [k for k in range(len(neurons)) if k != i]
+            lse = log_sum_exp_shown(
+                [f"{{net_{neurons[k]}}}" for k in rest], [nets[k] for k in rest]
+            )
+            parts.append(f"({{out_{ni}}} - {{target_{ni}}}) * e^({{net_{nj}}} - ({lse}))")
+    return f"({' - '.join(parts)})/{{n}}", []  # its symbols as they appear
 
 
 def _distribution(targets: Sequence[float]) -> tuple[int | None, str] | None:
@@ -240,6 +328,8 @@ BINARY_CROSS_ENTROPY = Loss(
     _bce_grad,
     stable=_bce_stable,
     in_range=lambda m, o: m.both(o > 0.0, o < 1.0),
+    stable_shown=_bce_stable_shown,
+    derivative_shown=_bce_grad_shown,
     limit_note=(
         "out rounded to 0 or 1: the formula is 0/0 or x/0, so its limit is used, with the term "
         "whose factor (target or 1 − target) is 0 left out"
@@ -261,6 +351,7 @@ BINARY_CROSS_ENTROPY = Loss(
         "softmax": Fused(
             _softmax_bce_delta,
             _softmax_bce_shown,
+            shown_noted=_softmax_bce_shown_from_nets,
             note=(
                 "an output rounded to 0 or 1, so the chain is inf·0; out_j/(1 − out_i) is "
                 "computed from the nets as e^(net_j − ln Σ_(m≠i) e^net_m)"
@@ -288,6 +379,10 @@ CROSS_ENTROPY = Loss(
     ),
     stable=lambda m, t, log_o, _l1, _n: _unless_zero(m, t, lambda: -t * log_o()),
     in_range=lambda m, o: o > 0.0,
+    stable_shown=lambda t, minus_log_o, _l1: f"{{t}} * ({minus_log_o()})",
+    # a target of 0 leaves the term out, and its gradient with it: 0, even where out is 0
+    derivative_shown=lambda t, o: "0" if t == 0 and not o > 0.0 else None,
+    limit_note="target 0: the term 0·ln(out) and its gradient are 0, their limit where out is 0",
     outputs=("softmax",),
     outputs_rule=(
         "loss",
@@ -379,5 +474,29 @@ class OutputLogs:
         def others() -> X:  # ln(1 − out_j) = ln Σ_(k≠j) e^(ln out_k)
             rest = [x for k, x in enumerate(self._log_outs()) if k != j]
             return log_sum_exp(m, rest) if rest else -math.inf
+
+        return others
+
+    def minus_out_shown(self, j: int, symbols: Sequence[str]) -> Callable[[], str] | None:
+        """−ln(out_j) as out(j) computes it, a template in the nets' symbols (a callable, so
+        that it is written only where the stable form is shown)."""
+        act, nets = self.act, self.nets
+        if act.elementwise:
+            f = act.minus_log_out_shown
+            return None if f is None else (lambda: f(nets[j]).replace("{net}", symbols[j]))
+        return lambda: minus_log_softmax_shown(j, symbols, nets)
+
+    def minus_one_minus_shown(self, j: int, symbols: Sequence[str]) -> Callable[[], str] | None:
+        """−ln(1 − out_j) as one_minus(j) computes it, in the nets' symbols."""
+        act, nets = self.act, self.nets
+        if act.elementwise:
+            f = act.minus_log_one_minus_out_shown
+            return None if f is None else (lambda: f(nets[j]).replace("{net}", symbols[j]))
+
+        def others() -> str:  # −ln Σ_(k≠j) out_k, from the logs ln(out_k) = −(−ln(out_k))
+            rest = [k for k in range(len(nets)) if k != j]
+            texts = [f"-({minus_log_softmax_shown(k, symbols, nets)})" for k in rest]
+            logs = self._log_outs()
+            return f"-({log_sum_exp_shown(texts, [logs[k] for k in rest])})"
 
         return others

@@ -6,6 +6,11 @@ columns are measured as they are printed (η is three cells as `eta`)."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 SPELLINGS = {
     "·": "*",
@@ -76,3 +81,18 @@ def spell(text: str) -> str:
             spelled = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode() or "?"
         out.append(spelled)
     return "".join(out)
+
+
+def same(text: str) -> str:
+    return text
+
+
+class SpelledFirst:
+    """A layout built from its texts with `spell` applied first where the console cannot
+    encode the symbols (so that rich measures `+/-`, not `±`), else as it is."""
+
+    def __init__(self, build: Callable[[Callable[[str], str]], RenderableType]) -> None:
+        self.build = build
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.build(spell if options.ascii_only else same)

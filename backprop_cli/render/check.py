@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -11,6 +13,7 @@ from rich.text import Text
 from ..grading import EXACTLY, PROGRAM_REASON, Diagnosis, Report
 from ..logcheck import LogReport
 from . import number
+from .ascii import SpelledFirst
 from .numbers import Numbers, difference
 from .table import Fitted, Indented
 
@@ -30,39 +33,49 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
     """The table of verdicts, a one-line tally, and the diagnosis of the first wrong answer."""
 
     fmt = Numbers(precision)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("id", style="cyan", no_wrap=True)
-    table.add_column("your answer", justify="right", no_wrap=True)
-    table.add_column("expected", justify="right", no_wrap=True)
-    if report.round_to is not None:
-        table.add_column(f"drift from exact (rounding to {report.round_to})", justify="right")
-    table.add_column("allowed", justify="right", no_wrap=True)
-    table.add_column("verdict")
-    narrow: list[RenderableType] = []  # an answer a line, where the table does not fit
-    for v in report.verdicts:
-        mark, style = _MARKS[v.status]
-        verdict = Text(mark, style=style)
-        if v.reason and v.reason not in (*QUIET, PROGRAM_REASON):
-            verdict.append(f"  ({v.reason})", style="dim")
-        row: list[Text | str] = [Text(v.answer.key), Text(v.answer.text), fmt(v.expected)]
+
+    def verdicts(sp: Callable[[str], str]) -> RenderableType:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("id", style="cyan", no_wrap=True)
+        table.add_column("your answer", justify="right", no_wrap=True)
+        table.add_column("expected", justify="right", no_wrap=True)
         if report.round_to is not None:
-            row.append(_signed(difference(v.expected, v.exact), precision))
-        allowed = "1e-9 rel." if v.answer.program else margin(v.unit / 2)
-        table.add_row(*row, allowed, verdict)
-        head = Text(v.answer.key, style="cyan")
-        head.append(" ")
-        head.append_text(verdict)
-        said = f"you wrote {v.answer.text}, expected {row[2]}"
-        if report.round_to is not None:
-            said += f" (drift {row[3]})"
-        narrow += [head, Indented(Text(f"{said}, allowed {allowed}"))]
+            table.add_column(
+                sp(f"drift from exact (rounding to {report.round_to})"), justify="right"
+            )
+        table.add_column("allowed", justify="right", no_wrap=True)
+        table.add_column("verdict")
+        narrow: list[RenderableType] = []  # an answer a line, where the table does not fit
+        for v in report.verdicts:
+            mark, style = _MARKS[v.status]
+            verdict = Text(sp(mark), style=style)
+            if v.reason and v.reason not in (*QUIET, PROGRAM_REASON):
+                verdict.append(sp(f"  ({v.reason})"), style="dim")
+            row: list[Text | str] = [
+                Text(sp(v.answer.key)),
+                Text(sp(v.answer.text)),
+                fmt(v.expected),
+            ]
+            if report.round_to is not None:
+                row.append(sp(_signed(difference(v.expected, v.exact), precision)))
+            allowed = "1e-9 rel." if v.answer.program else sp(margin(v.unit / 2))
+            table.add_row(*row, allowed, verdict)
+            head = Text(sp(v.answer.key), style="cyan")
+            head.append(" ")
+            head.append_text(verdict)
+            said = f"you wrote {v.answer.text}, expected {row[2]}"
+            if report.round_to is not None:
+                said += f" (drift {row[3]})"
+            narrow += [head, Indented(Text(sp(f"{said}, allowed {allowed}")))]
+        return Fitted(table, Group(*narrow))
+
     tally = Text()
     tally.append(f"{report.count('right')} ✓", style="green")
     tally.append(" · ")
     tally.append(f"{report.count('rounding')} ≈ rounding", style="yellow")
     tally.append(" · ")
     tally.append(f"{report.count('wrong')} ✗", style="red")
-    parts: list[RenderableType] = [Fitted(table, Group(*narrow)), Text(""), tally]
+    parts: list[RenderableType] = [SpelledFirst(verdicts), Text(""), tally]
     programs = sum(1 for v in report.verdicts if v.answer.program)
     if programs:
         parts.append(

@@ -299,7 +299,8 @@ class StepTable:
         width, gaps = options.max_width, 3 * (len(self.HEADERS) - 1)
         if sum(self.low) + gaps > width:
             yield Group(
-                Text(self.title, style="bold"), *(Stacked(s, self.shown) for s in self.steps)
+                Text(self.title, style="bold"),
+                *(Stacked(s, self.shown, self.spelled) for s in self.steps),
             )
             return
         fixed = self.low[0] + self.low[3]
@@ -350,12 +351,14 @@ class Stacked:
     """One step on lines of its own: `id = formula`, `= numbers`, `= value`, for a narrow
     terminal. Continuation lines are indented; nothing is cut that fits on a line."""
 
-    def __init__(self, step: Step, shown: Numbers) -> None:
-        self.step, self.shown = step, shown
+    def __init__(self, step: Step, shown: Numbers, spelled: bool = False) -> None:
+        self.step, self.shown, self.spelled = step, shown, spelled
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         s, width = self.step, options.max_width
         parts = [s.formula, self.shown.substituted(s), self.shown.value(s)]
+        if self.spelled:  # measured as printed: η is `eta`
+            parts = [spell(p) for p in parts]
         parts = [p for k, p in enumerate(parts) if k == 0 or p != parts[k - 1]]
         idw = text_width(s.id) + 1
         hanging = idw + 2 + max(atom_width(p) for p in parts) <= width
@@ -426,8 +429,8 @@ class ParameterTable:
     JUSTIFY = ("left", "right", "center", "right", "right", "right")
     STYLES = ("cyan", "", "", "bold", "", "")
 
-    def __init__(self, rows: Sequence[tuple[str, ...]], drift: bool) -> None:
-        self.rows, self.drift = rows, drift
+    def __init__(self, rows: Sequence[tuple[str, ...]], drift: bool, spelled: bool = False) -> None:
+        self.rows, self.drift, self.spelled = rows, drift, spelled
         self.columns = len(self.HEADERS) - (0 if drift else 1)
 
     def _table(self, widths: Sequence[int | None]) -> Table:
@@ -443,6 +446,10 @@ class ParameterTable:
         return table
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.ascii_only and not self.spelled:  # measured as printed: → is `->`
+            rows = [tuple(spell(c) for c in row) for row in self.rows]
+            yield ParameterTable(rows, self.drift, spelled=True)
+            return
         widths = [text_width(h) for h in self.HEADERS[: self.columns]]
         for row in self.rows:
             widths = [max(w, text_width(c)) for w, c in zip(widths, row, strict=True)]
@@ -461,7 +468,7 @@ class ParameterTable:
         for row in self.rows:
             table.add_row(*row)
             line = Text(row[0], style="cyan")
-            line.append(f" {row[1]} → ")
+            line.append(f" {row[1]} {spell('→') if self.spelled else '→'} ")
             line.append(row[3], style="bold")
             if row[4]:
                 line.append(f" (change {row[4]})")
