@@ -19,23 +19,23 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from .answers import check
-    from .engine import step
-    from .kernels import Trainer
-    from .spec import Spec
-    from .trace import Step, Trace
-    from .validate import SpecError, load_spec, loads_spec
+    from backprop_cli.engine.passes import step
+    from backprop_cli.engine.trace import Step, Trace
+    from backprop_cli.kernels import Trainer
+    from backprop_cli.specs.model import Spec
+    from backprop_cli.specs.validate import SpecError, load_spec, loads_spec
+    from backprop_cli.tutor.answers import check
 
 # Loaded on first use, so that `backprop --version` or `backprop init` start without the engine.
 _API = {
-    "check": "answers",
-    "step": "engine",
-    "Spec": "spec",
-    "SpecError": "validate",
-    "load_spec": "validate",
-    "loads_spec": "validate",
-    "Step": "trace",
-    "Trace": "trace",
+    "check": "tutor.answers",
+    "step": "engine.passes",
+    "Spec": "specs.model",
+    "SpecError": "specs.validate",
+    "load_spec": "specs.validate",
+    "loads_spec": "specs.validate",
+    "Step": "engine.trace",
+    "Trace": "engine.trace",
     "Trainer": "kernels",
 }
 

@@ -19,7 +19,7 @@ import time
 
 from backprop_cli import loads_spec
 from backprop_cli.kernels import Trainer, work
-from backprop_cli.spec import Spec, batches
+from backprop_cli.specs.model import Spec, batches
 
 
 def network(width: int, samples: int, mode: str, softmax: bool, seed: int = 1) -> Spec:

@@ -21,7 +21,7 @@ from timing import BACKPROP, ENV, PY, machine, side_by_side
 SIZES = ("2,2,2", "5,5,5", "10,10,10", "30,30,30", "100,100,10")
 FORMATS = {"table": [], "json": ["--format", "json"], "markdown": ["--format", "markdown"]}
 MAKE = (
-    "import sys; from backprop_cli.exercise import Options, make_exercise\n"
+    "import sys; from backprop_cli.tutor.exercise import Options, make_exercise\n"
     "sys.stdout.write(make_exercise(Options(tuple(map(int, sys.argv[1].split(','))), seed=1)))"
 )
 

@@ -10,7 +10,7 @@ import pytest
 from backprop_cli.kernels import Trainer
 from backprop_cli.ops import ACTIVATIONS, FLOATS, SOURCE, Expr
 from backprop_cli.ops.vocab import NUMPY_SOURCE
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.validate import loads_spec
 
 np = pytest.importorskip("numpy")
 pytestmark = pytest.mark.numpy_kernel

@@ -19,10 +19,10 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from backprop_cli import step
+from backprop_cli.engine.matrices import build
 from backprop_cli.export import script
-from backprop_cli.matrices import build
-from backprop_cli.spec import Spec
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.validate import loads_spec
 
 from .clihelp import run
 from .test_export import parse
@@ -141,7 +141,7 @@ def test_the_table_json_and_schema_show_it(tmp_path: Path) -> None:
         "0.197237953",
     ]
     doc = json.loads(run("step", str(path), "-f", "json").stdout)
-    schema = json.loads((ROOT / "backprop_cli" / "schemas" / "trace.json").read_text())
+    schema = json.loads((ROOT / "backprop_cli" / "specs" / "schemas" / "trace.json").read_text())
     assert not list(Draft202012Validator(schema).iter_errors(doc))
     (found,) = [s for s in doc["steps"] if s["id"] == "E_batch"]
     assert found["substituted"] == "(0.31790383037257847 + 0.07657207467707569)/2.0"

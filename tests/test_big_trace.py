@@ -13,10 +13,10 @@ import pytest
 from rich.console import Console
 
 from backprop_cli import load_spec, loads_spec
-from backprop_cli.engine import step as run_step
+from backprop_cli.engine.passes import step as run_step
+from backprop_cli.engine.trace import Step
 from backprop_cli.render import jsonfmt, table
 from backprop_cli.render.numbers import is_residue
-from backprop_cli.trace import Step
 
 from .clihelp import run
 

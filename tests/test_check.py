@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.engine import Mistake
-from backprop_cli.grading import Report, check, read_answers, unit_of
-from backprop_cli.source import SourceError
+from backprop_cli.engine.passes import Mistake
+from backprop_cli.specs.source import SourceError
+from backprop_cli.tutor.grading import Report, check, read_answers, unit_of
 
 from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 

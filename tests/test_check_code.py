@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from backprop_cli import check, load_spec, loads_spec, step
-from backprop_cli.grading import Report
-from backprop_cli.spec import Spec
+from backprop_cli.specs.model import Spec
+from backprop_cli.tutor.grading import Report
 
 from .tutor_support import ONLINE_SPEC
 

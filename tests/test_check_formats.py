@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import check, load_spec, loads_spec, step
-from backprop_cli.answers import kind_of, parse_answers
-from backprop_cli.source import SourceError
+from backprop_cli.specs.source import SourceError
+from backprop_cli.tutor.answers import kind_of, parse_answers
 
 from .tutor_support import ONLINE_SPEC, run
 

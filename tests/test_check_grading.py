@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.grading import Report, check, read_answers
+from backprop_cli.tutor.grading import Report, check, read_answers
 
 from .clihelp import run
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from backprop_cli import check, load_spec, loads_spec
-from backprop_cli.logcheck import LogReport, check_log, parse_log
-from backprop_cli.source import SourceError
-from backprop_cli.spec import Spec
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.source import SourceError
+from backprop_cli.tutor.logcheck import LogReport, check_log, parse_log
 
 from .tutor_support import run
 
@@ -209,7 +209,7 @@ BIG = """\
 import resource, sys
 from pathlib import Path
 from backprop_cli import loads_spec
-from backprop_cli.logcheck import check_log, read_log
+from backprop_cli.tutor.logcheck import check_log, read_log
 rows = int(sys.argv[2])
 path = Path(sys.argv[1])
 with path.open("w") as f:  # a network at its optimum: E_total is 0 every epoch

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.grading import Report, check, read_answers
-from backprop_cli.logcheck import check_log, parse_log
+from backprop_cli.tutor.grading import Report, check, read_answers
+from backprop_cli.tutor.logcheck import check_log, parse_log
 
 from .clihelp import assert_input_error, run
 
@@ -180,8 +180,8 @@ def test_the_convention_is_a_setting_of_the_answers_file_and_an_option(tmp_path:
 
 
 def test_the_command_lines_choices_are_the_conventions() -> None:
-    from backprop_cli.choices import SIGN_CONVENTIONS
-    from backprop_cli.conventions import AUTO, CONVENTIONS
+    from backprop_cli.specs.choices import SIGN_CONVENTIONS
+    from backprop_cli.tutor.conventions import AUTO, CONVENTIONS
 
     assert SIGN_CONVENTIONS == (AUTO, *CONVENTIONS) == ("auto", "post", "han-kamber")
     refused = run("check", "answers.yaml", "--convention", "mitchell")
@@ -217,7 +217,7 @@ def arithmetic(text: str) -> float | None:
 
 def test_in_convention_keeps_every_formula_true() -> None:
     # Each step's formula, with its numbers, gives its value in either convention.
-    from backprop_cli.conventions import HAN_KAMBER, in_convention
+    from backprop_cli.tutor.conventions import HAN_KAMBER, in_convention
 
     for spec in (load_spec(), loads_spec(ONLINE)):
         trace = in_convention(step(spec), HAN_KAMBER)
@@ -393,7 +393,7 @@ def test_a_tanh_layer_with_the_logistics_derivative_is_named() -> None:
         "dE_total/dw4": g["W1"][1][1],
     }
     spec = loads_spec(TANH)
-    from backprop_cli.answers import from_plain
+    from backprop_cli.tutor.answers import from_plain
 
     given = from_plain({k: repr(v) for k, v in program.items()}, None, "<p>", step(spec))
     codes = check(spec, given).codes

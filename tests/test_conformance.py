@@ -21,8 +21,8 @@ from backprop_cli.kernels.compiled import supports
 from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS
 from backprop_cli.ops.functions import FORMULA_FUNCTIONS
 from backprop_cli.render.mathtex import Node, parse
-from backprop_cli.spec import MAX_MAGNITUDE, Spec
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.model import MAX_MAGNITUDE, Spec
+from backprop_cli.specs.validate import loads_spec
 
 MODES = ("online", "batch", "minibatch")
 TARGETS = ([0.25, 0.75], [1.0, 0.0], [0.5, 0.5])  # valid for every loss: in [0, 1], summing to 1

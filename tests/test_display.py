@@ -14,10 +14,10 @@ import pytest
 from rich.cells import cell_len
 
 from backprop_cli import load_spec, step
+from backprop_cli.engine.trace import Step
 from backprop_cli.render import Numbers, number
 from backprop_cli.render.numbers import is_residue
 from backprop_cli.render.wrap import wrap
-from backprop_cli.trace import Step
 
 from .clihelp import run
 

@@ -9,7 +9,7 @@ import pytest
 import typer
 
 from backprop_cli.cli import app
-from backprop_cli.errors import ExitCode
+from backprop_cli.specs.errors import ExitCode
 
 from .clihelp import run
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, step
-from backprop_cli.exercise import Options, make_exercise
 from backprop_cli.ops import ACTIVATIONS, LOSSES
 from backprop_cli.ops.activations import softmax_formula
 from backprop_cli.render import number
@@ -18,7 +17,8 @@ from backprop_cli.render.latex import escape as tex_escape
 from backprop_cli.render.latex import render_latex
 from backprop_cli.render.markdown import render_markdown
 from backprop_cli.render.mathtex import parse, render, symbol
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.validate import loads_spec
+from backprop_cli.tutor.exercise import Options, make_exercise
 
 from .runcli import ROOT, cli
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, step
-from backprop_cli.exercise import Options, make_exercise
 from backprop_cli.render import number
 from backprop_cli.render.svg import NEGATIVE, POSITIVE, layout, render_svg
-from backprop_cli.spec import Spec
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.validate import loads_spec
+from backprop_cli.tutor.exercise import Options, make_exercise
 
 from .runcli import cli
 

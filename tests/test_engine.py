@@ -12,9 +12,9 @@ import math
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.engine import dataset_loss
-from backprop_cli.spec import initial_values
-from backprop_cli.validate import bundled_example_text
+from backprop_cli.engine.passes import dataset_loss
+from backprop_cli.specs.model import initial_values
+from backprop_cli.specs.validate import bundled_example_text
 
 # id, published, exact. Arithmetic as in the post, e.g.
 #   net_h1 = w1*i1 + w2*i2 + b1*1 = 0.15*0.05 + 0.2*0.1 + 0.35*1 = 0.3775
@@ -229,7 +229,7 @@ def test_online_mode_updates_once_per_sample_in_order() -> None:
 
 
 def test_minibatch_batches_in_order() -> None:
-    from backprop_cli.spec import batches
+    from backprop_cli.specs.model import batches
 
     text = (
         bundled_example_text()

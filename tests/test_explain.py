@@ -14,8 +14,8 @@ import pytest
 from rich.console import Console
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.explain import Node, UnknownId, explain, locate, parse_id
 from backprop_cli.render.explain import render_explanation
+from backprop_cli.tutor.explain import Node, UnknownId, explain, locate, parse_id
 
 from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 

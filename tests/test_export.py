@@ -24,13 +24,13 @@ from collections.abc import Iterator
 import pytest
 
 from backprop_cli import step
+from backprop_cli.engine.trace import Step, Trace
 from backprop_cli.export import ExportError, script
 from backprop_cli.kernels import Trainer
 from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS
 from backprop_cli.ops.losses import NEAR
-from backprop_cli.spec import Spec
-from backprop_cli.trace import Step, Trace
-from backprop_cli.validate import load_spec, loads_spec
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.validate import load_spec, loads_spec
 
 from .clihelp import assert_input_error, run
 from .test_conformance import CASES, config
@@ -497,7 +497,7 @@ def test_zero_epochs_is_refused() -> None:
 
 
 def test_the_script_uses_the_matrix_views_layer_level_ids() -> None:
-    from backprop_cli.matrices import scalar_ids
+    from backprop_cli.engine.matrices import scalar_ids
 
     spec = loads_spec(config("sigmoid", "sigmoid", "half_sse", "adamw", 2))
     text = script(spec, "numpy")

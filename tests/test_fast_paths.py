@@ -10,14 +10,14 @@ import re
 
 import pytest
 
-from backprop_cli.engine import step
+from backprop_cli.engine.passes import step
+from backprop_cli.engine.trace import Step
 from backprop_cli.render import wrap as W
 from backprop_cli.render.mathtex import parse
 from backprop_cli.render.numbers import Numbers, _parsed, _size, is_residue
 from backprop_cli.render.table import StepTable
 from backprop_cli.render.wrap import text_width
-from backprop_cli.trace import Step
-from backprop_cli.validate import load_spec
+from backprop_cli.specs.validate import load_spec
 
 from .test_display import CONFIGS
 
@@ -174,7 +174,7 @@ def reference_split(table: StepTable, lowest: int, highest: int, free: int) -> i
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_split_drops_candidates_without_changing_the_width(config: str) -> None:
-    from backprop_cli.engine import iter_phases
+    from backprop_cli.engine.passes import iter_phases
 
     trace = step(load_spec(config))
     shown = Numbers.of(trace.steps)

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from backprop_cli import gradcheck as gc_module
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.engine import Mistake, dataset_loss
-from backprop_cli.gradcheck import analytic_gradient, gradcheck, numeric_gradient
-from backprop_cli.spec import initial_values
+from backprop_cli.engine.passes import Mistake, dataset_loss
+from backprop_cli.specs.model import initial_values
+from backprop_cli.tutor import gradcheck as gc_module
+from backprop_cli.tutor.gradcheck import analytic_gradient, gradcheck, numeric_gradient
 
 from .tutor_support import ONLINE_SPEC, RANDOM_SPEC, run, write
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import Spec, load_spec, loads_spec, step
-from backprop_cli.engine import forward_values, sample_loss
+from backprop_cli.engine.passes import forward_values, sample_loss
 from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.spec import initial_values
+from backprop_cli.specs.model import initial_values
 
 H = 1e-6
 # Every entry of the catalogue: hidden activations, and each loss with the outputs it takes.
@@ -61,7 +61,7 @@ def assert_gradients_match(spec: Spec) -> None:
 def away_from_kinks(spec: Spec) -> bool:
     """An activation with a kink (relu) has no derivative at 0: keep every net input clear of it."""
     values = initial_values(spec)
-    from backprop_cli.spec import Names
+    from backprop_cli.specs.model import Names
 
     names = Names.of(spec)
     prev = list(spec.samples[0].inputs)

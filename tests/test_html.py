@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, step
+from backprop_cli.engine.matrices import build as build_matrices
 from backprop_cli.kernels import Curve, Trainer
-from backprop_cli.matrices import build as build_matrices
 from backprop_cli.render.html import (
     Tab,
     anchors,

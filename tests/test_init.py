@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, step
-from backprop_cli.exercise import ExerciseError, Options, make_exercise, parse_layers
-from backprop_cli.spec import Names
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.model import Names
+from backprop_cli.specs.validate import loads_spec
+from backprop_cli.tutor.exercise import ExerciseError, Options, make_exercise, parse_layers
 
 from .runcli import cli
 

@@ -17,7 +17,7 @@ from backprop_cli.interop import capture_torch_step
 from backprop_cli.interop.onnxfile import import_onnx, read_onnx
 from backprop_cli.ops import ACTIVATIONS
 from backprop_cli.ops.activations import LINEAR
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.validate import loads_spec
 
 from .clihelp import assert_input_error, run
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from backprop_cli import step
+from backprop_cli.engine.trace import Trace
 from backprop_cli.interop import (
     MissingExtra,
     TorchError,
@@ -24,7 +25,6 @@ from backprop_cli.interop import (
     write_json,
 )
 from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS
-from backprop_cli.trace import Trace
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

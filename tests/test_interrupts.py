@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import backprop_cli
-from backprop_cli import loads_spec, stopping
+from backprop_cli import loads_spec
 from backprop_cli.cli import train as train_command
-from backprop_cli.kernels import Trainer
+from backprop_cli.kernels import Trainer, stopping
 from backprop_cli.kernels import trainer as trainer_module
 
 from .test_train import net, run

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import step
-from backprop_cli.matrices import (
+from backprop_cli.engine.matrices import (
     Constant,
     Equation,
     MatrixView,
@@ -21,8 +21,8 @@ from backprop_cli.matrices import (
     locate,
     scalar_ids,
 )
-from backprop_cli.trace import Trace
-from backprop_cli.validate import load_spec, loads_spec
+from backprop_cli.engine.trace import Trace
+from backprop_cli.specs.validate import load_spec, loads_spec
 
 from .test_conformance import CASES, SAMPLE, config
 

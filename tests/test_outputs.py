@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.validate import bundled_example_text
+from backprop_cli.specs.validate import bundled_example_text
 
 from .clihelp import assert_input_error, run
 
@@ -76,7 +76,7 @@ def test_explain_refuses_a_sample_that_does_not_exist() -> None:
 
 def test_round_json_validates_against_the_trace_schema() -> None:
     schema = json.loads(
-        resources.files("backprop_cli.schemas").joinpath("trace.json").read_text("utf-8")
+        resources.files("backprop_cli.specs.schemas").joinpath("trace.json").read_text("utf-8")
     )
     doc = json.loads(run("step", "--round", "3", "--format", "json").stdout)
     jsonschema.validate(doc, schema)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from backprop_cli.records import record
+from backprop_cli.ops.records import record
 
 
 def shapes(make):  # type: ignore[no-untyped-def]

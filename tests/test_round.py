@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from backprop_cli import load_spec, step
-from backprop_cli.rounding import drift
+from backprop_cli.tutor.rounding import drift
 
 from .tutor_support import run
 

@@ -12,12 +12,12 @@ from typing import Any, NamedTuple
 import pytest
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.engine import dataset_loss
+from backprop_cli.engine.passes import dataset_loss
 from backprop_cli.kernels import Epoch, Trainer
 from backprop_cli.kernels.compiled import supports
 from backprop_cli.kernels.rounded import RoundedLoopKernel, rounded_kernel
-from backprop_cli.spec import Spec, initial_values
-from backprop_cli.state import State
+from backprop_cli.specs.model import Spec, initial_values
+from backprop_cli.specs.state import State
 
 from .test_conformance import SAMPLE, config
 

@@ -19,7 +19,7 @@ import pytest
 
 from backprop_cli import loads_spec
 from backprop_cli.kernels import Trainer
-from backprop_cli.spec import MAX_MAGNITUDE
+from backprop_cli.specs.model import MAX_MAGNITUDE
 
 from .clihelp import run
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, step
-from backprop_cli.fileio import dump_spec
 from backprop_cli.kernels import Trainer
-from backprop_cli.source import SourceError
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.fileio import dump_spec
+from backprop_cli.specs.source import SourceError
+from backprop_cli.specs.validate import loads_spec
 
 from .clihelp import assert_input_error, run
 

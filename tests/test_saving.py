@@ -229,7 +229,7 @@ def test_a_file_created_during_the_run_is_not_overwritten(
 
 
 def test_exclusive_create_and_replace(tmp_path: Path) -> None:
-    from backprop_cli.fileio import OutputError, write_atomic
+    from backprop_cli.specs.fileio import OutputError, write_atomic
 
     path = tmp_path / "f.txt"
     write_atomic(path, "one", replace=False)

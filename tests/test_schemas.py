@@ -19,7 +19,7 @@ from .clihelp import run
 from .test_fuzz_configs import damaged
 
 ROOT = Path(__file__).parents[1]
-PACKAGED = ROOT / "backprop_cli" / "schemas"
+PACKAGED = ROOT / "backprop_cli" / "specs" / "schemas"
 KINDS = ("config", "trace", "train")
 SCHEMAS = {k: json.loads((PACKAGED / f"{k}.json").read_text("utf-8")) for k in KINDS}
 VALIDATORS = {k: Draft202012Validator(s) for k, s in SCHEMAS.items()}
@@ -161,8 +161,8 @@ def test_train_output_validates() -> None:
 
 
 def test_committed_schemas_are_generated_from_the_catalogue() -> None:
-    # `python -m backprop_cli.schemas.build` writes them; nobody edits the names by hand.
-    from backprop_cli.schemas import build
+    # `python -m backprop_cli.specs.schemas.build` writes them; nobody edits the names by hand.
+    from backprop_cli.specs.schemas import build
 
     for kind in build.KINDS:
         expected = build.text(kind)

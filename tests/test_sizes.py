@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import loads_spec
-from backprop_cli.fileio import dump_spec
 from backprop_cli.kernels import Trainer
+from backprop_cli.specs.fileio import dump_spec
 
 from .clihelp import assert_input_error, run
 

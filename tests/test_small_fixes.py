@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backprop_cli import load_spec, step
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs.validate import loads_spec
 
 from .runcli import ROOT, cli
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_cli import source
+from backprop_cli.specs import source
 
 yaml = pytest.importorskip("yaml")
 if getattr(yaml, "CSafeLoader", None) is None:

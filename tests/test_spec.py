@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from backprop_cli import load_spec, loads_spec, step
-from backprop_cli.validate import bundled_example_text, init_weights
+from backprop_cli.specs.validate import bundled_example_text, init_weights
 
 
 def test_worked_example_loads_as_the_post_draws_it() -> None:

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from backprop_cli import loads_spec, step
+from backprop_cli.engine.trace import Step
 from backprop_cli.ops import ACTIVATIONS, LOSSES
 from backprop_cli.render.numbers import Numbers
-from backprop_cli.trace import Step
 
 NETS = (40.0, -40.0, 710.0, -710.0, 800.0, -800.0)
 _TOKEN = re.compile(r"\s*(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|\*\*|[-+*/^(),>½])")

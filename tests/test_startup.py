@@ -38,7 +38,11 @@ def imported(*args: str) -> set[str]:
 
 def test_step_imports_its_own_command_and_renderer_only() -> None:
     loaded = imported("step")
-    assert {"backprop_cli.cli.step", "backprop_cli.engine", "backprop_cli.render.table"} <= loaded
+    assert {
+        "backprop_cli.cli.step",
+        "backprop_cli.engine.passes",
+        "backprop_cli.render.table",
+    } <= loaded
     unused = {
         *OTHER_COMMANDS,
         "secrets",
@@ -47,7 +51,7 @@ def test_step_imports_its_own_command_and_renderer_only() -> None:
         "backprop_cli.render.markdown",
         "backprop_cli.render.latex",
         "backprop_cli.render.drift",
-        "backprop_cli.rounding",
+        "backprop_cli.tutor.rounding",
     }
     assert loaded & unused == set()
 
@@ -61,7 +65,7 @@ def test_step_as_json_lays_out_no_table() -> None:
 def test_version_builds_no_command() -> None:
     loaded = imported("--version")
     assert {f"backprop_cli.cli.{m}" for m in COMMANDS.values()} & loaded == set()
-    assert "backprop_cli.engine" not in loaded
+    assert "backprop_cli.engine.passes" not in loaded
 
 
 def test_the_root_lists_every_command_without_building_one() -> None:

@@ -1,108 +1,72 @@
-"""The structure holds: the catalogue imports nothing else of the project, no two modules import
-each other (directly or in a loop), and no operation name is compared with a string outside the
-catalogue."""
+"""The structure holds: the folders are the parts of docs/house.json, every "never" of the house is
+an import-linter contract (`lint-imports` in .ci/run checks them against the code), and no
+operation name is compared with a string outside the catalogue."""
 
 from __future__ import annotations
 
-import ast
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
 from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS, UnknownOperation
 
-PACKAGE = Path(__file__).resolve().parents[1] / "backprop_cli"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "backprop_cli"
+HOUSE = json.loads((ROOT / "docs" / "house.json").read_text("utf-8"))
+CONTRACTS = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"][
+    "contracts"
+]
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def modules(part: str) -> set[str]:
+    """The dotted names of a part's folders and files, as the contracts write them."""
+    return {
+        "backprop_cli." + p.removeprefix("backprop_cli/").rstrip("/").removesuffix(".py")
+        for p in HOUSE["parts"][part]["is"]
+    }
 
 
-def imports(path: Path) -> set[str]:
-    """Modules of the package that this file imports, anywhere in it (function bodies too)."""
-    here = module_name(path)
-    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("backprop_cli")}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            if not target.startswith("backprop_cli"):
-                continue
-            for alias in node.names:
-                sub = f"{target}.{alias.name}"
-                found.add(
-                    sub
-                    if (PACKAGE.parent / (sub.replace(".", "/") + ".py")).exists()
-                    or (PACKAGE.parent / sub.replace(".", "/")).is_dir()
-                    else target
-                )
-    return found - {here}
+def test_the_package_root_holds_its_entry_points_and_the_parts() -> None:
+    assert sorted(p.name for p in PACKAGE.glob("*.py")) == ["__init__.py", "__main__.py"]
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    named = {p.split("/")[1] for part in HOUSE["parts"].values() for p in part["is"]}
+    assert folders - {"configs"} == named - {"__main__.py"}  # configs/: the bundled example
 
 
-def graph() -> dict[str, set[str]]:
-    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    edges = {}
-    for name, path in modules.items():
-        # A package's __init__ is the package itself: importing a submodule passes through it,
-        # so edges into a package's own __init__ from inside it are not loops of the code.
-        edges[name] = {m for m in imports(path) if m in modules and not name.startswith(m + ".")}
-    return edges
+def test_every_never_of_the_house_is_a_contract() -> None:
+    for source, target, why in HOUSE["never"]:
+        held = [
+            c
+            for c in CONTRACTS
+            if (
+                c["type"] == "forbidden"
+                and modules(source) & set(c["source_modules"])
+                and modules(target) <= set(c["forbidden_modules"])
+            )
+            or (
+                c["type"] == "independence"
+                and modules(source) | modules(target) <= set(c["modules"])
+            )
+        ]
+        assert held, f"no contract holds: never {source} -> {target} ({why})"
 
 
-def test_no_import_cycles() -> None:
-    edges = graph()
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(n: str) -> None:
-        state[n] = 1
-        stack.append(n)
-        for m in sorted(edges[n]):
-            if state.get(m) == 1:
-                cycle = [*stack[stack.index(m) :], m]
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if m not in state:
-                visit(m)
-        stack.pop()
-        state[n] = 2
-
-    for n in sorted(edges):
-        if n not in state:
-            visit(n)
-    assert len(edges) > 30
-
-
-def test_the_catalogue_imports_nothing_else_of_the_project() -> None:
-    # records.py (the record decorator) sits in the catalogue's layer and imports nothing of ours
-    assert not {m for m in imports(PACKAGE / "records.py") if m.startswith("backprop_cli")}
-    for path in (PACKAGE / "ops").glob("*.py"):
-        outside = {
-            m
-            for m in imports(path)
-            if not m.startswith(("backprop_cli.ops", "backprop_cli.records"))
-        }
-        assert not outside, f"{path.name} imports {outside}"
-
-
-def test_the_engine_and_kernels_know_no_screen_and_no_command_line() -> None:
-    edges = graph()
-    for name, targets in edges.items():
-        if name.startswith(("backprop_cli.engine", "backprop_cli.trace", "backprop_cli.kernels")):
-            bad = {t for t in targets if t.startswith(("backprop_cli.render", "backprop_cli.cli"))}
-            assert not bad, f"{name} imports {bad}"
-        if name.startswith("backprop_cli.kernels"):
-            assert "backprop_cli.engine" not in targets, name
-        if name == "backprop_cli.engine":
-            assert not any(t.startswith("backprop_cli.kernels") for t in targets)
+def test_the_layers_contract_follows_the_house_arrows() -> None:
+    # Each arrow of the house runs down the layers (or across none): the two pictures agree.
+    layers = next(c for c in CONTRACTS if c["type"] == "layers")["layers"]
+    floor = {m.strip(): i for i, layer in enumerate(layers) for m in layer.split("|")}
+    for source, target in HOUSE["arrows"]:
+        for s in modules(source) - {"backprop_cli.__main__"}:
+            for t in modules(target):
+                assert floor[s] < floor[t], f"{source} -> {target} runs up the layers"
 
 
 NAMES = "|".join(sorted({*ACTIVATIONS, *LOSSES, *OPTIMIZERS}))

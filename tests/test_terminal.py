@@ -12,7 +12,7 @@ import pytest
 from rich.cells import cell_len
 
 from backprop_cli import __version__
-from backprop_cli.errors import ExitCode
+from backprop_cli.specs.errors import ExitCode
 
 from .clihelp import run
 

@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from backprop_cli.export import ExportError, script
-from backprop_cli.validate import load_spec
+from backprop_cli.specs.validate import load_spec
 
 from .clihelp import assert_input_error, run
 

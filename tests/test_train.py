@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 
 from backprop_cli import load_spec, loads_spec, step
 from backprop_cli.cli import app
-from backprop_cli.fileio import dump_spec
 from backprop_cli.kernels import Curve, Trainer
 from backprop_cli.kernels.compiled import CompiledKernel, FusedKernel
 from backprop_cli.kernels.loops import LoopKernel
 from backprop_cli.ops import OPTIMIZERS as CATALOGUE_OPTIMIZERS
-from backprop_cli.state import State
-from backprop_cli.validate import SpecError
+from backprop_cli.specs.fileio import dump_spec
+from backprop_cli.specs.state import State
+from backprop_cli.specs.validate import SpecError
 
 OPTIMIZERS = CATALOGUE_OPTIMIZERS.names()
 ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
@@ -502,7 +502,7 @@ def test_curve_memory_is_bounded() -> None:
 
 
 def test_large_configs_read_the_same_with_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
-    from backprop_cli import source
+    from backprop_cli.specs import source
 
     rows = "".join(
         f"  - {{inputs: [{k * 1e-3!r}, 1e-3], targets: ['{k}', 0.5]}}\n" for k in range(3000)
@@ -518,7 +518,7 @@ def test_large_configs_read_the_same_with_libyaml(monkeypatch: pytest.MonkeyPatc
 
 
 def test_large_configs_keep_the_nesting_limit() -> None:
-    from backprop_cli import source
+    from backprop_cli.specs import source
 
     text = "name: deep\n# " + "x" * source._FAST_FROM + "\ninputs: " + "[" * 70 + "]" * 70 + "\n"
     assert source._compose_fast(text) is None  # too deep: PyYAML's parser words the error

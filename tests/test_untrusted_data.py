@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from backprop_cli import samplesfile
-from backprop_cli.logcheck import read_log
-from backprop_cli.source import SourceError
-from backprop_cli.spec import SamplesFile
-from backprop_cli.validate import load_spec
+from backprop_cli.specs import samplesfile
+from backprop_cli.specs.model import SamplesFile
+from backprop_cli.specs.source import SourceError
+from backprop_cli.specs.validate import load_spec
+from backprop_cli.tutor.logcheck import read_log
 
 from .clihelp import assert_input_error, run
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from backprop_cli import source
-from backprop_cli.source import SourceError
-from backprop_cli.validate import loads_spec
+from backprop_cli.specs import source
+from backprop_cli.specs.source import SourceError
+from backprop_cli.specs.validate import loads_spec
 
 from .clihelp import assert_input_error, run
 
@@ -371,7 +371,7 @@ def test_a_gradient_the_central_difference_cannot_see_is_no_pass(tmp_path: Path)
 
 
 def test_a_round_off_zero_still_passes() -> None:
-    from backprop_cli.gradcheck import PASS, UNRESOLVED, WITHIN_ROUNDOFF, verdict
+    from backprop_cli.tutor.gradcheck import PASS, UNRESOLVED, WITHIN_ROUNDOFF, verdict
 
     # a shared bias under softmax: 0 but for backprop's round-off, as the difference says
     assert verdict(-6.5e-17, 0.0, 1.2e-9, 1e-6, 1e-13) == WITHIN_ROUNDOFF
@@ -400,8 +400,8 @@ def _net(n_in: int, hidden: int, n_out: int = 2) -> str:
 def test_a_large_gradcheck_checks_a_seeded_sample_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from backprop_cli import gradcheck as gc_module
     from backprop_cli import loads_spec
+    from backprop_cli.tutor import gradcheck as gc_module
 
     monkeypatch.setattr(gc_module, "WORK", 20_000)  # as if the network were 100 times larger
     config = tmp_path / "net.yaml"
@@ -454,7 +454,7 @@ def test_a_page_too_large_is_refused_before_the_step_is_made(
     from backprop_cli.cli import step as step_cli
 
     made: list[int] = []
-    import backprop_cli.engine as engine
+    import backprop_cli.engine.passes as engine
 
     real = engine.step
     monkeypatch.setattr(engine, "step", lambda *a, **k: made.append(1) or real(*a, **k))

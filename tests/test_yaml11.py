@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backprop_cli.source import SourceError, parse
+from backprop_cli.specs.source import SourceError, parse
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import sys
 
-from ..stopping import exit_on_signals
+from backprop_cli.kernels.stopping import exit_on_signals
 
 TYPE_CHECKING = False  # not `typing`: this is imported before the signals are set
 if TYPE_CHECKING:
     from typing import Any
 
-    from .common import COMMANDS, app
+    from backprop_cli.cli.common import COMMANDS, app
 
 
 def _as_the_program() -> bool:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> Any:
     restore = exit_on_signals()
     try:
         _load()
-        from .common import main as run
+        from backprop_cli.cli.common import main as run
 
         return run(argv)
     finally:
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 def _load() -> None:
     """The root's options (--version, -q) and the list of commands, on the app."""
-    from . import common, root  # noqa: F401  (root: the options before any command)
+    from backprop_cli.cli import common, root  # noqa: F401  (root: the options before any command)
 
     if not common.COMMANDS:
         common.COMMANDS.update(_COMMANDS)
@@ -74,7 +74,7 @@ def _load() -> None:
 def __getattr__(name: str) -> Any:
     if name in ("app", "COMMANDS"):
         _load()
-        from . import common
+        from backprop_cli.cli import common
 
         return getattr(common, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

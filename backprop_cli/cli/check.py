@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .common import ConfigArg, app, emit, fail, load
-from .options import (
+from backprop_cli.cli.common import ConfigArg, app, emit, fail, load
+from backprop_cli.cli.options import (
     CONVENTION,
     PRECISION,
     Convention,
@@ -70,18 +70,18 @@ def check_command(
       backprop check mine.json -f json | jq -r '.diagnosis.slips[0].code'
       backprop check losses.csv                     [dim]# a log: epoch,E_total[/]
     """
-    from ..answers import head, kind_of, load_answers
-    from ..engine import step as run_step
-    from ..errors import ExitCode
-    from ..grading import check
-    from ..render import jsonfmt
-    from ..render.check import render_log_report, render_report
-    from ..source import SourceError
+    from backprop_cli.engine.passes import step as run_step
+    from backprop_cli.render import jsonfmt
+    from backprop_cli.render.check import render_log_report, render_report
+    from backprop_cli.specs.errors import ExitCode
+    from backprop_cli.specs.source import SourceError
+    from backprop_cli.tutor.answers import head, kind_of, load_answers
+    from backprop_cli.tutor.grading import check
 
     spec = load(config)
     try:
         if kind_of(answers, head(answers)) == "log":
-            from ..logcheck import check_log, read_log
+            from backprop_cli.tutor.logcheck import check_log, read_log
 
             log = check_log(spec, lambda: read_log(answers), round_to=round_to)
             emit(jsonfmt.dumps(log.to_dict()) if format is Output.json else render_log_report(log))

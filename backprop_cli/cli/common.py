@@ -22,10 +22,10 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
-from ..errors import ExitCode
+from backprop_cli.specs.errors import ExitCode
 
 if TYPE_CHECKING:
-    from ..spec import Spec
+    from backprop_cli.specs.model import Spec
 
 # typer 0.28 carries its own click; its ClickException is reached through the public BadParameter.
 _ClickException: type[Exception] = next(
@@ -353,7 +353,7 @@ def emit(data: str | RenderableType) -> None:
         sys.stdout.write(data if data.endswith("\n") else data + "\n")
         sys.stdout.flush()
     else:
-        from ..render.rows import Trimmed
+        from backprop_cli.render.rows import Trimmed
 
         # a table wider than the terminal stays whole; no line ends in the spaces that pad it
         _console().print(Trimmed(data), crop=False)
@@ -398,7 +398,7 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
 
 def error(message: str) -> None:
     """`error: message`, one line on stderr."""
-    from ..datatext import one_line
+    from backprop_cli.specs.datatext import one_line
 
     # Plain Text, not markup: a message quotes the user's own input, brackets and colons included.
     line = one_line(message)  # a line break or escape code read from a file, written as \n
@@ -442,7 +442,7 @@ def check_output(path: Path, force: bool, option: str | None) -> None:
     """Refuse, before any work, an output file that would overwrite or cannot be written.
     `option` names it in messages (options.OUTPUT, the same in every command); None where the
     file is an argument."""
-    from ..fileio import OutputError, check_writable
+    from backprop_cli.specs.fileio import OutputError, check_writable
 
     try:
         check_writable(path, force)
@@ -457,8 +457,8 @@ def _output_name(path: Path, option: str | None) -> str:
 def write_output(path: Path, text: str | bytes, what: str, force: bool, option: str | None) -> None:
     """Write an output file atomically (after check_output), then say so on stderr; without
     force, a file that appeared since check_output is left alone."""
-    from ..fileio import OutputError, write_atomic, written_in_place
-    from ..source import os_reason
+    from backprop_cli.specs.fileio import OutputError, write_atomic, written_in_place
+    from backprop_cli.specs.source import os_reason
 
     if written_in_place(path):  # /dev/null, /dev/stdout: "next: backprop step /dev/null" is no help
         what = ""
@@ -479,8 +479,8 @@ STDIN = "<stdin>"  # the file name errors give a config read from `-`
 
 def load(config: Path | None) -> Spec:
     """Load a spec from CONFIG, from stdin for `-`, or the worked example; a bad one exits 2."""
-    from ..source import SourceError
-    from ..validate import load_spec, loads_spec
+    from backprop_cli.specs.source import SourceError
+    from backprop_cli.specs.validate import load_spec, loads_spec
 
     try:
         if config is not None and str(config) == "-":
@@ -492,7 +492,7 @@ def load(config: Path | None) -> Spec:
 
 def _read_stdin() -> str:
     """All of stdin as text (`backprop init - ... | backprop step -`), up to the size cap."""
-    from ..source import SourceError, decode, max_bytes, os_reason, read_bounded
+    from backprop_cli.specs.source import SourceError, decode, max_bytes, os_reason, read_bounded
 
     if sys.stdin is None:  # started with stdin closed (`<&-`)
         fail(f"{STDIN}: standard input is closed; pipe a config in, or give its file name")
@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> Any:
     """Console-script entry (after cli.main has set the signals: Ctrl-C exits 130, SIGTERM 143,
     SIGHUP 129): a closed pipe ends quietly, and a stdout that cannot be written (closed, a full
     disk) is one line on stderr, exit 74."""
-    from .streams import spell_what_cannot_be_encoded
+    from backprop_cli.cli.streams import spell_what_cannot_be_encoded
 
     if sys.stdout is None:  # started with stdout closed (`>&-`)
         _no_output("standard output is closed (to discard the output, use >/dev/null)")
@@ -541,7 +541,7 @@ def main(argv: list[str] | None = None) -> Any:
     except OSError as exc:
         # Only writing stdout can fail this late: every file the tool reads or writes is
         # checked where it is opened.
-        from ..source import os_reason
+        from backprop_cli.specs.source import os_reason
 
         where = f"{exc.filename}: " if exc.filename else "standard output: "
         _no_output(f"{where}cannot write ({os_reason(exc)})")

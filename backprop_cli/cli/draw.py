@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from .common import ConfigArg, app, check_output, emit, info, load, write_output
-from .options import (
+from backprop_cli.cli.common import ConfigArg, app, check_output, emit, info, load, write_output
+from backprop_cli.cli.options import (
     DRAW_PRECISION,
     OUTPUT,
     DrawPrecisionOpt,
@@ -42,8 +42,8 @@ def draw(
       backprop draw net.yaml --after-step --sample 2  [dim]# sample 2's gradient[/]
       backprop draw | rsvg-convert -o net.png         [dim]# a PNG, with librsvg[/]
     """
-    from ..engine import step as run_step
-    from ..render.svg import MAX_LABELS, labelled, render_svg
+    from backprop_cli.engine.passes import step as run_step
+    from backprop_cli.render.svg import MAX_LABELS, labelled, render_svg
 
     if output is not None:
         check_output(output, force, OUTPUT)

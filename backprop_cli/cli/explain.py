@@ -4,13 +4,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .common import ConfigArg, app, emit, fail, load
+from backprop_cli.cli.common import ConfigArg, app, emit, fail, load
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..trace import Trace
-from .options import (
+    from backprop_cli.engine.trace import Trace
+from backprop_cli.cli.options import (
     LAYOUT,
     PRECISION,
     LayoutOpt,
@@ -66,10 +66,10 @@ def explain_command(
       backprop explain delta_h --view matrix        [dim]# δ_h = (W_oᵀ·δ_o) ⊙ f′(net_h)[/]
       backprop explain dE_total/dW_o --view matrix --layout in-out
     """
-    from ..engine import step as run_step
-    from ..explain import UnknownId, explain
-    from ..render import jsonfmt
-    from ..render.explain import render_explanation
+    from backprop_cli.engine.passes import step as run_step
+    from backprop_cli.render import jsonfmt
+    from backprop_cli.render.explain import render_explanation
+    from backprop_cli.tutor.explain import UnknownId, explain
 
     spec = load(config)
     index = sample_index(spec, sample)
@@ -102,9 +102,9 @@ def _matrix(
     config: "Path | None" = None,
 ) -> None:
     """`explain ID --view matrix`: the matrix equation of ID with its operands."""
-    from ..matrices import UnknownMatrix, build, explain_matrix
-    from ..render import jsonfmt
-    from ..render.matrix import explain_dict, explain_parts
+    from backprop_cli.engine.matrices import UnknownMatrix, build, explain_matrix
+    from backprop_cli.render import jsonfmt
+    from backprop_cli.render.matrix import explain_dict, explain_parts
 
     view = build(trace, layout)
     try:
@@ -121,6 +121,6 @@ def _matrix(
 
 def _layer_level(trace: "Trace", step_id: str) -> bool:
     """Whether ID names a matrix (delta_h, dE_total/dW_o) and no step: explained as a matrix."""
-    from ..matrices import scalar_ids
+    from backprop_cli.engine.matrices import scalar_ids
 
     return step_id in scalar_ids(trace.spec) and trace.find(step_id) is None

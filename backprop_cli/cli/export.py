@@ -4,8 +4,15 @@ from typing import Annotated
 
 import typer
 
-from .common import ConfigArg, app, check_output, emit, fail, load, write_output
-from .options import OUTPUT, ExportEpochsOpt, ForceOpt, QuietOpt, ScriptFileOpt, Target
+from backprop_cli.cli.common import ConfigArg, app, check_output, emit, fail, load, write_output
+from backprop_cli.cli.options import (
+    OUTPUT,
+    ExportEpochsOpt,
+    ForceOpt,
+    QuietOpt,
+    ScriptFileOpt,
+    Target,
+)
 
 
 @app.command("export")
@@ -33,7 +40,7 @@ def export(
       backprop export net.yaml --to pytorch      [dim]# the script on stdout[/]
       backprop export --to numpy -n 10000 | python -   [dim]# 10,000 epochs[/]
     """
-    from ..export import ExportError, script
+    from backprop_cli.export import ExportError, script
 
     to_stdout = output is None or str(output) == "-"
     if not to_stdout and output is not None:

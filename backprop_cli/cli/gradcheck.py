@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import ConfigArg, app, emit, err_console, load
-from .common import quiet as global_quiet
-from .options import Output, OutputOpt, QuietOpt, SampleSeedOpt
+from backprop_cli.cli.common import ConfigArg, app, emit, err_console, load
+from backprop_cli.cli.common import quiet as global_quiet
+from backprop_cli.cli.options import Output, OutputOpt, QuietOpt, SampleSeedOpt
 
 # The library's defaults (gradcheck.EPS, TOL), written out so that start-up need not load the
 # engine; tests/test_cli.py keeps them equal.
@@ -61,10 +61,10 @@ def gradcheck_command(
       backprop gradcheck net.yaml --eps 1e-5 --tol 1e-7
       backprop gradcheck net.yaml --format json | jq .max_rel_error
     """
-    from ..errors import ExitCode
-    from ..gradcheck import gradcheck
-    from ..render import jsonfmt
-    from ..render.gradcheck import render_gradcheck
+    from backprop_cli.render import jsonfmt
+    from backprop_cli.render.gradcheck import render_gradcheck
+    from backprop_cli.specs.errors import ExitCode
+    from backprop_cli.tutor.gradcheck import gradcheck
 
     spec = load(config)
     bar = None if global_quiet() or not err_console().is_terminal else _Progress()

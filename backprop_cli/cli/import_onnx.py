@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from .common import app, check_output, emit, fail, write_output
-from .options import (
+from backprop_cli.cli.common import app, check_output, emit, fail, write_output
+from backprop_cli.cli.options import (
     OUTPUT,
     ConfigFileOpt,
     DataFileOpt,
@@ -48,9 +48,9 @@ def import_command(
       backprop import model.onnx | backprop step -    [dim]# a placeholder sample[/]
       backprop import clf.onnx -o clf.yaml --samples iris.csv --loss cross_entropy
     """
-    from ..interop.network import MissingExtra
-    from ..interop.onnxfile import import_onnx
-    from ..source import SourceError
+    from backprop_cli.interop.network import MissingExtra
+    from backprop_cli.interop.onnxfile import import_onnx
+    from backprop_cli.specs.source import SourceError
 
     if output is not None:
         check_output(output, force, OUTPUT)

@@ -5,9 +5,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..ops import ACTIVATIONS
-from .common import app, check_output, emit, fail, write_output
-from .options import (
+from backprop_cli.cli.common import app, check_output, emit, fail, write_output
+from backprop_cli.cli.options import (
     ForceOpt,
     InitSamplesOpt,
     InitSeedOpt,
@@ -19,9 +18,10 @@ from .options import (
     columns,
     note_columns,
 )
+from backprop_cli.ops import ACTIVATIONS
 
 if TYPE_CHECKING:
-    from ..exercise import Options
+    from backprop_cli.tutor.exercise import Options
 
 
 @app.command("init")
@@ -89,8 +89,8 @@ def init(
       backprop init net.yaml --samples data.csv          [dim]# sizes from the file[/]
       backprop init ex1.yaml -l 2,3,2 --sheet  [dim]# + ex1-sheet.md, ex1-answers.yaml[/]
     """
-    from ..exercise import ExerciseError, Options, make_exercise, parse_layers
-    from ..source import SourceError
+    from backprop_cli.specs.source import SourceError
+    from backprop_cli.tutor.exercise import ExerciseError, Options, make_exercise, parse_layers
 
     if seed is None:
         import secrets  # here: only a run without --seed draws one
@@ -151,9 +151,9 @@ def _sheet_paths(config: Path) -> tuple[Path, Path]:
 
 def _sheet(text: str, config: Path, sheet: Path, answers: Path) -> list[tuple[Path, str, str]]:
     """The problem sheet and the answers file of the exercise `text`, with what to say of each."""
-    from ..engine import step
-    from ..render.sheet import answer_keys, answers_yaml, sheet_markdown
-    from ..validate import loads_spec
+    from backprop_cli.engine.passes import step
+    from backprop_cli.render.sheet import answer_keys, answers_yaml, sheet_markdown
+    from backprop_cli.specs.validate import loads_spec
 
     trace = step(loads_spec(text, str(config)))
     # named as they stand beside each other: the student works in that folder
@@ -171,7 +171,7 @@ def _sheet(text: str, config: Path, sheet: Path, answers: Path) -> list[tuple[Pa
 
 def _samples(text: str) -> tuple[int, str | None]:
     """--samples: a count, or a data file."""
-    from ..exercise import ExerciseError
+    from backprop_cli.tutor.exercise import ExerciseError
 
     if text.strip().isdigit():
         n = int(text)
@@ -193,9 +193,9 @@ def _with_data(
     import dataclasses
     import os
 
-    from ..exercise import ExerciseError
-    from ..samplesfile import format_of, pick_columns, read_samples
-    from ..spec import SamplesFile
+    from backprop_cli.specs.model import SamplesFile
+    from backprop_cli.specs.samplesfile import format_of, pick_columns, read_samples
+    from backprop_cli.tutor.exercise import ExerciseError
 
     n_in = sizes[0] if sizes else None
     n_out = sizes[-1] if sizes else None

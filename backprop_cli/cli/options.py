@@ -13,13 +13,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..choices import EXPORT_TARGETS, KERNELS, LAYOUTS, PHASES, SIGN_CONVENTIONS, UPDATE_ORDERS
-from .common import fail, info, set_quiet
+from backprop_cli.cli.common import fail, info, set_quiet
+from backprop_cli.specs.choices import (
+    EXPORT_TARGETS,
+    KERNELS,
+    LAYOUTS,
+    PHASES,
+    SIGN_CONVENTIONS,
+    UPDATE_ORDERS,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..spec import Spec
+    from backprop_cli.specs.model import Spec
 
 # --- choices -----------------------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
-from .common import app, emit
-from .options import QuietOpt
+from backprop_cli import __version__
+from backprop_cli.cli.common import app, emit
+from backprop_cli.cli.options import QuietOpt
 
 
 def _version(value: bool) -> None:

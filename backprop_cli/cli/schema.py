@@ -4,8 +4,8 @@ from typing import Annotated
 
 import typer
 
-from .common import app, emit
-from .options import Kind, QuietOpt
+from backprop_cli.cli.common import app, emit
+from backprop_cli.cli.options import Kind, QuietOpt
 
 
 @app.command()
@@ -29,4 +29,8 @@ def schema(
     """
     from importlib import resources
 
-    emit(resources.files("backprop_cli.schemas").joinpath(f"{kind.value}.json").read_text("utf-8"))
+    emit(
+        resources.files("backprop_cli.specs.schemas")
+        .joinpath(f"{kind.value}.json")
+        .read_text("utf-8")
+    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.text import Text
 
-from .common import (
+from backprop_cli.cli.common import (
     ConfigArg,
     app,
     check_output,
@@ -18,7 +18,7 @@ from .common import (
     load,
     write_output,
 )
-from .options import (
+from backprop_cli.cli.options import (
     LAYOUT,
     OUTPUT,
     PRECISION,
@@ -41,10 +41,10 @@ from .options import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..matrices import MatrixView
-    from ..render.matrix import Pick
-    from ..rounding import Drift
-    from ..trace import Trace
+    from backprop_cli.engine.matrices import MatrixView
+    from backprop_cli.engine.trace import Trace
+    from backprop_cli.render.matrix import Pick
+    from backprop_cli.tutor.rounding import Drift
 
 BIG_TABLE = 20_000  # steps; tables come out at about ten thousand rows a second
 BIG_PAGE = 3000  # steps; the page holds each step's chain rule too, about 4 kB a step
@@ -87,7 +87,9 @@ def step(
       backprop step --view matrix                   [dim]# W, δ, ∇W as matrices[/]
       backprop step --view matrix --layout in-out   [dim]# W stored in × out, as X·W[/]
     """
-    from ..engine import step as run_step  # each renderer is imported where it is used
+    from backprop_cli.engine.passes import (
+        step as run_step,  # each renderer is imported where it is used
+    )
 
     if output is not None:
         if format not in (Format.html, Format.markdown, Format.latex):
@@ -120,21 +122,21 @@ def step(
     gc.freeze()
     drifts = None
     if round_to is not None:
-        from ..rounding import drift
+        from backprop_cli.tutor.rounding import drift
 
         drifts = drift(trace, run_step(spec, update_order=order))
     phases = [str(p.value) for p in phase] if phase else None
     filtered = bool(only or phases or sample is not None)
     if format is Format.html:  # the page has both views, as two tabs
-        from ..matrices import build as build_matrices
+        from backprop_cli.engine.matrices import build as build_matrices
 
         mtab = build_matrices(trace, str(layout.value))
         _page(trace, mtab, precision, filtered, output, force, round_to, drifts)
         return
     mview, pick = None, None
     if view is not View.scalar:
-        from ..matrices import build as build_matrices
-        from ..render.matrix import Pick
+        from backprop_cli.engine.matrices import build as build_matrices
+        from backprop_cli.render.matrix import Pick
 
         pick = Pick(only, phases, index, precision)
         mview = build_matrices(trace, str(layout.value))
@@ -144,14 +146,14 @@ def step(
     steps = trace.select(only, phases, index)
     if only and not steps:
         if mview is not None and pick is not None:  # --view both: a matrix id, e.g. W_o
-            from ..render.matrix import chosen
+            from backprop_cli.render.matrix import chosen
 
             if any(chosen(mview, pick)):
                 _matrix_view(trace, mview, format, pick, output, force)
                 return
         _no_match(trace, only)
     if format is Format.json:
-        from ..render import jsonfmt
+        from backprop_cli.render import jsonfmt
 
         if len(steps) > BIG_DOCUMENT:
             info(
@@ -163,9 +165,9 @@ def step(
             doc["rounding"] = {"decimals": round_to, "drift": [d.to_dict() for d in drifts]}
         emit_pieces(jsonfmt.pieces(doc))
     elif format in (Format.markdown, Format.latex):
-        from ..render.document import build as document
-        from ..render.latex import write_latex
-        from ..render.markdown import write_markdown
+        from backprop_cli.render.document import build as document
+        from backprop_cli.render.latex import write_latex
+        from backprop_cli.render.markdown import write_markdown
 
         blocks = document(
             trace,
@@ -176,13 +178,13 @@ def step(
             drifts=drifts or (),
         )
         if mview is not None and pick is not None:  # --view both: the scalar, then matrices
-            from ..render.matrix import matrix_blocks
+            from backprop_cli.render.matrix import matrix_blocks
 
             blocks += matrix_blocks(trace, mview, pick, title=False)
         text = write_markdown(blocks) if format is Format.markdown else write_latex(blocks)
         _write(text, output, force)
     else:
-        from ..render.table import trace_parts
+        from backprop_cli.render.table import trace_parts
 
         if len(steps) > BIG_TABLE:
             info(
@@ -195,7 +197,7 @@ def step(
         ):
             emit(part)
         if mview is not None and pick is not None:
-            from ..render.matrix import matrix_parts
+            from backprop_cli.render.matrix import matrix_parts
 
             emit(Text(""))
             for part in matrix_parts(trace, mview, pick, title=False):
@@ -203,7 +205,7 @@ def step(
         if drifts is not None and round_to is not None:
             if not filtered:  # a filtered trace already ends with a blank line
                 emit(Text(""))
-            from ..render.drift import drift_table
+            from backprop_cli.render.drift import drift_table
 
             emit(drift_table(drifts, round_to, precision))
 
@@ -219,7 +221,7 @@ def _page(
     drifts: "list[Drift] | None" = None,
 ) -> None:
     """The web page: the scalar view and the matrix view as two tabs."""
-    from ..render.html import Tab, render_html, render_matrix_tab
+    from backprop_cli.render.html import Tab, render_html, render_matrix_tab
 
     if filtered:
         info(
@@ -263,10 +265,10 @@ def _matrix_view(
     force: bool = False,
 ) -> None:
     """`--view matrix`: the matrices in the chosen format (JSON: the trace and its matrices)."""
-    from ..render import jsonfmt
-    from ..render.latex import write_latex
-    from ..render.markdown import write_markdown
-    from ..render.matrix import chosen, matrix_blocks, matrix_parts
+    from backprop_cli.render import jsonfmt
+    from backprop_cli.render.latex import write_latex
+    from backprop_cli.render.markdown import write_markdown
+    from backprop_cli.render.matrix import chosen, matrix_blocks, matrix_parts
 
     if pick.only and not any(chosen(mview, pick)):
         ids = list(dict.fromkeys(str(m["id"]) for m in mview.to_dict()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import sys
 
-from ..render.ascii import spell
+from backprop_cli.render.ascii import spell
 
 ERRORS = "backprop-ascii"
 

@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
-from ..render import number
-from ..stopping import StopRequests
-from .common import (
+from backprop_cli.cli.common import (
     ConfigArg,
     _no_output,
     _quiet_broken_pipe,
@@ -25,8 +23,8 @@ from .common import (
     load,
     write_output,
 )
-from .common import quiet as global_quiet
-from .options import (
+from backprop_cli.cli.common import quiet as global_quiet
+from backprop_cli.cli.options import (
     KERNEL,
     OUTPUT,
     PRECISION,
@@ -43,12 +41,14 @@ from .options import (
     UpdateOrder,
     UpdateOrderOpt,
 )
+from backprop_cli.kernels.stopping import StopRequests
+from backprop_cli.render import number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ..kernels import Curve, Trainer
-    from ..spec import Spec
+    from backprop_cli.kernels import Curve, Trainer
+    from backprop_cli.specs.model import Spec
 
 PLOT_HINT = "pip install 'backprop-cli[plot]'"
 
@@ -156,8 +156,8 @@ def _train(
     kernel: Kernel,
     output: Path | None = None,
 ) -> None:
-    from ..kernels import Curve, Trainer
-    from ..render import jsonfmt
+    from backprop_cli.kernels import Curve, Trainer
+    from backprop_cli.render import jsonfmt
 
     spec = load(config)
     ref = spec.samples_from
@@ -175,7 +175,7 @@ def _train(
     order = str(update_order.value) if update_order else None
     try:
         if round_to is not None:
-            from ..kernels.rounded import rounded_kernel
+            from backprop_cli.kernels.rounded import rounded_kernel
 
             trainer = Trainer(spec, update_order=order, kernel=rounded_kernel(round_to))
         else:
@@ -219,7 +219,7 @@ def _train(
         # The save comes first: a reader that has gone (`| head`) must not cost it.
         saved = _save(trainer, save, force) if save is not None else None
         if format is TrainFormat.table:
-            from ..render.training import render_summary
+            from backprop_cli.render.training import render_summary
 
             out.emit(
                 render_summary(
@@ -234,7 +234,7 @@ def _train(
                 )
             )
         elif format is TrainFormat.html:
-            from ..render.html import render_train_html
+            from backprop_cli.render.html import render_train_html
 
             page = render_train_html(
                 spec, summary, curve.all(), precision=precision, update_order=trainer.order
@@ -327,7 +327,7 @@ class _Out:
     def _gone(self, exc: OSError) -> None:
         import os
 
-        from ..source import os_reason
+        from backprop_cli.specs.source import os_reason
 
         pipe = isinstance(exc, BrokenPipeError)
         if self.save is None:
@@ -382,8 +382,8 @@ def _with_digest(spec: "Spec") -> "Spec":
     records, so that a resume on other data is refused)."""
     from dataclasses import replace
 
-    from ..resume import digest
-    from ..source import os_reason
+    from backprop_cli.specs.resume import digest
+    from backprop_cli.specs.source import os_reason
 
     ref = spec.samples_from
     if ref is None or (ref.sha256 is not None and ref.changed is None):
@@ -424,8 +424,8 @@ def _save(trainer: "Trainer", save: Path, force: bool) -> _Saved:
     never over another file."""
     import tempfile
 
-    from ..fileio import Exists, OutputError, write_atomic
-    from ..source import os_reason
+    from backprop_cli.specs.fileio import Exists, OutputError, write_atomic
+    from backprop_cli.specs.source import os_reason
 
     trained = trainer.trained_spec()
     existed = save.exists()
@@ -452,7 +452,7 @@ def _save(trainer: "Trainer", save: Path, force: bool) -> _Saved:
 
 
 def _saved_text(trainer: "Trainer", trained: "Spec", path: Path) -> str:
-    from ..fileio import dump_spec
+    from backprop_cli.specs.fileio import dump_spec
 
     header = (
         f"Trained by `backprop train`: {trainer.epochs_done} epochs in all "
@@ -474,13 +474,13 @@ def _finish(
 ) -> None:
     """Plot, report how training ended, and exit with its code: a signal's first (130, 143,
     129), then a lost output (74: stdout, or --save gone to a fallback), then divergence (1)."""
-    from ..errors import ExitCode
-    from ..source import os_reason
-    from ..spec import MAX_MAGNITUDE
-    from ..stopping import stopped_by
+    from backprop_cli.kernels.stopping import stopped_by
+    from backprop_cli.specs.errors import ExitCode
+    from backprop_cli.specs.model import MAX_MAGNITUDE
+    from backprop_cli.specs.source import os_reason
 
     if plot is not None:
-        from ..render.curve import plot_curve
+        from backprop_cli.render.curve import plot_curve
 
         write_output(plot, plot_curve(curve.all(), plot, spec.name), "", force, "--plot")
     code = ExitCode.OK

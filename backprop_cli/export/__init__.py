@@ -9,16 +9,16 @@ PyTorch modules are named by the entries' `torch` fields.
 
 from __future__ import annotations
 
-from ..spec import Spec
-from .layout import ExportError
+from backprop_cli.export.layout import ExportError
+from backprop_cli.specs.model import Spec
 
 
 def script(spec: Spec, to: str, epochs: int | None = None, source: str = "") -> str:
     """The script's text: `to` is "numpy" or "pytorch"; with epochs, it trains that many epochs
     and prints the loss and the parameters at the end instead of every step. Raises ExportError
     for what the target cannot compute as backprop does."""
-    from .numpy_script import numpy_script
-    from .torch_script import torch_script
+    from backprop_cli.export.numpy_script import numpy_script
+    from backprop_cli.export.torch_script import torch_script
 
     writers = {"numpy": numpy_script, "pytorch": torch_script}
     if to not in writers:

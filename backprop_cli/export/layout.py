@@ -6,9 +6,9 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from ..ops import ACTIVATIONS, Activation
-from ..records import record
-from ..spec import Layer, Names, Spec, batches
+from backprop_cli.ops import ACTIVATIONS, Activation
+from backprop_cli.ops.records import record
+from backprop_cli.specs.model import Layer, Names, Spec, batches
 
 
 class ExportError(Exception):

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ops import LOSSES, OPTIMIZERS, Expr, OutputLogs, Vars
-from ..ops.vocab import NUMPY_SOURCE as NP
-from ..spec import Spec, batches
-from .layout import (
+from backprop_cli.export.layout import (
     LayerNames,
     Lines,
     id_grid,
@@ -24,6 +21,9 @@ from .layout import (
     trained,
     vector,
 )
+from backprop_cli.ops import LOSSES, OPTIMIZERS, Expr, OutputLogs, Vars
+from backprop_cli.ops.vocab import NUMPY_SOURCE as NP
+from backprop_cli.specs.model import Spec, batches
 
 SHOW_EACH = '''def show_each(template, names, values):
     """Print each entry of an array with its id, the template with the entry's

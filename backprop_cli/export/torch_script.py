@@ -7,10 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ops import LOSSES, OPTIMIZERS
-from ..ops.losses import TorchLoss
-from ..spec import Spec, batches
-from .layout import (
+from backprop_cli.export.layout import (
     ExportError,
     LayerNames,
     Lines,
@@ -23,6 +20,9 @@ from .layout import (
     strings,
     vector,
 )
+from backprop_cli.ops import LOSSES, OPTIMIZERS
+from backprop_cli.ops.losses import TorchLoss
+from backprop_cli.specs.model import Spec, batches
 
 SHOW_EACH = '''def show_each(template, names, values):
     """Print each entry of a tensor, row by row, with its id, the template with
@@ -68,7 +68,7 @@ def torch_script(spec: Spec, epochs: int | None, source: str) -> str:
             "it was trained from"
         )
     for layer in spec.layers:
-        from ..ops import ACTIVATIONS
+        from backprop_cli.ops import ACTIVATIONS
 
         if ACTIVATIONS[layer.activation].torch is None:  # pragma: no cover - every entry has one
             raise ExportError(f"the activation {layer.activation} has no torch.nn module")

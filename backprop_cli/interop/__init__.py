@@ -4,8 +4,14 @@ only when used: `pip install 'backprop-cli[torch]'` or `'backprop-cli[onnx]'`.""
 
 from __future__ import annotations
 
-from .network import MissingExtra
-from .pytorch import TorchError, capture_torch_step, from_torch, to_json, write_json
+from backprop_cli.interop.network import MissingExtra
+from backprop_cli.interop.pytorch import (
+    TorchError,
+    capture_torch_step,
+    from_torch,
+    to_json,
+    write_json,
+)
 
 __all__ = [
     "MissingExtra",

@@ -7,12 +7,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..ops import LOSSES, Activation
-from ..ops.activations import LINEAR
-from ..records import record
-from ..source import Document
-from ..spec import Spec
-from ..validate import from_document
+from backprop_cli.ops import LOSSES, Activation
+from backprop_cli.ops.activations import LINEAR
+from backprop_cli.ops.records import record
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.source import Document
+from backprop_cli.specs.validate import from_document
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 

@@ -13,11 +13,11 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from ..ops import ACTIVATIONS, LOSSES, Activation
-from ..ops.activations import LINEAR
-from ..source import SourceError, stat_input
-from ..spec import MAX_PARAMETERS, Spec
-from .network import Layer, config, layer_name, need, output_for, validated
+from backprop_cli.interop.network import Layer, config, layer_name, need, output_for, validated
+from backprop_cli.ops import ACTIVATIONS, LOSSES, Activation
+from backprop_cli.ops.activations import LINEAR
+from backprop_cli.specs.model import MAX_PARAMETERS, Spec
+from backprop_cli.specs.source import SourceError, stat_input
 
 LINEAR_OPS = ("Gemm", "MatMul")  # a layer's weights; MatMul takes its bias from an Add after it
 
@@ -53,8 +53,8 @@ def _model_bytes(path: str) -> bytes:
     """The bytes of a model file: a regular file within MAX_MODEL_BYTES (checked before a byte is
     read, so /dev/zero or a 600 MB file is refused at once)."""
 
-    from ..fileio import file_kind
-    from ..source import os_reason, read_bounded
+    from backprop_cli.specs.fileio import file_kind
+    from backprop_cli.specs.source import os_reason, read_bounded
 
     st = stat_input(path)
     if not stat.S_ISREG(st.st_mode):
@@ -140,7 +140,7 @@ class _Graph:
         shape the file does not hold."""
         from onnx import TensorProto
 
-        from ..spec import MAX_SIZE
+        from backprop_cli.specs.model import MAX_SIZE
 
         name = f"{what} {tensor.name!r}" if tensor.name else f"the {what}"
         kind = TensorProto.DataType.Name(tensor.data_type) if tensor.data_type else "UNDEFINED"
@@ -266,7 +266,7 @@ class _Graph:
         return layer
 
     def set_bias(self, i: int, node: Any, layer: Layer, tensor: Any) -> None:
-        from ..spec import MAX_SIZE
+        from backprop_cli.specs.model import MAX_SIZE
 
         bias = self.array(i, node, tensor, "the bias", MAX_SIZE)
         values = [float(x) for x in bias.reshape(-1)]
@@ -321,8 +321,8 @@ def import_onnx(
 
     With a loss that applies its output activation itself (cross-entropy on logits, as PyTorch's
     CrossEntropyLoss), a model ending in a linear layer gets that activation."""
-    from ..fileio import dump_spec
-    from ..samplesfile import format_of, pick_columns
+    from backprop_cli.specs.fileio import dump_spec
+    from backprop_cli.specs.samplesfile import format_of, pick_columns
 
     n_in, layers = read_onnx(model)
     if loss not in LOSSES:

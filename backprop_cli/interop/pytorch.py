@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Activation, Hyper
-from ..ops import Optimizer as Rule
-from ..ops.activations import LINEAR
-from ..spec import REDUCTIONS, Names, Spec
-from .network import Layer, config, need, validated
+from backprop_cli.interop.network import Layer, config, need, validated
+from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Activation, Hyper
+from backprop_cli.ops import Optimizer as Rule
+from backprop_cli.ops.activations import LINEAR
+from backprop_cli.specs.model import REDUCTIONS, Names, Spec
 
 # torch.optim settings that change how a step is computed, not what it computes.
 _IMPLEMENTATION = {"params", "lr", "foreach", "capturable", "differentiable", "fused"}

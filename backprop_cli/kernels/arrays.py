@@ -22,11 +22,11 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from ..ops import OutputLogs, arrays, run_stages
-from ..ops.activations import softmax_jacobian
-from ..spec import Spec, batches
-from ..state import State
-from .base import LayerKernel, parameter_values
+from backprop_cli.kernels.base import LayerKernel, parameter_values
+from backprop_cli.ops import OutputLogs, arrays, run_stages
+from backprop_cli.ops.activations import softmax_jacobian
+from backprop_cli.specs.model import Spec, batches
+from backprop_cli.specs.state import State
 
 Array = NDArray[np.float64]
 

@@ -8,10 +8,10 @@ from functools import cached_property
 from itertools import chain
 from typing import Any, Protocol
 
-from ..ops import ACTIVATIONS, LOSSES, update_source
-from ..ops.vocab import compile_function
-from ..spec import Names, Spec
-from ..state import State
+from backprop_cli.ops import ACTIVATIONS, LOSSES, update_source
+from backprop_cli.ops.vocab import compile_function
+from backprop_cli.specs.model import Names, Spec
+from backprop_cli.specs.state import State
 
 
 class Kernel(Protocol):

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs, stage_lines
-from ..ops.vocab import compile_function
-from ..spec import Spec, batches
-from ..state import State
-from .base import largest, optimizer_update
+from backprop_cli.kernels.base import largest, optimizer_update
+from backprop_cli.ops import ACTIVATIONS, LOSSES, SOURCE, Expr, OutputLogs, stage_lines
+from backprop_cli.ops.vocab import compile_function
+from backprop_cli.specs.model import Spec, batches
+from backprop_cli.specs.state import State
 
 
 def supports(spec: Spec, order: str) -> bool:

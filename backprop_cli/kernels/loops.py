@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..ops import FLOATS, SOURCE, Expr, OutputLogs
-from ..ops.activations import softmax_jacobian
-from ..spec import Spec, batches
-from ..state import State
-from .base import LayerKernel, largest, optimizer_update, parameter_values, scalar_function
+from backprop_cli.kernels.base import (
+    LayerKernel,
+    largest,
+    optimizer_update,
+    parameter_values,
+    scalar_function,
+)
+from backprop_cli.ops import FLOATS, SOURCE, Expr, OutputLogs
+from backprop_cli.ops.activations import softmax_jacobian
+from backprop_cli.specs.model import Spec, batches
+from backprop_cli.specs.state import State
 
 # A layer's trainable numbers as rows: one row per neuron's weights, then the bias row (per-neuron
 # biases, or the one shared bias) when biases are trained.

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..ops import FLOATS, OutputLogs
-from ..ops.activations import softmax_jacobian
-from ..spec import Spec
-from ..state import State
-from . import compiled
-from .base import Kernel, optimizer_update
-from .loops import LoopKernel, Rows
+from backprop_cli.kernels import compiled
+from backprop_cli.kernels.base import Kernel, optimizer_update
+from backprop_cli.kernels.loops import LoopKernel, Rows
+from backprop_cli.ops import FLOATS, OutputLogs
+from backprop_cli.ops.activations import softmax_jacobian
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.state import State
 
 
 def rounder(decimals: int) -> Callable[[float], float]:

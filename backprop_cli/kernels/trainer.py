@@ -24,11 +24,11 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
-from ..choices import KERNELS as KERNELS
-from ..spec import MAX_MAGNITUDE, Spec, batches
-from ..state import State, with_state
-from ..stopping import StopRequests
-from .base import Factory, Kernel, largest
+from backprop_cli.kernels.base import Factory, Kernel, largest
+from backprop_cli.kernels.stopping import StopRequests
+from backprop_cli.specs.choices import KERNELS as KERNELS
+from backprop_cli.specs.model import MAX_MAGNITUDE, Spec, batches
+from backprop_cli.specs.state import State, with_state
 
 # numpy pays per call (a layer of a batch: a few µs whatever its size) and per element; plain
 # floats pay per multiply-add. So numpy is faster once a call has enough multiply-adds in it and
@@ -329,15 +329,15 @@ def make_kernel(spec: Spec, order: str, state: State, chosen: str, asked: str = 
     """The kernel `choose_kernel` picked; "loops" (tests only) forces the loop kernel where
     compiled code would apply."""
     if chosen == "numpy":
-        from .arrays import ArrayKernel
+        from backprop_cli.kernels.arrays import ArrayKernel
 
         return ArrayKernel(spec, order, state)
-    from . import compiled
+    from backprop_cli.kernels import compiled
 
     if asked != "loops" and compiled.fuses(spec, order):
         return compiled.FusedKernel(spec, order, state)
     if asked != "loops" and compiled.supports(spec, order):
         return compiled.CompiledKernel(spec, order, state)
-    from .loops import LoopKernel
+    from backprop_cli.kernels.loops import LoopKernel
 
     return LoopKernel(spec, order, state)

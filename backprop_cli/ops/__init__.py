@@ -6,10 +6,10 @@ a string, and an unknown name raises `UnknownOperation` at once. This package im
 else of the project.
 """
 
-from .activations import ACTIVATIONS, Activation, log_softmax, log_sum_exp, softmax
-from .base import Hyper, UnknownOperation
-from .losses import LOSSES, Fused, Loss, OutputLogs, TorchLoss
-from .optimizers import (
+from backprop_cli.ops.activations import ACTIVATIONS, Activation, log_softmax, log_sum_exp, softmax
+from backprop_cli.ops.base import Hyper, UnknownOperation
+from backprop_cli.ops.losses import LOSSES, Fused, Loss, OutputLogs, TorchLoss
+from backprop_cli.ops.optimizers import (
     OPTIMIZERS,
     Optimizer,
     Stage,
@@ -18,7 +18,7 @@ from .optimizers import (
     stage_lines,
     update_source,
 )
-from .vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
+from backprop_cli.ops.vocab import FLOATS, NAMESPACE, SOURCE, Expr, arrays
 
 # Symbols that name a constant of the computation rather than a value computed before it: the
 # hyper-parameters of every entry, η, the output count n, the batch size N and the update count t;

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import field
 from typing import Any
 
-from ..records import record
-from .base import Hyper, Table
+from backprop_cli.ops.base import Hyper, Table
+from backprop_cli.ops.records import record
 
 X = Any  # a float, a numpy array or an Expr, as the vocabulary reads it
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator, Mapping, ValuesView
 from typing import Generic, TypeVar
 
-from ..records import record
+from backprop_cli.ops.records import record
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ..records import record
+from backprop_cli.ops.records import record
 
 
 @record(frozen=True)

@@ -13,16 +13,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Any
 
-from ..records import record
-from .activations import (
+from backprop_cli.ops.activations import (
     Activation,
     log_softmax,
     log_sum_exp,
     log_sum_exp_shown,
     minus_log_softmax_shown,
 )
-from .base import Hyper, Table
-from .vocab import FLOATS
+from backprop_cli.ops.base import Hyper, Table
+from backprop_cli.ops.records import record
+from backprop_cli.ops.vocab import FLOATS
 
 X = Any
 NO_HYPER: Mapping[str, float] = {}

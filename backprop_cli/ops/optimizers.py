@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from typing import Any
 
-from ..records import record
-from .base import Hyper, Table
+from backprop_cli.ops.base import Hyper, Table
+from backprop_cli.ops.records import record
 
 X = Any
 
@@ -318,7 +318,7 @@ def stage_lines(
 
     With round_to, each stage's value is rounded to that many decimals when finite (x − x is 0
     only then), as the engine records it in a rounded step."""
-    from .vocab import SOURCE, Expr
+    from backprop_cli.ops.vocab import SOURCE, Expr
 
     names = names or {}
     now: dict[str, Any] = {key: Expr(names.get(key, key)) for key in ("w", "g", "t", *rule.slots)}

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .numbers import Numbers, number, written
+from backprop_cli.render.numbers import Numbers, number, written
 
 __all__ = ["Numbers", "number", "written"]

@@ -10,12 +10,12 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..grading import EXACTLY, PROGRAM_REASON, Diagnosis, Report
-from ..logcheck import LogReport
-from . import number
-from .ascii import SpelledFirst
-from .numbers import Numbers, difference
-from .table import Fitted, Indented
+from backprop_cli.render import number
+from backprop_cli.render.ascii import SpelledFirst
+from backprop_cli.render.numbers import Numbers, difference
+from backprop_cli.render.table import Fitted, Indented
+from backprop_cli.tutor.grading import EXACTLY, PROGRAM_REASON, Diagnosis, Report
+from backprop_cli.tutor.logcheck import LogReport
 
 Fmt = Numbers  # the one number style: formulas' numbers bracketed once, η as written
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from ..records import record
-from . import number
+from backprop_cli.ops.records import record
+from backprop_cli.render import number
 
 
 @record(frozen=True)

@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..engine import iter_phases
-from ..ops import ACTIVATIONS, LOSSES
-from ..records import record
-from ..spec import Spec, batches
-from ..trace import Step, Trace
-from .mathtex import Equation, equation, name, render, symbol, tex_number, width
-from .numbers import Numbers, written
+from backprop_cli.engine.passes import iter_phases
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.ops.records import record
+from backprop_cli.render.mathtex import Equation, equation, name, render, symbol, tex_number, width
+from backprop_cli.render.numbers import Numbers, written
+from backprop_cli.specs.model import Spec, batches
 
 if TYPE_CHECKING:
-    from ..rounding import Drift
+    from backprop_cli.tutor.rounding import Drift
 
 
 @record(frozen=True)
@@ -136,7 +136,7 @@ def build(
 
 def drift_blocks(drifts: Sequence[Drift], decimals: int, precision: int) -> list[Block]:
     """The drift table of a rounded run, as `step --round N` prints it."""
-    from .drift import HEADERS, drift_cells, title
+    from backprop_cli.render.drift import HEADERS, drift_cells, title
 
     rows = []
     for d in drifts:

@@ -7,10 +7,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..rounding import Drift
-from . import number
-from .numbers import difference
-from .table import Fitted
+from backprop_cli.render import number
+from backprop_cli.render.numbers import difference
+from backprop_cli.render.table import Fitted
+from backprop_cli.tutor.rounding import Drift
 
 HEADERS = ("id", "rounded ({decimals})", "exact", "drift")
 

@@ -9,10 +9,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..explain import Explanation, Node, parse_id
-from .numbers import Numbers
-from .table import Fitted, Indented
-from .wrap import text_width
+from backprop_cli.render.numbers import Numbers
+from backprop_cli.render.table import Fitted, Indented
+from backprop_cli.render.wrap import text_width
+from backprop_cli.tutor.explain import Explanation, Node, parse_id
 
 Fmt = Numbers  # the one number style: formulas' numbers bracketed once, η as written
 

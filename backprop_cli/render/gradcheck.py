@@ -7,8 +7,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..gradcheck import FAIL, PASS, UNRESOLVED, WITHIN_ROUNDOFF, GradCheck
-from .table import Fitted, Indented
+from backprop_cli.render.table import Fitted, Indented
+from backprop_cli.tutor.gradcheck import FAIL, PASS, UNRESOLVED, WITHIN_ROUNDOFF, GradCheck
 
 _SHOWN = {  # a verdict as the table shows it, and its style
     PASS: ("pass", "green"),

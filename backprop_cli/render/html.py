@@ -20,20 +20,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from ..explain import Explanation, Node, explain, producer
-from ..records import record
-from ..spec import Spec
-from ..trace import Step, Trace
-from . import html_assets as assets
-from .document import Display, Eq, Grid, Heading, Prose, build
-from .explain import sample_line
-from .mathml import mathml
-from .numbers import Numbers
-from .svg import render_svg
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.ops.records import record
+from backprop_cli.render import html_assets as assets
+from backprop_cli.render.document import Display, Eq, Grid, Heading, Prose, build
+from backprop_cli.render.explain import sample_line
+from backprop_cli.render.mathml import mathml
+from backprop_cli.render.numbers import Numbers
+from backprop_cli.render.svg import render_svg
+from backprop_cli.specs.model import Spec
+from backprop_cli.tutor.explain import Explanation, Node, explain, producer
 
 if TYPE_CHECKING:
-    from ..matrices import MatrixView
-    from ..rounding import Drift
+    from backprop_cli.engine.matrices import MatrixView
+    from backprop_cli.tutor.rounding import Drift
 
 # Phases drawn in the forward colour; the rest (backward, update) in the backward colour.
 FORWARD_PHASES = ("forward", "loss", "after")
@@ -391,7 +391,7 @@ _GIVEN = {
 
 def render_matrix_tab(trace: Trace, view: MatrixView, precision: int = 9) -> str:
     """The matrix view (render/matrix.py's document blocks) as the page's second tab."""
-    from .matrix import Pick, matrix_blocks
+    from backprop_cli.render.matrix import Pick, matrix_blocks
 
     out: list[str] = []
     for block in matrix_blocks(trace, view, Pick(None, None, None, precision), title=False):
@@ -519,7 +519,7 @@ def loss_svg(points: Sequence[tuple[int, float]], width: int = 640, height: int 
     point's epoch and E_total in its data, so hovering (or the arrow keys) can show them. The y
     axis runs between ticks at round values (decades, with 2 and 5 between them where few
     decades are spanned), the x axis has round epochs, each axis its title beside it."""
-    from .curve import scale
+    from backprop_cli.render.curve import scale
 
     sc = scale(points)
     if sc is None:
@@ -538,7 +538,7 @@ def loss_svg(points: Sequence[tuple[int, float]], width: int = 640, height: int 
     def y(v: float) -> float:
         return top + (yhi - y_of(v)) / ((yhi - ylo) or 1.0) * ph
 
-    from .numbers import number
+    from backprop_cli.render.numbers import number
 
     coords = " ".join(f"{x(e):.1f},{y(v):.1f}" for e, v in pts)
     grid = "".join(
@@ -584,7 +584,7 @@ def loss_svg(points: Sequence[tuple[int, float]], width: int = 640, height: int 
 def _linear_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     """Round values from at or below lo to at or above hi, 1, 2 or 5 times a power of ten apart,
     four to ten of them; each written with the decimals its step needs."""
-    from .numbers import number
+    from backprop_cli.render.numbers import number
 
     span = (hi - lo) or abs(hi) or 1.0
     power = 10.0 ** math.floor(math.log10(span / 5))
@@ -599,7 +599,7 @@ def _linear_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
 def _log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     """Decades from at or below lo to at or above hi; 2 and 5 of each decade too when fewer
     than four decades are spanned."""
-    from .numbers import number
+    from backprop_cli.render.numbers import number
 
     a, b = math.floor(math.log10(lo) + 1e-12), math.ceil(math.log10(hi) - 1e-12)
     marks = (1, 2, 5) if b - a < 4 else (1,)
@@ -634,7 +634,7 @@ def render_train_html(
 ) -> str:
     """A training run as one page: the summary, the loss curve, outputs against targets,
     parameters old → new."""
-    from .training import describe
+    from backprop_cli.render.training import describe
 
     fmt = Numbers(precision)
     start = summary["epochs_done"] - summary["epochs"]

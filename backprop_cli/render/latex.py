@@ -6,8 +6,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..trace import Step, Trace
-from .document import (
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.render.document import (
     LINE,
     SEPARATOR,
     SEPARATOR_WIDTH,
@@ -22,10 +22,10 @@ from .document import (
     one_line,
     pack,
 )
-from .mathtex import tex_number
+from backprop_cli.render.mathtex import tex_number
 
 if TYPE_CHECKING:
-    from ..rounding import Drift
+    from backprop_cli.tutor.rounding import Drift
 
 _ESCAPES = {
     "\\": r"\textbackslash{}",

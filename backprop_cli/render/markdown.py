@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from ..trace import Step, Trace
-from .document import (
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.render.document import (
     SEPARATOR,
     SEPARATOR_WIDTH,
     Block,
@@ -23,7 +23,7 @@ from .document import (
 )
 
 if TYPE_CHECKING:
-    from ..rounding import Drift
+    from backprop_cli.tutor.rounding import Drift
 
 WIDTH = 90  # GitHub shows about this much display math on one line
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|$~])")

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
-from ..ops.functions import FORMULA_FUNCTIONS
-from ..records import record
-from ..trace import Step
+from backprop_cli.engine.trace import Step
+from backprop_cli.ops.functions import FORMULA_FUNCTIONS
+from backprop_cli.ops.records import record
 
 
 class Shown(Protocol):
@@ -28,7 +28,7 @@ class Shown(Protocol):
 
 
 def _greek() -> dict[str, str]:
-    from ..ops import SYMBOLS  # the catalogue's symbols, with their LaTeX
+    from backprop_cli.ops import SYMBOLS  # the catalogue's symbols, with their LaTeX
 
     return {**{s: latex for s, (latex, _) in SYMBOLS.items() if latex != s}, "Σ": r"\Sigma"}
 

@@ -1,9 +1,10 @@
 """The matrix view (`--view matrix`): each layer's matrices with their entries' ids, and the matrix
 equations with their shapes, as terminal text (rich) and as blocks of a Markdown/LaTeX document.
 
-Matrices come from backprop_cli/matrices.py, which only arranges recorded values; here they are
-laid out. In the terminal a line of matrices that is too wide goes on as a new line of blocks (an
-operand is never split), and a single matrix wider than the line is shown a few columns at a time.
+Matrices come from backprop_cli/engine/matrices.py, which only arranges recorded values; here
+they are laid out. In the terminal a line of matrices that is too wide goes on as a new line of
+blocks (an operand is never split), and a single matrix wider than the line is shown a few
+columns at a time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
-from ..matrices import (
+from backprop_cli.engine.matrices import (
     Constant,
     Equation,
     Matrix,
@@ -27,14 +28,14 @@ from ..matrices import (
     Piece,
     Section,
 )
-from ..records import record
-from ..trace import Trace
-from .ascii import spell
-from .document import LINE, Block, Display, Heading, Prose, text
-from .mathtex import render, symbol, tex_number, width
-from .numbers import Numbers, written
-from .table import group_title, loss_line
-from .wrap import wrap
+from backprop_cli.engine.trace import Trace
+from backprop_cli.ops.records import record
+from backprop_cli.render.ascii import spell
+from backprop_cli.render.document import LINE, Block, Display, Heading, Prose, text
+from backprop_cli.render.mathtex import render, symbol, tex_number, width
+from backprop_cli.render.numbers import Numbers, written
+from backprop_cli.render.table import group_title, loss_line
+from backprop_cli.render.wrap import wrap
 
 GAP = " "
 Lines = list[str]

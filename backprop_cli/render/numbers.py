@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import field
 from typing import TYPE_CHECKING
 
-from ..records import record
+from backprop_cli.ops.records import record
 
 if TYPE_CHECKING:
-    from ..trace import Step
-    from .mathtex import Node
+    from backprop_cli.engine.trace import Step
+    from backprop_cli.render.mathtex import Node
 
 BIG_DIGITS = 6  # integer digits always written out: --precision 2 still shows 1234.5
 RESIDUE = 1e-15  # about 4.5 float64 epsilons of the terms' size: rounding noise, not a value
@@ -68,7 +68,7 @@ def written(x: float, precision: int) -> str:
 def constants() -> frozenset[str]:
     """Symbols of values written in the config (η, α, β1, ...), from the catalogue; read when
     first needed, so that start-up does not load the catalogue."""
-    from ..ops import CONSTANTS
+    from backprop_cli.ops import CONSTANTS
 
     return CONSTANTS
 
@@ -78,7 +78,9 @@ def constants() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=512)
 def _trees(shape: str) -> tuple[Sizer, ...] | None:
-    from .mathtex import parse  # here: the command line imports this module at start-up
+    from backprop_cli.render.mathtex import (
+        parse,  # here: the command line imports this module at start-up
+    )
 
     try:
         return tuple(_sized(parse(side)) for side in shape.split(" = "))
@@ -183,7 +185,7 @@ def _size(node: Node, value: Callable[[str], float]) -> tuple[float, float]:
         return v, (sa**b if args[1].kind == "num" else abs(v))
     if kind == "call":
         xs = [_size(x, value)[0] for x in args]
-        from ..ops.functions import FORMULA_FUNCTIONS
+        from backprop_cli.ops.functions import FORMULA_FUNCTIONS
 
         v = FORMULA_FUNCTIONS[node.text].value(*xs)
         return v, abs(v)

@@ -20,7 +20,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from .wrap import text_width
+from backprop_cli.render.wrap import text_width
 
 # A cell: a str is plain text, shown as Text(str) would show it (no markup), lines split at
 # "\n"; anything else (a Text with styles, a note that wraps) is laid out by rich.

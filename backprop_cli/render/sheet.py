@@ -7,10 +7,10 @@ from collections import Counter
 
 import yaml
 
-from ..trace import Trace
-from .document import Block, Eq, Heading, Prose, build, text
-from .markdown import write_markdown
-from .mathtex import Equation
+from backprop_cli.engine.trace import Trace
+from backprop_cli.render.document import Block, Eq, Heading, Prose, build, text
+from backprop_cli.render.markdown import write_markdown
+from backprop_cli.render.mathtex import Equation
 
 BLANK = r"\underline{\qquad\qquad}"  # where the student writes the value
 
@@ -19,8 +19,8 @@ def answer_keys(trace: Trace) -> list[str | None]:
     """The id each step has in an answers file, as `check` reads it: its own, or `id[k]` where
     it repeats (k: its sample, or the first sample of its update); None where no key names that
     step alone."""
-    from ..explain import UnknownId
-    from ..grading import Ids
+    from backprop_cli.tutor.explain import UnknownId
+    from backprop_cli.tutor.grading import Ids
 
     counts = Counter(s.id for s in trace.steps)
     first: dict[int, int] = {}  # update -> its first sample

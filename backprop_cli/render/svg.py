@@ -13,10 +13,10 @@ import math
 from dataclasses import field
 from xml.sax.saxutils import escape, quoteattr
 
-from ..records import record
-from ..spec import Names, Spec
-from ..trace import Trace
-from . import number
+from backprop_cli.engine.trace import Trace
+from backprop_cli.ops.records import record
+from backprop_cli.render import number
+from backprop_cli.specs.model import Names, Spec
 
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"

@@ -12,14 +12,14 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..engine import iter_phases
-from ..ops import OPTIMIZERS
-from ..spec import Param
-from ..trace import Step, Trace
-from .ascii import spell
-from .numbers import Numbers, written
-from .rows import Cell, Rows
-from .wrap import atom_width, text_width, wrap
+from backprop_cli.engine.passes import iter_phases
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.ops import OPTIMIZERS
+from backprop_cli.render.ascii import spell
+from backprop_cli.render.numbers import Numbers, written
+from backprop_cli.render.rows import Cell, Rows
+from backprop_cli.render.wrap import atom_width, text_width, wrap
+from backprop_cli.specs.model import Param
 
 _PHASE_TITLES = {
     "forward": "Forward pass",

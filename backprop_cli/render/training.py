@@ -8,10 +8,10 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from ..spec import Spec
-from .curve import TextCurve, text_curve
-from .numbers import Numbers, written
-from .table import Fitted, parameter_table, titled_table
+from backprop_cli.render.curve import TextCurve, text_curve
+from backprop_cli.render.numbers import Numbers, written
+from backprop_cli.render.table import Fitted, parameter_table, titled_table
+from backprop_cli.specs.model import Spec
 
 # Samples the Outputs table shows: a data file of 10⁵ rows is read in a summary, not a table.
 OUTPUT_SAMPLES = 20

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 import yaml
 
-from .records import record
+from backprop_cli.ops.records import record
 
 # Standard YAML tags a config may carry; anything else (e.g. !!python/object) is refused.
 _SAFE_TAGS = {

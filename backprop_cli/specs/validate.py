@@ -14,10 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import resume, source
-from .ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Hyper
-from .source import NUMBER, Document, Path_, SourceError
-from .spec import (
+from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Hyper
+from backprop_cli.specs import resume, source
+from backprop_cli.specs.model import (
     BUNDLED_EXAMPLE,
     INIT_SCHEMES,
     MAX_MAGNITUDE,
@@ -33,6 +32,7 @@ from .spec import (
     Spec,
     Training,
 )
+from backprop_cli.specs.source import NUMBER, Document, Path_, SourceError
 
 SpecError = SourceError
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -59,7 +59,7 @@ def loads_spec(text: str, name: str = "<string>") -> Spec:
 def bundled_example_text() -> str:
     """The YAML text of the worked example that ships inside the package."""
     try:  # a file beside this module, as pip installs it: quicker than importlib.resources
-        return (Path(__file__).parent / "configs" / BUNDLED_EXAMPLE).read_text("utf-8")
+        return (Path(__file__).parents[1] / "configs" / BUNDLED_EXAMPLE).read_text("utf-8")
     except OSError:  # pragma: no cover  (a package run from a zip file)
         from importlib import resources
 
@@ -579,7 +579,7 @@ class _Validator:
 
     def samples_file(self, value: dict[str, Any], n_in: int, n_out: int) -> tuple[Sample, ...]:
         """`samples: {csv: data.csv, inputs: [x1, x2], targets: [y]}` (or jsonl: ...)."""
-        from .samplesfile import FORMATS, data_path, read_header, read_samples
+        from backprop_cli.specs.samplesfile import FORMATS, data_path, read_header, read_samples
 
         path: Path_ = ("samples",)
         d = self.mapping(
@@ -676,7 +676,7 @@ class _Validator:
             if problem is not None:
                 j, message = problem
                 if spec.samples_from is not None:
-                    from .samplesfile import locate
+                    from backprop_cli.specs.samplesfile import locate
 
                     ref = spec.samples_from
                     error = locate(ref, s, ref.targets[j or 0])

@@ -21,16 +21,24 @@ from dataclasses import field
 from itertools import chain
 from typing import Any
 
-from . import source
-from .conventions import AUTO, CONVENTIONS, HAN_KAMBER, POST, Convention, in_convention, is_delta
-from .engine import step as run_step
-from .explain import UnknownId, ancestors, locate, parse_id, producer
-from .records import record
-from .slips import ALIASES, Values, Variant, variants
-from .source import SourceError
-from .spec import Spec
-from .trace import Step, Trace, json_number
-from .validate import _kind
+from backprop_cli.engine.passes import step as run_step
+from backprop_cli.engine.trace import Step, Trace, json_number
+from backprop_cli.ops.records import record
+from backprop_cli.specs import source
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.source import SourceError
+from backprop_cli.specs.validate import _kind
+from backprop_cli.tutor.conventions import (
+    AUTO,
+    CONVENTIONS,
+    HAN_KAMBER,
+    POST,
+    Convention,
+    in_convention,
+    is_delta,
+)
+from backprop_cli.tutor.explain import UnknownId, ancestors, locate, parse_id, producer
+from backprop_cli.tutor.slips import ALIASES, Values, Variant, variants
 
 _NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
 _SLACK = 1e-9  # relative slack on the tolerance, so that 0.35 → 0.4 is within half of 0.1
@@ -383,7 +391,7 @@ def cells(
     row per neuron as in the config; a column (delta_o) may be a flat list."""
     if not isinstance(value, list):
         return [(key, value, ())]
-    from .matrices import scalar_ids
+    from backprop_cli.engine.matrices import scalar_ids
 
     base, sample = parse_id(key)
     grid = scalar_ids(trace.spec).get(base)

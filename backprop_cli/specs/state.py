@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import field, replace
 
-from .ops import OPTIMIZERS
-from .ops import Optimizer as Rule
-from .records import record
-from .resume import fingerprint
-from .spec import Optimizer, Spec, Training
+from backprop_cli.ops import OPTIMIZERS
+from backprop_cli.ops import Optimizer as Rule
+from backprop_cli.ops.records import record
+from backprop_cli.specs.model import Optimizer, Spec, Training
+from backprop_cli.specs.resume import fingerprint
 
 
 @record

@@ -14,15 +14,24 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .ops import ACTIVATIONS, CONSTANTS, FLOATS, LOSSES, Activation, Hyper, OutputLogs, Vars
-from .ops.activations import SOFTMAX_JACOBIAN_FORMULA, softmax_formula, softmax_jacobian
-from .records import record
-from .spec import Names, Spec, batches, initial_values
-from .state import State
-from .trace import Step, Trace
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.ops import (
+    ACTIVATIONS,
+    CONSTANTS,
+    FLOATS,
+    LOSSES,
+    Activation,
+    Hyper,
+    OutputLogs,
+    Vars,
+)
+from backprop_cli.ops.activations import SOFTMAX_JACOBIAN_FORMULA, softmax_formula, softmax_jacobian
+from backprop_cli.ops.records import record
+from backprop_cli.specs.model import Names, Spec, batches, initial_values
+from backprop_cli.specs.state import State
 
 if TYPE_CHECKING:
-    from .ops.optimizers import Optimizer, Stage
+    from backprop_cli.ops.optimizers import Optimizer, Stage
 
 SATURATED = 1e-6  # |dout/dnet| below this: the neuron passes almost no gradient
 OVERFLOW = "beyond float64 (an output rounded to exactly 0 or 1?); JSON writes it as null"

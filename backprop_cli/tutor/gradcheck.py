@@ -19,10 +19,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .engine import dataset_loss
-from .engine import step as run_step
-from .records import record
-from .spec import Param, Spec, initial_values
+from backprop_cli.engine.passes import dataset_loss
+from backprop_cli.engine.passes import step as run_step
+from backprop_cli.ops.records import record
+from backprop_cli.specs.model import Param, Spec, initial_values
 
 EPS = 1e-6
 TOL = 1e-6

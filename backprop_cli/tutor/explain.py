@@ -15,9 +15,9 @@ from dataclasses import field
 from itertools import chain
 from typing import Any
 
-from .ops import SYMBOLS
-from .records import record
-from .trace import Step, Trace, json_number
+from backprop_cli.engine.trace import Step, Trace, json_number
+from backprop_cli.ops import SYMBOLS
+from backprop_cli.ops.records import record
 
 # Where the expansion stops by default: a backward quantity takes the forward pass as given, and
 # the error after the update takes the updated weights as given (as the post does).

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import field
 from typing import Any
 
-from .choices import PHASES as PHASES
-from .records import record
-from .spec import Param, Spec
+from backprop_cli.ops.records import record
+from backprop_cli.specs.choices import PHASES as PHASES
+from backprop_cli.specs.model import Param, Spec
 
 SCHEMA_VERSION = 1
 _SLOT = re.compile(r"\{([^{}]+)\}")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 
-from .ops import OPTIMIZERS
-from .ops import Optimizer as Rule
-from .ops.optimizers import run_stages
-from .ops.vocab import FLOATS
-from .source import Path_
-from .spec import Spec
+from backprop_cli.ops import OPTIMIZERS
+from backprop_cli.ops import Optimizer as Rule
+from backprop_cli.ops.optimizers import run_stages
+from backprop_cli.ops.vocab import FLOATS
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.source import Path_
 
 STATE: Path_ = ("training", "optimizer", "state")
 

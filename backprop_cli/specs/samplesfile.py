@@ -18,9 +18,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from .datatext import MAX_CELL, lines, loads, open_text, quoted, shown
-from .source import NUMBER, SourceError
-from .spec import MAX_MAGNITUDE, Sample, SamplesFile
+from backprop_cli.specs.datatext import MAX_CELL, lines, loads, open_text, quoted, shown
+from backprop_cli.specs.model import MAX_MAGNITUDE, Sample, SamplesFile
+from backprop_cli.specs.source import NUMBER, SourceError
 
 FORMATS = ("csv", "jsonl")
 # Values kept once read (rows × the columns the config names): each costs about 90 bytes as a

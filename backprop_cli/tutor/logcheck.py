@@ -29,14 +29,14 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import datatext
-from .grading import PROGRAM_DIGITS, PROGRAM_RTOL, number
-from .kernels import Kernel, Trainer
-from .kernels.rounded import rounded_kernel
-from .ops import OPTIMIZERS
-from .records import record
-from .source import SourceError
-from .spec import Optimizer, Spec
+from backprop_cli.kernels import Kernel, Trainer
+from backprop_cli.kernels.rounded import rounded_kernel
+from backprop_cli.ops import OPTIMIZERS
+from backprop_cli.ops.records import record
+from backprop_cli.specs import datatext
+from backprop_cli.specs.model import Optimizer, Spec
+from backprop_cli.specs.source import SourceError
+from backprop_cli.tutor.grading import PROGRAM_DIGITS, PROGRAM_RTOL, number
 
 MAX_ROUNDING = 12  # the N of `rounding` tried: 1 up to the decimals the log writes, at most this
 ROUNDING_UNITS = 2.0  # a log within this many units of the rounded run is that run

@@ -18,7 +18,7 @@ import stat
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from .source import SourceError, max_bytes, os_reason, stat_input, too_large
+from backprop_cli.specs.source import SourceError, max_bytes, os_reason, stat_input, too_large
 
 # A line of a CSV or JSON Lines file: 10,000 inputs (the widest layer) of 17-digit numbers
 # with their names take about 400,000 characters; past this it is not a data file.

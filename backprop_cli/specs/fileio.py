@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from .source import os_reason
-from .spec import Spec
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.source import os_reason
 
 
 class OutputError(Exception):

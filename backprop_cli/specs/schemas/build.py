@@ -2,7 +2,7 @@
 losses and optimizers (each optimizer's hyper-parameters with their bounds, which activations take
 α), and docs/operations.md, the reference table of every entry.
 
-`python -m backprop_cli.schemas.build` rewrites the shipped schemas, their copies in
+`python -m backprop_cli.specs.schemas.build` rewrites the shipped schemas, their copies in
 docs/schemas/ and docs/operations.md; a test checks that the committed files are what this writes.
 """
 
@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Hyper
-from ..spec import MAX_MAGNITUDE
+from backprop_cli.ops import ACTIVATIONS, LOSSES, OPTIMIZERS, Hyper
+from backprop_cli.specs.model import MAX_MAGNITUDE
 
 HERE = Path(__file__).resolve().parent
-DOCS = HERE.parents[1] / "docs" / "schemas"
+DOCS = HERE.parents[2] / "docs" / "schemas"
 KINDS = ("config", "trace", "train")
 
 
@@ -118,8 +118,8 @@ def operations() -> str:
         "# Operations",
         "",
         "Every activation, loss and optimizer `backprop` knows, as its catalogue",
-        "(`backprop_cli/ops/`) defines it. Written by `python -m backprop_cli.schemas.build`;",
-        "do not edit by hand.",
+        "(`backprop_cli/ops/`) defines it. Written by",
+        "`python -m backprop_cli.specs.schemas.build`; do not edit by hand.",
         "",
         "## Activations",
         "",

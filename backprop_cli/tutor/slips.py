@@ -14,13 +14,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import field
 
-from .engine import CORRECT, Mistake
-from .engine import step as run_step
-from .ops import ACTIVATIONS, LOSSES
-from .records import record
-from .spec import Spec
-from .trace import Step, Trace
-from .validate import load_spec
+from backprop_cli.engine.passes import CORRECT, Mistake
+from backprop_cli.engine.passes import step as run_step
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.ops.records import record
+from backprop_cli.specs.model import Spec
+from backprop_cli.specs.validate import load_spec
 
 # The codes for the bugs of code, with the code each replaced (kept as an alias in JSON).
 ALIASES = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .records import record
-from .trace import Trace, json_number
+from backprop_cli.engine.trace import Trace, json_number
+from backprop_cli.ops.records import record
 
 
 @record(frozen=True)

@@ -17,8 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import datatext, grading, source
-from .grading import (
+from backprop_cli.engine.trace import Trace
+from backprop_cli.specs import datatext, source
+from backprop_cli.specs.source import SourceError
+from backprop_cli.tutor import grading
+from backprop_cli.tutor.grading import (
     SETTING,
     Answer,
     Answers,
@@ -29,11 +32,9 @@ from .grading import (
     setting,
     setting_error,
 )
-from .source import SourceError
-from .trace import Trace
 
 if TYPE_CHECKING:
-    from .logcheck import LogReport
+    from backprop_cli.tutor.logcheck import LogReport
 
 SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 LOG_SUFFIXES = (".jsonl",)
@@ -236,10 +237,10 @@ def check(
     `report.passed` is True when nothing is wrong; `report.codes` names the diagnosis.
     A bad file or an unknown id raises SourceError (its message names file:line:col).
     """
-    from .engine import step as run_step
-    from .logcheck import check_log, read_log
-    from .spec import Spec
-    from .validate import load_spec
+    from backprop_cli.engine.passes import step as run_step
+    from backprop_cli.specs.model import Spec
+    from backprop_cli.specs.validate import load_spec
+    from backprop_cli.tutor.logcheck import check_log, read_log
 
     if not isinstance(spec, Spec):
         spec = load_spec(None if spec is None else Path(spec))

@@ -10,11 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from .engine import forward_values
-from .ops import ACTIVATIONS, LOSSES
-from .records import record
-from .spec import MAX_MAGNITUDE, Spec, initial_values
-from .validate import closest, loads_spec
+from backprop_cli.engine.passes import forward_values
+from backprop_cli.ops import ACTIVATIONS, LOSSES
+from backprop_cli.ops.records import record
+from backprop_cli.specs.model import MAX_MAGNITUDE, Spec, initial_values
+from backprop_cli.specs.validate import closest, loads_spec
 
 MAX_LAYERS = 10  # entries of --layers, the inputs included
 MAX_SIZE = 32  # neurons in one layer: beyond this nobody computes it by hand
@@ -276,7 +276,7 @@ DATA_BATCH = 32  # a data file of more rows trains in minibatches of this many
 
 def _data_lines(opts: Options) -> list[tuple[str, str]]:
     """`samples:` naming the data file, inputs and targets by column."""
-    from .samplesfile import format_of
+    from backprop_cli.specs.samplesfile import format_of
 
     assert opts.data is not None
     ins, outs = opts.data_columns

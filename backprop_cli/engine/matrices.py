@@ -25,12 +25,12 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import field
 
-from .choices import LAYOUTS as LAYOUTS
-from .ops import ACTIVATIONS, CONSTANTS, OPTIMIZERS
-from .ops.activations import SOFTMAX_JACOBIAN_FORMULA
-from .records import record
-from .spec import Names, Spec
-from .trace import Step, Trace
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.ops import ACTIVATIONS, CONSTANTS, OPTIMIZERS
+from backprop_cli.ops.activations import SOFTMAX_JACOBIAN_FORMULA
+from backprop_cli.ops.records import record
+from backprop_cli.specs.choices import LAYOUTS as LAYOUTS
+from backprop_cli.specs.model import Names, Spec
 
 _SLOT = re.compile(r"\{([^{}]+)\}")
 Grid = list[list[str]]
@@ -286,7 +286,7 @@ class MatrixView:
     def to_dict(self) -> list[dict[str, object]]:
         """The JSON `matrices` section: every matrix with its shape, values and entry ids, in
         this view's layout, and the equation that computes it."""
-        from .trace import json_number
+        from backprop_cli.engine.trace import json_number
 
         out: list[dict[str, object]] = []
         for s in self.sections:

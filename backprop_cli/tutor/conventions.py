@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from .explain import parse_id
-from .records import record
-from .trace import Step, Trace
+from backprop_cli.engine.trace import Step, Trace
+from backprop_cli.ops.records import record
+from backprop_cli.tutor.explain import parse_id
 
 
 @record(frozen=True)

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import field, replace
 from typing import Any
 
-from .choices import UPDATE_ORDERS as UPDATE_ORDERS
-from .ops import ACTIVATIONS, OPTIMIZERS
-from .records import record
+from backprop_cli.ops import ACTIVATIONS, OPTIMIZERS
+from backprop_cli.ops.records import record
+from backprop_cli.specs.choices import UPDATE_ORDERS as UPDATE_ORDERS
 
 MODES = ("online", "batch", "minibatch")
 REDUCTIONS = ("mean", "sum")

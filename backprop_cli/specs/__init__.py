@@ -1,0 +1,1 @@
+"""Files in (YAML configs, CSV and JSONL samples, saved state), validated frozen dataclasses out."""

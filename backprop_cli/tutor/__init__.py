@@ -1,0 +1,1 @@
+"""Learning tools: explain, check (answers, grading, slips, logs), exercises, gradcheck."""
