@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from backprop_cli.engine.trace import Step, Trace
 from backprop_cli.ops import ACTIVATIONS, CONSTANTS, OPTIMIZERS
 from backprop_cli.ops.activations import SOFTMAX_JACOBIAN_FORMULA
-from backprop_cli.ops.records import record
 from backprop_cli.specs.choices import LAYOUTS as LAYOUTS
 from backprop_cli.specs.model import Names, Spec
 
@@ -121,7 +120,7 @@ def locate(spec: Spec) -> dict[str, tuple[str, int, int]]:
 # --- the data model -------------------------------------------------------------------------
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One entry: the scalar id it is (a step, parameter, input or target), the sample it
     belongs to (0-based; None for parameters, batch aggregates and updates) and its value."""
@@ -136,7 +135,7 @@ class Entry:
         return self.id if self.sample is None else f"{self.id}[{self.sample + 1}]"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Matrix:
     """A named matrix of entries (rows of entries), as stored in the out-in layout.
 
@@ -170,7 +169,7 @@ class Matrix:
         return self.T if layout == "in-out" and self.turns else self
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Operand:
     """A matrix in an equation, by id, transposed or not (as the equation's layout reads it)."""
 
@@ -182,7 +181,7 @@ class Operand:
         return self.id + ("ᵀ" if self.transposed else "")
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Constant:
     """A hyper-parameter or count in an equation (η, β1, n, N), with its value."""
 
@@ -193,7 +192,7 @@ class Constant:
 Piece = str | Operand | Constant
 
 
-@record
+@dataclass(slots=True)
 class Equation:
     """`lhs = pieces`: operators and brackets as text, matrices as Operands, constants.
 
@@ -226,7 +225,7 @@ def _piece_text(p: str | Constant) -> str:
     return p.symbol if isinstance(p, Constant) else p
 
 
-@record
+@dataclass(slots=True)
 class Section:
     """One phase of one layer (or the loss), in the order of the computation."""
 
@@ -238,7 +237,7 @@ class Section:
     matrices: dict[str, Matrix] = field(default_factory=dict)  # what this section introduces
 
 
-@record
+@dataclass(slots=True)
 class MatrixView:
     """The matrix form of a trace, in one layout."""
 
@@ -730,7 +729,7 @@ def build(trace: Trace, layout: str = "out-in") -> MatrixView:
     return MatrixView(trace.spec, layout, _Builder(trace, layout).build())
 
 
-@record
+@dataclass(slots=True)
 class MatrixExplanation:
     """One matrix's equation with its operands: each operand's own equation (one level down)
     or, for a given matrix (W, x, b, the targets), its ids and values."""

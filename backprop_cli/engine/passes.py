@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from backprop_cli.engine.trace import Step, Trace
@@ -26,7 +27,6 @@ from backprop_cli.ops import (
     Vars,
 )
 from backprop_cli.ops.activations import SOFTMAX_JACOBIAN_FORMULA, softmax_formula, softmax_jacobian
-from backprop_cli.ops.records import record
 from backprop_cli.specs.model import Names, Spec, batches, initial_values
 from backprop_cli.specs.state import State
 
@@ -38,7 +38,7 @@ OVERFLOW = "beyond float64 (an output rounded to exactly 0 or 1?); JSON writes i
 NOT_FINITE = "undefined in float64 (inf − inf or 0·inf); JSON writes it as null"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mistake:
     """A hand-calculation slip to reproduce on purpose, so that `backprop check` can name it.
 

@@ -10,10 +10,9 @@ import fnmatch
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
-from backprop_cli.ops.records import record
 from backprop_cli.specs.choices import PHASES as PHASES
 from backprop_cli.specs.model import Param, Spec
 
@@ -26,7 +25,7 @@ def full(x: float) -> str:
     return repr(float(x))
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One computed quantity: its id, formula, the numbers it used, and its value."""
 
@@ -73,7 +72,7 @@ class Step:
         return d
 
 
-@record
+@dataclass(slots=True)
 class Trace:
     """The ordered steps of one `backprop step`, with the parameters before and after."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from backprop_cli.ops import ACTIVATIONS, Activation
-from backprop_cli.ops.records import record
 from backprop_cli.specs.model import Layer, Names, Spec, batches
 
 
@@ -15,7 +15,7 @@ class ExportError(Exception):
     """A config the chosen target cannot compute as backprop does; the message says why."""
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerNames:
     """Layer k's variables: W_o, b_o, net_o, ...; its neurons and its parameters' ids."""
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from backprop_cli.ops import LOSSES, Activation
 from backprop_cli.ops.activations import LINEAR
-from backprop_cli.ops.records import record
 from backprop_cli.specs.model import Spec
 from backprop_cli.specs.source import Document
 from backprop_cli.specs.validate import from_document
@@ -33,7 +33,7 @@ def need(module: str, extra: str, what: str) -> Any:
         ) from None
 
 
-@record
+@dataclass(slots=True)
 class Layer:
     """One fully connected layer: weights one row per neuron, one column per input."""
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_cli.ops.base import Hyper, Table
-from backprop_cli.ops.records import record
 
 X = Any  # a float, a numpy array or an Expr, as the vocabulary reads it
 
@@ -23,7 +22,7 @@ def _default_targets(unit: float) -> tuple[float, float]:
     return (-1.0, 1.0)
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Activation:
     """An activation and everything the project knows of it."""
 

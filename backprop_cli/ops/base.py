@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, ValuesView
+from dataclasses import dataclass
 from typing import Generic, TypeVar
-
-from backprop_cli.ops.records import record
 
 T = TypeVar("T")
 
@@ -19,7 +18,7 @@ class UnknownOperation(KeyError):
         return str(self.args[0])
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hyper:
     """A hyper-parameter: its key in a config, its symbol in formulas, default and bounds."""
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from backprop_cli.ops.records import record
 
-
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FormulaFunction:
     value: Callable[..., float]
     latex: str  # the command, e.g. \ln

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_cli.ops.activations import (
@@ -21,14 +21,13 @@ from backprop_cli.ops.activations import (
     minus_log_softmax_shown,
 )
 from backprop_cli.ops.base import Hyper, Table
-from backprop_cli.ops.records import record
 from backprop_cli.ops.vocab import FLOATS
 
 X = Any
 NO_HYPER: Mapping[str, float] = {}
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TorchLoss:
     """A loss as a PyTorch script computes it: torch.nn's module (with reduction="sum") and its
     keyword arguments from ours; one sample's E_total is the module's value divided by `divisor`
@@ -44,7 +43,7 @@ class TorchLoss:
     over_outputs: bool = True
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fused:
     """delta_j = dE_total/dnet_j of an (output activation, loss) pair, simplified.
 
@@ -88,7 +87,7 @@ class Fused:
 NEAR = 1e-5
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loss:
     """A loss and everything the project knows of it."""
 

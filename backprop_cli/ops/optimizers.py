@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 from backprop_cli.ops.base import Hyper, Table
-from backprop_cli.ops.records import record
 
 X = Any
 
@@ -53,7 +52,7 @@ class Vars:
         raise AttributeError(f"no variable {name!r} at this stage")
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stage:
     """`key` = formula, in the variables' keys; `fn(m, s)` computes it. A stage with `when` runs
     only where the hyper-parameters make it do something (weight decay of 0 is no stage)."""
@@ -72,7 +71,7 @@ class Stage:
         return list(dict.fromkeys(w for w in _WORD.findall(self.formula) if w in _KNOWN))
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Optimizer:
     """An update rule and everything the project knows of it."""
 

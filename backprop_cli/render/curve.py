@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from backprop_cli.ops.records import record
 from backprop_cli.render import number
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Scale:
     """Where a loss curve's points go, for every drawing of it: the finite points, their range,
     and a log scale when the values span more than two decades."""

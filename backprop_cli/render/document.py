@@ -6,12 +6,12 @@ The Markdown and LaTeX renderers write the same blocks; only the syntax differs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from backprop_cli.engine.passes import iter_phases
 from backprop_cli.engine.trace import Step, Trace
 from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.ops.records import record
 from backprop_cli.render.mathtex import Equation, equation, name, render, symbol, tex_number, width
 from backprop_cli.render.numbers import Numbers, written
 from backprop_cli.specs.model import Spec, batches
@@ -20,13 +20,13 @@ if TYPE_CHECKING:
     from backprop_cli.tutor.rounding import Drift
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     level: int  # 1 = the title
     text: str
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prose:
     """A paragraph: plain text, inline math and code (an id as typed), in order (kind is
     "text", "math" or "code")."""
@@ -34,14 +34,14 @@ class Prose:
     parts: tuple[tuple[str, str], ...]
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Display:
     """Display math listing values: `w_1 = 0.15,  w_2 = 0.2, ...` (packed into lines)."""
 
     items: tuple[str, ...]
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Eq:
     """One step: lhs = formula = numbers = value."""
 
@@ -50,7 +50,7 @@ class Eq:
     note: str | None = None
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grid:
     """A table: a header row and rows of cells; the first column is math (a symbol), the others
     plain text (numbers)."""

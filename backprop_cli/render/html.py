@@ -17,11 +17,11 @@ import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from backprop_cli.engine.trace import Step, Trace
-from backprop_cli.ops.records import record
 from backprop_cli.render import html_assets as assets
 from backprop_cli.render.document import Display, Eq, Grid, Heading, Prose, build
 from backprop_cli.render.explain import sample_line
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 FORWARD_PHASES = ("forward", "loss", "after")
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tab:
     """One more tab of the page (the matrix view): a title and its HTML."""
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from backprop_cli.engine.trace import Step
 from backprop_cli.ops.functions import FORMULA_FUNCTIONS
-from backprop_cli.ops.records import record
 
 
 class Shown(Protocol):
@@ -109,7 +109,7 @@ _TOKEN = re.compile(
 )
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Node:
     """An expression tree node (kind: num slot word neg half bin pow call paren if cmp)."""
 
@@ -348,7 +348,7 @@ def terms(
 # --- one step ------------------------------------------------------------------------------------
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Equation:
     """One step as LaTeX: lhs = formula = numbers = value (each part a list of break points)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -29,7 +30,6 @@ from backprop_cli.engine.matrices import (
     Section,
 )
 from backprop_cli.engine.trace import Trace
-from backprop_cli.ops.records import record
 from backprop_cli.render.ascii import spell
 from backprop_cli.render.document import LINE, Block, Display, Heading, Prose, text
 from backprop_cli.render.mathtex import render, symbol, tex_number, width
@@ -125,7 +125,7 @@ def _split_columns(cells: list[list[str]], width: int) -> list[list[list[str]]]:
     return [[[row[i] for i in g] for row in cells] for g in groups]
 
 
-@record
+@dataclass(slots=True)
 class Unit:
     """A matrix with the text that stays on its line: before it and after it."""
 
@@ -332,7 +332,7 @@ def layout_line(view: MatrixView, sec: Section) -> str | None:
     )
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pick:
     """What to show: matrix id globs (`delta_*`), phases, a sample (0-based), the precision."""
 

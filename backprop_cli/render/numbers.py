@@ -16,10 +16,8 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-
-from backprop_cli.ops.records import record
 
 if TYPE_CHECKING:
     from backprop_cli.engine.trace import Step
@@ -243,7 +241,7 @@ def _from_residue(step: Step, residue: set[tuple[str, float]]) -> bool:
 # --- one formatter for a whole trace ---------------------------------------------------------
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Numbers:
     """How a trace's numbers are shown: precision, trailing zeros, hyper-parameters as written,
     and residue shown as 0 (the same value wherever it appears: as a value or as a term)."""

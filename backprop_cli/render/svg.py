@@ -10,11 +10,10 @@ thickened by its size.
 from __future__ import annotations
 
 import math
-from dataclasses import field
+from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from backprop_cli.engine.trace import Trace
-from backprop_cli.ops.records import record
 from backprop_cli.render import number
 from backprop_cli.specs.model import Names, Spec
 
@@ -43,7 +42,7 @@ def labelled(spec: Spec) -> bool:
     return len(spec.parameters()) <= MAX_LABELS
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """A rectangle of half-size (hw, hh) centred at (x, y), turned by angle (radians)."""
 
@@ -81,7 +80,7 @@ class Box:
         return (lu - nu) ** 2 + (lv - nv) ** 2 < (r + 2.0) ** 2
 
 
-@record
+@dataclass(slots=True)
 class Node:
     id: str
     x: float
@@ -93,7 +92,7 @@ class Node:
     tip: str = ""
 
 
-@record
+@dataclass(slots=True)
 class Edge:
     source: Node
     target: Node
@@ -104,7 +103,7 @@ class Edge:
     tip: str = ""
 
 
-@record
+@dataclass(slots=True)
 class Layout:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)

@@ -4,11 +4,10 @@ YAML), and the layout facts every engine and kernel shares: parameter ids by pos
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from backprop_cli.ops import ACTIVATIONS, OPTIMIZERS
-from backprop_cli.ops.records import record
 from backprop_cli.specs.choices import UPDATE_ORDERS as UPDATE_ORDERS
 
 MODES = ("online", "batch", "minibatch")
@@ -21,7 +20,7 @@ MAX_PARAMETERS = 250_000
 BUNDLED_EXAMPLE = "mazur.yaml"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Layer:
     """One layer: its neurons, activation, weights (one row per neuron) and biases."""
 
@@ -38,7 +37,7 @@ class Layer:
         return len(self.neurons)
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Optimizer:
     """The update rule and its hyper-parameters, with any state saved by an earlier run."""
 
@@ -50,7 +49,7 @@ class Optimizer:
     shapes: str | None = None  # the network the state was saved for (resume.fingerprint)
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Training:
     """How the parameters are updated."""
 
@@ -65,7 +64,7 @@ class Training:
     optimizer: Optimizer = field(default_factory=Optimizer)
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One training example."""
 
@@ -73,7 +72,7 @@ class Sample:
     targets: tuple[float, ...]
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SamplesFile:
     """Where the samples came from when a config names a data file instead of listing them:
     `samples: {csv: data.csv, inputs: [x1, x2], targets: [y]}` (a saved config names it again)."""
@@ -90,7 +89,7 @@ class SamplesFile:
     changed: str | None = None
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param:
     """One trainable number, named as the post names it (w1 ... wN, b1 or b_h1)."""
 
@@ -102,7 +101,7 @@ class Param:
     value: float
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Spec:
     """A whole network spec, validated."""
 
@@ -115,6 +114,10 @@ class Spec:
     source: str = "<memory>"
     loss_hyper: Mapping[str, float] = field(default_factory=dict)  # by key; defaults filled in
     samples_from: SamplesFile | None = None  # the data file the samples were read from
+    # parameters(), made once: a big network's 11,000 ids cost 50 ms each time
+    _parameters: tuple[Param, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -126,8 +129,8 @@ class Spec:
 
     def parameters(self) -> list[Param]:
         """Every parameter in the post's order: weights layer by layer, neuron by neuron."""
-        made = self.__dict__.get("_parameters")
-        if made is None:  # made once: a big network's 11,000 ids cost 50 ms each time
+        made = self._parameters
+        if made is None:
             made = self._made_parameters()
             object.__setattr__(self, "_parameters", made)
         return list(made)
@@ -242,7 +245,7 @@ class Spec:
         }
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Names:
     """Parameter ids by position: weight[k][j][i] and bias[k][j] (None when a layer has none)."""
 

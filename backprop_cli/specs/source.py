@@ -13,13 +13,11 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
-
-from backprop_cli.ops.records import record
 
 # Standard YAML tags a config may carry; anything else (e.g. !!python/object) is refused.
 _SAFE_TAGS = {
@@ -77,7 +75,7 @@ def path_str(path: Path_) -> str:
     return out
 
 
-@record
+@dataclass(slots=True)
 class Document:
     """Plain values of a YAML file plus the position and source text of every value."""
 

@@ -5,16 +5,15 @@ count t and the slots by parameter id. The engine and every kernel start from it
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 
 from backprop_cli.ops import OPTIMIZERS
 from backprop_cli.ops import Optimizer as Rule
-from backprop_cli.ops.records import record
 from backprop_cli.specs.model import Optimizer, Spec, Training
 from backprop_cli.specs.resume import fingerprint
 
 
-@record
+@dataclass(slots=True)
 class State:
     """A rule, its hyper-parameters, and its state while training: t and the slots by id."""
 

@@ -9,13 +9,13 @@ change; every ∂E/∂x keeps the sign its name gives it.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from backprop_cli.engine.trace import Step, Trace
-from backprop_cli.ops.records import record
 from backprop_cli.tutor.explain import parse_id
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Convention:
     """How δ is defined, and the sign that takes from the post's δ = ∂E/∂net."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from backprop_cli.engine.passes import forward_values
 from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.ops.records import record
 from backprop_cli.specs.model import MAX_MAGNITUDE, Spec, initial_values
 from backprop_cli.specs.validate import closest, loads_spec
 
@@ -28,7 +28,7 @@ class ExerciseError(ValueError):
     """Options that cannot make a valid exercise; the message names the option."""
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Options:
     """What `backprop init` was asked for."""
 

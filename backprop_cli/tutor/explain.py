@@ -11,13 +11,12 @@ from __future__ import annotations
 import difflib
 import re
 from bisect import bisect_left
-from dataclasses import field
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 from backprop_cli.engine.trace import Step, Trace, json_number
 from backprop_cli.ops import SYMBOLS
-from backprop_cli.ops.records import record
 
 # Where the expansion stops by default: a backward quantity takes the forward pass as given, and
 # the error after the update takes the updated weights as given (as the post does).
@@ -36,7 +35,7 @@ class UnknownId(LookupError):
         super().__init__(f"{what}{hint}")
 
 
-@record
+@dataclass(slots=True)
 class Node:
     """One value in the explanation: a step (with its factors as children) or a given value.
 
@@ -74,7 +73,7 @@ class Node:
         return d
 
 
-@record
+@dataclass(slots=True)
 class Explanation:
     """The tree under one step, plus every given value it rests on (deduplicated, in order)."""
 

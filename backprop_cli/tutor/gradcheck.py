@@ -17,11 +17,11 @@ import dataclasses
 import random
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from backprop_cli.engine.passes import dataset_loss
 from backprop_cli.engine.passes import step as run_step
-from backprop_cli.ops.records import record
 from backprop_cli.specs.model import Param, Spec, initial_values
 
 EPS = 1e-6
@@ -44,7 +44,7 @@ PER_GROUP = 10
 PASS, WITHIN_ROUNDOFF, UNRESOLVED, FAIL = "pass", "within round-off", "unresolved", "fail"
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     """One parameter: both gradients and whether they agree."""
 
@@ -76,7 +76,7 @@ class Row:
         }
 
 
-@record
+@dataclass(slots=True)
 class GradCheck:
     """Every parameter's row, with the settings used."""
 

@@ -17,13 +17,12 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import field
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
 from backprop_cli.engine.passes import step as run_step
 from backprop_cli.engine.trace import Step, Trace, json_number
-from backprop_cli.ops.records import record
 from backprop_cli.specs import source
 from backprop_cli.specs.model import Spec
 from backprop_cli.specs.source import SourceError
@@ -57,7 +56,7 @@ EXACTLY = "graded exactly"  # under --round N: worked without rounding, judged e
 SETTING = "convention"  # the one key of an answers file that is a setting, not an id
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     """One value from the answers file, with where it was written and how precisely."""
 
@@ -92,7 +91,7 @@ def setting_error(value: object) -> str:
     return f"expected one of {', '.join(CONVENTIONS)}, got {value!r}"
 
 
-@record
+@dataclass(slots=True)
 class Verdict:
     """An answer judged against the expected value (the exact run, or the run rounded to N)."""
 
@@ -130,7 +129,7 @@ class Verdict:
         }
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slip:
     """A known mistake that reproduces a wrong answer: what it is, and the value it gives."""
 
@@ -159,7 +158,7 @@ class Slip:
         return d
 
 
-@record
+@dataclass(slots=True)
 class Diagnosis:
     """What went wrong in the first wrong answer."""
 
@@ -185,7 +184,7 @@ class Diagnosis:
         }
 
 
-@record
+@dataclass(slots=True)
 class Report:
     """Every answer's verdict, in computation order, and the diagnosis of the first wrong one."""
 

@@ -25,14 +25,13 @@ import dataclasses
 import io
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from backprop_cli.kernels import Kernel, Trainer
 from backprop_cli.kernels.rounded import rounded_kernel
 from backprop_cli.ops import OPTIMIZERS
-from backprop_cli.ops.records import record
 from backprop_cli.specs import datatext
 from backprop_cli.specs.model import Optimizer, Spec
 from backprop_cli.specs.source import SourceError
@@ -195,7 +194,7 @@ def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
 # --- the runs ----------------------------------------------------------------------------------
 
 
-@record
+@dataclass(slots=True)
 class Run:
     """One training, epoch by epoch, compared with the log as it is read."""
 
@@ -234,7 +233,7 @@ class Run:
         return agrees(row, ours, self.units)
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogSlip:
     """A cause that reproduces the whole log."""
 
@@ -246,7 +245,7 @@ class LogSlip:
         return {"code": self.code, "description": self.description, **self.detail}
 
 
-@record
+@dataclass(slots=True)
 class Difference:
     """The first row that differs from the config's training."""
 
@@ -263,7 +262,7 @@ class Difference:
         }
 
 
-@record
+@dataclass(slots=True)
 class LogReport:
     """What the check of a log found: the rows compared (up to the first that differs), that
     difference, and the causes that reproduce the whole log."""

@@ -3,13 +3,13 @@ drifts from the exact run. Training done that way is kernels.rounded.RoundedLoop
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from backprop_cli.engine.trace import Trace, json_number
-from backprop_cli.ops.records import record
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Drift:
     """One quantity in the rounded run and in the exact run."""
 

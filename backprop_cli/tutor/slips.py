@@ -12,13 +12,12 @@ import dataclasses
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import field
+from dataclasses import dataclass, field
 
 from backprop_cli.engine.passes import CORRECT, Mistake
 from backprop_cli.engine.passes import step as run_step
 from backprop_cli.engine.trace import Step, Trace
 from backprop_cli.ops import ACTIVATIONS, LOSSES
-from backprop_cli.ops.records import record
 from backprop_cli.specs.model import Spec
 from backprop_cli.specs.validate import load_spec
 
@@ -31,7 +30,7 @@ ALIASES = {
 }
 
 
-@record(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Variant:
     """A known slip, as a way to run the engine."""
 
