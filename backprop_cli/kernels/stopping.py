@@ -59,6 +59,17 @@ def _exit(signum: int, frame: FrameType | None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         os.close(devnull)
+    if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        # Inside the import machinery an exception can be swallowed (an "Exception ignored in"
+        # a module lock's callback, with its traceback) and the run go on: leave at once, as
+        # nothing of ours is half-done there; what was printed is flushed first.
+        import contextlib
+        import sys
+
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError, RuntimeError, AttributeError):
+                stream.flush()
+        os._exit(128 + signum)
     raise SystemExit(128 + signum)
 
 
