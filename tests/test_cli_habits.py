@@ -270,9 +270,13 @@ def test_argument_names_are_written_one_way() -> None:
         assert not re.search(r"\bconfig\s+<path>|\bPATH\b", help_text(command)), command
 
 
-def test_examples_in_help_need_no_checkout(tmp_path: Path) -> None:
+def test_examples_in_help_name_files_a_checkout_has(tmp_path: Path) -> None:
+    # a file an example reads is one of the repository's (tests/test_examples_run.py runs them)
+    named = set()
     for command in ["", *COMMANDS]:
-        assert "configs/" not in help_text(*filter(None, [command])), command
+        named |= set(re.findall(r"(?:configs|docs)/[\w./-]+", help_text(*filter(None, [command]))))
+    assert "configs/answers-example.yaml" in named and "docs/interop/model.onnx" in named
+    assert all((ROOT / path).is_file() for path in named), named
     # the first examples of step and explain run as written from any folder
     result = backprop("step", "--only", "dE_total/dw*", cwd=tmp_path)
     assert result.returncode == 0 and re.search(r"dE_total/dw5 .* 0\.082167041", result.stdout)

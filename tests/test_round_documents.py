@@ -3,6 +3,7 @@ carry the drift table the terminal shows."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -97,3 +98,49 @@ def test_an_exact_document_says_nothing_of_rounding(fmt: str) -> None:
     assert result.exit_code == 0, result.stderr
     assert "rounded" not in result.stdout and "Drift" not in result.stdout
     assert re.search(r"E_\{total\}\^\{\+\} = 0\.291027774", result.stdout)
+
+
+def _drift_rows(page: str) -> dict[str, list[str]]:
+    """The drift table of a page, id (its MathML text joined) -> its three numbers."""
+    table = page.split(">Drift from rounding every intermediate to 4 decimals</h2>")[1]
+    rows = {}
+    for tr in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table.split("</table>")[0]):
+        parser = _Text()
+        parser.feed(tr)
+        cells = [p.strip() for p in parser.parts if p.strip()]
+        rows["".join(cells[:-3])] = cells[-3:]
+    return rows
+
+
+def test_the_training_report_says_it_was_rounded_and_has_the_drift_table(tmp_path: Path) -> None:
+    out = tmp_path / "tr.html"
+    result = run("train", "--round", "4", "--epochs", "20", "-f", "html", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text()
+    assert f'<p class="note">{SAID}; the last table' in page.split("</header>")[0]
+    rows = _drift_rows(page)
+    # the figures the terminal prints for the same run: its E_total line and drift column
+    assert rows["Etotal"] == ["0.1491", "0.149106135", "-0.000006135"]
+    assert rows["w1"] == ["0.1522", "0.152302584", "-0.000102584"]
+    assert rows["w5"] == ["-0.4394", "-0.439544881", "+0.000144881"]
+    assert set(rows) == {"Etotal", *(f"w{k}" for k in range(1, 9))}  # b1, b2 are not trained
+    terminal = run("train", "--round", "4", "--epochs", "20")
+    assert "(exact run: 0.149106135, drift -0.000006135)" in terminal.stdout
+    for line in terminal.stdout.split("drift from exact")[1].splitlines():
+        cells = line.split()
+        if cells and cells[0] in rows:
+            assert cells[3] == rows[cells[0]][0]  # the rounded run's new value
+            assert float(cells[-1]) == pytest.approx(float(rows[cells[0]][2]), abs=5e-10)
+    # the exact column is an exact run's result
+    exact = json.loads(run("train", "--epochs", "20", "-f", "json").stdout)
+    assert float(rows["w1"][1]) == pytest.approx(exact["parameters"]["w1"], abs=5e-10)
+    assert float(rows["Etotal"][1]) == pytest.approx(exact["E_total"], abs=5e-10)
+    # its results keep their zeros, as the terminal's do
+    assert "<strong>0.6930</strong>" in page and "<strong>0.1491</strong>" in page
+
+
+def test_an_exact_training_report_says_nothing_of_rounding() -> None:
+    result = run("train", "--epochs", "20", "-f", "html")
+    assert result.exit_code == 0, result.stderr
+    assert "rounded" not in result.stdout and "Drift" not in result.stdout
+    assert "<strong>0.149106135</strong>" in result.stdout

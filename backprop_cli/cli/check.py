@@ -65,10 +65,10 @@ def check_command(
 
     [bold]Examples[/]
 
-      backprop check answers.yaml                   [dim]# against the worked example[/]
-      backprop check answers.yaml net.yaml --round 4
-      backprop check mine.json -f json | jq -r '.diagnosis.slips[0].code'
-      backprop check losses.csv                     [dim]# a log: epoch,E_total[/]
+      backprop check configs/answers-example.yaml   [dim]# against the worked example[/]
+      backprop check configs/answers-example.yaml configs/mazur.yaml --round 4
+      backprop check configs/transposed.json -f json | jq '.diagnosis.slips[0].code'
+      backprop check configs/losses.csv             [dim]# a log: epoch,E_total[/]
     """
     from backprop_cli.engine.passes import step as run_step
     from backprop_cli.render import jsonfmt

@@ -38,8 +38,8 @@ def draw(
     [bold]Examples[/]
 
       backprop draw -o net.svg                        [dim]# the worked example[/]
-      backprop draw ex1.yaml --after-step -o ex1.svg  [dim]# edges coloured by gradient[/]
-      backprop draw net.yaml --after-step --sample 2  [dim]# sample 2's gradient[/]
+      backprop draw --after-step -o step.svg          [dim]# edges coloured by gradient[/]
+      backprop draw docs/interop/net.yaml --after-step --sample 2
       backprop draw | rsvg-convert -o net.png         [dim]# a PNG, with librsvg[/]
     """
     from backprop_cli.engine.passes import step as run_step

@@ -62,7 +62,7 @@ def explain_command(
       backprop explain dE_total/dw1                 [dim]# a hidden-layer gradient[/]
       backprop explain w5+ --depth 1
       backprop explain E_total+ --format json
-      backprop explain delta_h1 net.yaml --sample 2
+      backprop explain delta_h1 docs/interop/net.yaml --sample 2
       backprop explain delta_h --view matrix        [dim]# δ_h = (W_oᵀ·δ_o) ⊙ f′(net_h)[/]
       backprop explain dE_total/dW_o --view matrix --layout in-out
     """

@@ -37,7 +37,7 @@ def export(
     [bold]Examples[/]
 
       backprop export --to numpy -o step.py      [dim]# then: python step.py[/]
-      backprop export net.yaml --to pytorch      [dim]# the script on stdout[/]
+      backprop export configs/deep-softmax.yaml --to pytorch  [dim]# on stdout[/]
       backprop export --to numpy -n 10000 | python -   [dim]# 10,000 epochs[/]
     """
     from backprop_cli.export import ExportError, script

@@ -58,8 +58,8 @@ def gradcheck_command(
     [bold]Examples[/]
 
       backprop gradcheck                            [dim]# the worked example[/]
-      backprop gradcheck net.yaml --eps 1e-5 --tol 1e-7
-      backprop gradcheck net.yaml --format json | jq .max_rel_error
+      backprop gradcheck configs/deep-softmax.yaml --eps 1e-5 --tol 1e-7
+      backprop gradcheck configs/deep-softmax.yaml -f json | jq .max_rel_error
     """
     from backprop_cli.render import jsonfmt
     from backprop_cli.render.gradcheck import render_gradcheck

@@ -43,10 +43,10 @@ def import_command(
 
     [bold]Examples[/]
 
-      backprop import model.onnx -o net.yaml --samples data.csv
-      backprop step net.yaml --only 'w1+'             [dim]# one weight's update[/]
-      backprop import model.onnx | backprop step -    [dim]# a placeholder sample[/]
-      backprop import clf.onnx -o clf.yaml --samples iris.csv --loss cross_entropy
+      backprop import docs/interop/model.onnx -o net.yaml  [dim]# a placeholder sample[/]
+      backprop step net.yaml --only 'w1+'                   [dim]# one weight's update[/]
+      backprop import docs/interop/model.onnx --samples docs/interop/data.csv
+      backprop import docs/interop/model.onnx --loss mse | backprop step -
     """
     from backprop_cli.interop.network import MissingExtra
     from backprop_cli.interop.onnxfile import import_onnx

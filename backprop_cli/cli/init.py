@@ -86,8 +86,8 @@ def init(
       backprop step ex1.yaml -f markdown > solution.md   [dim]# its worked solution[/]
       backprop init ex2.yaml -l 3,4,4,2 --loss cross_entropy --samples 2
       backprop init - -l 2,2,2 | backprop step -         [dim]# straight to its solution[/]
-      backprop init net.yaml --samples data.csv          [dim]# sizes from the file[/]
-      backprop init ex1.yaml -l 2,3,2 --sheet  [dim]# + ex1-sheet.md, ex1-answers.yaml[/]
+      backprop init net.yaml --samples docs/interop/data.csv  [dim]# sizes from the file[/]
+      backprop init ex3.yaml -l 2,3,2 --sheet  [dim]# + ex3-sheet.md, ex3-answers.yaml[/]
     """
     from backprop_cli.specs.source import SourceError
     from backprop_cli.tutor.exercise import ExerciseError, Options, make_exercise, parse_layers

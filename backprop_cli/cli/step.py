@@ -80,7 +80,7 @@ def step(
 
       backprop step                                 [dim]# the worked example[/]
       backprop step --only 'dE_total/dw*'           [dim]# the gradients only[/]
-      backprop step net.yaml -f json | jq '.steps[] | select(.id=="w5+")'
+      backprop step -f json | jq '.steps[] | select(.id=="w5+")'
       backprop step --round 4                       [dim]# 4 decimals, as by hand[/]
       backprop step -f html -o page.html            [dim]# a web page to step through[/]
       backprop init - -l 2,2,2 | backprop step -    [dim]# a config from stdin[/]

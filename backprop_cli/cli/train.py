@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     from backprop_cli.kernels import Curve, Trainer
     from backprop_cli.specs.model import Spec
+    from backprop_cli.tutor.rounding import Drift
 
 PLOT_HINT = "pip install 'backprop-cli[plot]'"
 
@@ -237,7 +238,13 @@ def _train(
             from backprop_cli.render.html import render_train_html
 
             page = render_train_html(
-                spec, summary, curve.all(), precision=precision, update_order=trainer.order
+                spec,
+                summary,
+                curve.all(),
+                precision=precision,
+                update_order=trainer.order,
+                decimals=round_to,
+                drifts=_drifts(spec, trainer, exact) if exact is not None else (),
             )
             if output is None:
                 out.emit(page)
@@ -403,6 +410,18 @@ def _drift(trainer: "Trainer", exact: "Trainer") -> dict[str, Any]:
         "E_total_drift": trainer.loss - exact.loss,
         "parameters": {pid: rounded[pid] - true[pid] for pid in rounded},
     }
+
+
+def _drifts(spec: "Spec", trainer: "Trainer", exact: "Trainer") -> "list[Drift]":
+    """The drift table's rows: the error, then each parameter the exact run trained."""
+    from backprop_cli.tutor.rounding import Drift
+
+    rounded, true = trainer.parameters(), exact.parameters()
+    rows = [Drift("E_total", trainer.loss, exact.loss)]
+    rows += [
+        Drift(p.id, rounded[p.id], true[p.id]) for p in spec.parameters() if true[p.id] != p.value
+    ]
+    return rows
 
 
 class _Saved(NamedTuple):

@@ -93,16 +93,7 @@ def build(
     shown = Numbers.of(trace.steps, precision)
     blocks: list[Block] = [Heading(1, spec.name)]
     if decimals is not None:
-        blocks.append(
-            text(
-                f"Every intermediate rounded to {decimals} decimals, as by hand"
-                + (
-                    "; the last table shows how far that takes the results from the exact run."
-                    if drifts
-                    else "."
-                )
-            )
-        )
+        blocks.append(text(rounded_note(decimals, bool(drifts))))
     if summary:
         blocks += _setup(spec, shown)
     n_updates = len(batches(spec))
@@ -132,6 +123,15 @@ def build(
     if decimals is not None and drifts:
         blocks += drift_blocks(drifts, decimals, precision)
     return blocks
+
+
+def rounded_note(decimals: int, table: bool) -> str:
+    """The sentence at the top of a document of a rounded run (`--round N`)."""
+    return f"Every intermediate rounded to {decimals} decimals, as by hand" + (
+        "; the last table shows how far that takes the results from the exact run."
+        if table
+        else "."
+    )
 
 
 def drift_blocks(drifts: Sequence[Drift], decimals: int, precision: int) -> list[Block]:

@@ -631,28 +631,34 @@ def render_train_html(
     *,
     precision: int = 9,
     update_order: str | None = None,
+    decimals: int | None = None,
+    drifts: Sequence[Drift] = (),
 ) -> str:
     """A training run as one page: the summary, the loss curve, outputs against targets,
-    parameters old → new."""
+    parameters old → new; `decimals`, `drifts`: a rounded run (`--round N`), said so at the
+    top, its results with their zeros (0.2910), ending with the drift table."""
+    from backprop_cli.render.document import drift_blocks, rounded_note
     from backprop_cli.render.training import describe
 
     fmt = Numbers(precision)
+    # a rounded run's results keep their zeros (0.2910), as the terminal shows them
+    result = fmt if decimals is None else Numbers(decimals, zeros=True)
     start = summary["epochs_done"] - summary["epochs"]
     facts = (
         '<dl class="facts">'
         f"<dt>Training</dt><dd>{escape(describe(spec, update_order))}</dd>"
         f"<dt>Epochs</dt><dd>{summary['epochs']} ({escape(summary['status'])})</dd>"
-        f"<dt>E_total after epoch {start}</dt><dd>{escape(fmt(summary['E_total_before']))}</dd>"
+        f"<dt>E_total after epoch {start}</dt><dd>{escape(result(summary['E_total_before']))}</dd>"
         f"<dt>E_total after epoch {summary['epochs_done']}</dt>"
-        f"<dd><strong>{escape(fmt(summary['E_total']))}</strong></dd></dl>"
+        f"<dd><strong>{escape(result(summary['E_total']))}</strong></dd></dl>"
     )
     out_rows = []
     for s, (sample, outs) in enumerate(zip(spec.samples, summary["outputs"], strict=True)):
         for name, o, t in zip(spec.outputs, outs, sample.targets, strict=True):
             out_rows.append(
                 f'<tr><td>{s + 1}</td><th scope="row"><code>{escape(name)}</code></th>'
-                f"<td><strong>{escape(fmt(o))}</strong></td><td>{escape(fmt(t))}</td>"
-                f"<td>{escape(fmt(o - t))}</td></tr>"
+                f"<td><strong>{escape(result(o))}</strong></td><td>{escape(fmt(t))}</td>"
+                f"<td>{escape(result(o - t))}</td></tr>"
             )
     outputs = (
         '<div class="scroll"><table class="params"><caption>Outputs against targets</caption>'
@@ -664,10 +670,10 @@ def render_train_html(
     p_rows = []
     for p in spec.parameters():
         after = new.get(p.id, p.value)
-        change = "" if after == p.value else fmt(after - p.value)
+        change = "" if after == p.value else result(after - p.value)
         p_rows.append(
             f'<tr><th scope="row"><code>{escape(p.id)}</code></th><td>{escape(fmt(p.value))}</td>'
-            f'<td aria-hidden="true">→</td><td><strong>{escape(fmt(after))}</strong></td>'
+            f'<td aria-hidden="true">→</td><td><strong>{escape(result(after))}</strong></td>'
             f"<td>{escape(change)}</td></tr>"
         )
     params = (
@@ -676,17 +682,27 @@ def render_train_html(
         '<th scope="col">new</th><th scope="col">change</th></tr></thead>'
         f"<tbody>{''.join(p_rows)}</tbody></table></div>"
     )
+    rounded = drift = ""
+    if decimals is not None:
+        rounded = f'<p class="note">{escape(rounded_note(decimals, bool(drifts)))}</p>'
+        if drifts:
+            heading, grid = drift_blocks(drifts, decimals, precision)
+            assert isinstance(heading, Heading) and isinstance(grid, Grid)
+            drift = (
+                f'<section aria-labelledby="s-drift"><h2 id="s-drift">{escape(heading.text)}'
+                f"</h2>{_grid(grid)}</section>"
+            )
     body = (
         '<a class="skip" href="#main">Skip to the report</a>'
         f'<header><h1>{escape(spec.name)}</h1><p class="help">A training run of '
         "<code>backprop train</code>. Hover over the loss curve, or focus it and use ← and →, "
-        "to read E_total at each epoch.</p></header>"
+        f"to read E_total at each epoch.</p>{rounded}</header>"
         f'<main id="main"><section aria-labelledby="s-sum"><h2 id="s-sum">Summary</h2>{facts}'
         '</section><section aria-labelledby="s-curve"><h2 id="s-curve">Loss curve</h2>'
         f'<div class="curvebox">{loss_svg(curve)}</div></section>'
         f'<section aria-labelledby="s-out"><h2 id="s-out">Outputs</h2>{outputs}</section>'
         f'<section aria-labelledby="s-par"><h2 id="s-par">Parameters</h2>{params}</section>'
-        "</main>"
+        f"{drift}</main>"
         "<footer><p>Made by <code>backprop train --format html</code>"
         ".</p></footer>"
     )
