@@ -311,7 +311,8 @@ def test_a_nan_weight_names_the_model_not_the_config(tmp_path: Path) -> None:
     result = run("import", str(path), "-o", str(tmp_path / "net.yaml"))
     assert_input_error(result)
     assert result.stderr == (
-        f"error: {path}: layers[0].weights[0][0]: must be a finite number, got NaN\n"
+        f"error: {path}: node 1 (Gemm): the weights 'W' hold NaN at [0][0]; every value must be "
+        "a finite number\n"
     )
 
 

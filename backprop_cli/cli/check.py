@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from backprop_cli.cli.common import ConfigArg, app, emit, fail, load
+from backprop_cli.cli.common import ConfigArg, app, emit, fail, load, named_file
 from backprop_cli.cli.options import (
     CONVENTION,
     PRECISION,
@@ -78,6 +78,7 @@ def check_command(
     from backprop_cli.tutor.answers import head, kind_of, load_answers
     from backprop_cli.tutor.grading import check
 
+    named_file(answers, "-", "check reads the answers from a file (its extension gives the format)")
     spec = load(config)
     try:
         if kind_of(answers, head(answers)) == "log":

@@ -13,6 +13,7 @@ import signal
 import sys
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -81,8 +82,12 @@ class _Group(TyperGroup):
     ) -> Any:
         run = (args, prog_name, complete_var, False, windows_expand_args)
         _consoles.clear()  # each run sees its own terminal (tests run many in one process)
-        if not standalone_mode:
-            return super().main(*run, **extra)
+        with _columns_at_least(MIN_WIDTH):
+            if not standalone_mode:
+                return super().main(*run, **extra)
+            self._standalone(run, extra)
+
+    def _standalone(self, run: tuple[Any, ...], extra: dict[str, Any]) -> NoReturn:
         try:
             # Not standalone: exceptions come back to us; typer.Exit comes back as its code.
             code = super().main(*run, **extra)
@@ -95,6 +100,26 @@ class _Group(TyperGroup):
             err_console().print("aborted")
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+@contextmanager
+def _columns_at_least(least: int) -> Iterator[None]:
+    """COLUMNS raised to `least` for the run where it (or, unset, the terminal) gives fewer: rich
+    prints nothing at all at COLUMNS=0, and typer's help console, which we do not make, reads it."""
+    import os
+
+    given = os.environ.get("COLUMNS")
+    if Console().width >= least:
+        yield
+        return
+    os.environ["COLUMNS"] = str(least)
+    try:
+        yield
+    finally:
+        if given is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = given
 
 
 # Commands by name: the module of this package that defines each (filled in cli/__init__.py).
@@ -337,7 +362,9 @@ def out_console() -> Console:
 def err_console() -> Console:
     """stderr's console, made on first use in each run."""
     if "err" not in _consoles:
-        _consoles["err"] = Console(stderr=True)
+        made = _consoles["err"] = Console(stderr=True)
+        if made.width < MIN_WIDTH:  # at COLUMNS=0 rich would print no message at all
+            made.width = MIN_WIDTH
     return _consoles["err"]
 
 
@@ -488,6 +515,16 @@ def load(config: Path | None) -> Spec:
         return load_spec(config)
     except SourceError as exc:
         fail(str(exc))
+
+
+def named_file(given: Path | str | None, label: str, reads: str) -> None:
+    """Refuse `-` where a command reads a named file only (rather than "-: no such file"): its
+    message says what is read and why (a file named - is given by its full path: pathlib makes
+    ./- into -)."""
+    if given is not None and str(given) == "-":
+        fail(
+            f"{label}: {reads}, not standard input; give its name (a file named - by its full path)"
+        )
 
 
 def _read_stdin() -> str:

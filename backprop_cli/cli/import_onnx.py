@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from backprop_cli.cli.common import app, check_output, emit, fail, write_output
+from backprop_cli.cli.common import app, check_output, emit, fail, named_file, write_output
 from backprop_cli.cli.options import (
     OUTPUT,
     ConfigFileOpt,
@@ -52,6 +52,8 @@ def import_command(
     from backprop_cli.interop.onnxfile import import_onnx
     from backprop_cli.specs.source import SourceError
 
+    named_file(model, "-", "import reads the model from a file")
+    named_file(samples, "--samples -", "the config names its data file, so it is read from a file")
     if output is not None:
         check_output(output, force, OUTPUT)
     try:

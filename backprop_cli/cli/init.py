@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from backprop_cli.cli.common import app, check_output, emit, fail, write_output
+from backprop_cli.cli.common import app, check_output, emit, fail, named_file, write_output
 from backprop_cli.cli.options import (
     ForceOpt,
     InitSamplesOpt,
@@ -98,6 +98,7 @@ def init(
         seed = secrets.randbelow(1_000_000)
     if sheet and str(path) == "-":
         fail("--sheet writes the sheet and the answers file beside CONFIG: give a file name")
+    named_file(samples, "--samples -", "the config names its data file, so it is read from a file")
     try:
         count, data = _samples(samples)
         if sheet and data is not None:

@@ -143,7 +143,12 @@ class _Graph:
         from backprop_cli.specs.model import MAX_SIZE
 
         name = f"{what} {tensor.name!r}" if tensor.name else f"the {what}"
-        kind = TensorProto.DataType.Name(tensor.data_type) if tensor.data_type else "UNDEFINED"
+        try:
+            kind = TensorProto.DataType.Name(tensor.data_type) if tensor.data_type else "UNDEFINED"
+        except ValueError:  # a number ONNX gives no type
+            raise self.fail(
+                i, node, f"{name} are of type {tensor.data_type}, which ONNX does not define"
+            ) from None
         if kind.startswith("COMPLEX"):
             raise self.fail(
                 i, node, f"{name} are complex numbers ({kind}); only real numbers can be imported"
@@ -169,10 +174,40 @@ class _Graph:
             raise self.fail(
                 i, node, f"{name} ({shape}) bring the network past {MAX_PARAMETERS:,} weights"
             )
+        size = int(self.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize)
+        if tensor.HasField("raw_data") and len(tensor.raw_data) % size:
+            raise self.fail(
+                i,
+                node,
+                f"{name} hold {len(tensor.raw_data)} bytes, not a whole number of {kind} values "
+                f"({size} bytes each)",
+            )
         stored = _stored(tensor, self.helper)
         if stored != count:
             raise self.fail(i, node, f"{name} declare shape {shape} but hold {stored} values")
-        return self.numpy_helper.to_array(tensor)
+        values = self.numpy_helper.to_array(tensor).astype("float64")  # float16: exactly
+        self.check_values(i, node, name, values)
+        return values
+
+    def check_values(self, i: int, node: Any, name: str, values: Any) -> None:
+        """Each value finite and within MAX_MAGNITUDE, the first that is not named by its index
+        in the tensor as the model stores it (the config is not written yet)."""
+        import numpy as np
+
+        from backprop_cli.specs.model import MAX_MAGNITUDE
+
+        bad = ~(np.abs(values) <= MAX_MAGNITUDE)  # NaN too
+        if not bad.any():
+            return
+        at = tuple(int(k) for k in np.argwhere(bad)[0])
+        x = float(values[at])
+        where = " at " + "".join(f"[{k}]" for k in at) if at else ""  # a scalar has no index
+        if np.isfinite(x):
+            why = f"{x:g}{where}; |x| must be at most {MAX_MAGNITUDE:g}"
+        else:
+            shown = "NaN" if np.isnan(x) else "infinity" if x > 0 else "-infinity"
+            why = f"{shown}{where}; every value must be a finite number"
+        raise self.fail(i, node, f"{name} hold {why}")
 
     def layers(self) -> list[Layer]:
         inputs = [v for v in self.graph.input if v.name not in self.tensors]
@@ -235,7 +270,29 @@ class _Graph:
                 "",
                 f"the graph's output ({', '.join(outputs)}) is not the last layer's ({current})",
             )
+        n_in = len(layers[0].weights[0])
+        self.check_declared(inputs[0], "input", f"the first layer takes {n_in} inputs", n_in)
+        n_out = layers[-1].size
+        self.check_declared(
+            self.graph.output[0], "output", f"the last layer has {n_out} neurons", n_out
+        )
         return layers
+
+    def check_declared(self, value: Any, what: str, has: str, n: int) -> None:
+        """The graph's input or output, where it declares its last dimension, as wide as the
+        layers make it: a model whose weights disagree with its own interface is no model."""
+        kind = value.type.WhichOneof("value") if value.HasField("type") else None
+        shape = value.type.tensor_type.shape if kind == "tensor_type" else None
+        dims = list(shape.dim) if shape is not None else []
+        if dims and dims[-1].HasField("dim_value") and dims[-1].dim_value != n:
+            raise SourceError(
+                self.path,
+                0,
+                0,
+                "",
+                f"the graph's {what} {value.name!r} is declared {dims[-1].dim_value} wide, "
+                f"but {has}",
+            )
 
     def linear(self, i: int, node: Any, current: str) -> Layer:
         attrs = self.attributes(node)
