@@ -1,11 +1,14 @@
 """Check values against the trace, and name the first mistake: a student's hand calculation or a
 program's output.
 
-The tolerance of each answer follows its significant digits: `0.40` gives two, so it is right when
-it agrees with the exact value to two significant digits (within 0.005 of 0.3775), and counts as a
-rounding difference within one unit of its last digit (as when intermediates are rounded by hand,
-as the post does). A whole number claims no more than it gives: `1` for 0.75 gives one digit and
-0.75 to one digit is 0.8, so `1` is wrong; and 0 is right only for a value that is 0. An answer
+The tolerance of each answer follows its digits: `0.40` is right when it is the exact value
+rounded to its two decimals (within 0.005 of 0.3775), and counts as a rounding difference within
+one unit of its last digit (as when intermediates are rounded by hand, as the post does). The
+value rounded to the decimals written or to the significant digits written is right: `0.0100`
+and `0.00995` for 0.009954. A whole number claims no more than its significant digits: `1` for
+0.75 gives one digit and 0.75 to one digit is 0.8, so `1` is wrong; and a whole 0 is right only
+for a value that is 0. Under --round N, an answer right for the exact run (rounded at the end)
+but not for the run rounded to N is graded exactly. An answer
 with 12 or more significant digits is a program's output: right within 1e-9 relative, else wrong.
 For the first wrong answer in computation order, known slips and bugs (slips.py) are recomputed
 with the engine and named when one reproduces it.
