@@ -57,7 +57,8 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
                 fmt(v.expected),
             ]
             if report.round_to is not None:
-                row.append(sp(_signed(difference(v.expected, v.exact), precision)))
+                drift = 0.0 if v.in_rounded_run is None else difference(v.in_rounded_run, v.exact)
+                row.append(sp(_signed(drift, precision)))
             allowed = "1e-9 rel." if v.answer.program else sp(margin(v.unit / 2))
             table.add_row(*row, allowed, verdict)
             head = Text(sp(v.answer.key), style="cyan")
@@ -135,7 +136,7 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
             if slip.also:
                 text.append(f"; {_also(slip.also, d.others)}", style="dim")
             line(text, 4)
-    elif v.answer.value == 0:
+    elif v.unit == 0:
         line("0 is right only for a value that is 0; work this step out and give its digits.")
     elif d.too_few_digits:
         line(f"{v.answer.text} has too few digits to tell which slip it was; give more digits.")

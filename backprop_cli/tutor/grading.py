@@ -1,11 +1,14 @@
 """Check values against the trace, and name the first mistake: a student's hand calculation or a
 program's output.
 
-The tolerance of each answer follows its significant digits: `0.40` gives two, so it is right when
-it agrees with the exact value to two significant digits (within 0.005 of 0.3775), and counts as a
-rounding difference within one unit of its last digit (as when intermediates are rounded by hand,
-as the post does). A whole number claims no more than it gives: `1` for 0.75 gives one digit and
-0.75 to one digit is 0.8, so `1` is wrong; and 0 is right only for a value that is 0. An answer
+The tolerance of each answer follows its digits: `0.40` is right when it is the exact value
+rounded to its two decimals (within 0.005 of 0.3775), and counts as a rounding difference within
+one unit of its last digit (as when intermediates are rounded by hand, as the post does). The
+value rounded to the decimals written or to the significant digits written is right: `0.0100`
+and `0.00995` for 0.009954. A whole number claims no more than its significant digits: `1` for
+0.75 gives one digit and 0.75 to one digit is 0.8, so `1` is wrong; and a whole 0 is right only
+for a value that is 0. Under --round N, an answer right for the exact run (rounded at the end)
+but not for the run rounded to N is graded exactly. An answer
 with 12 or more significant digits is a program's output: right within 1e-9 relative, else wrong.
 For the first wrong answer in computation order, known slips and bugs (slips.py) are recomputed
 with the engine and named when one reproduces it.
@@ -106,12 +109,18 @@ class Verdict:
     # The decimals of the run it was judged against (None: the exact run); under --round N an
     # answer worked without rounding is judged against the exact run.
     rounded: int | None = None
+    # Under --round N: this step's value in the run rounded to N, whichever run judged the
+    # answer (its drift from `exact` is what rounding does, even to an answer graded exactly).
+    in_rounded_run: float | None = None
 
     @property
     def difference(self) -> float:
         return self.answer.value - self.expected
 
     def to_dict(self) -> dict[str, Any]:
+        rounded = (
+            {} if self.in_rounded_run is None else {"rounded": json_number(self.in_rounded_run)}
+        )
         return {
             "id": self.answer.key,
             "line": self.answer.line,
@@ -120,6 +129,7 @@ class Verdict:
             "text": self.answer.text,
             "expected": json_number(self.expected),
             "exact": json_number(self.exact),
+            **rounded,
             "difference": json_number(self.difference),
             "unit": self.answer.unit,
             "margin": self.unit / 2,
@@ -335,6 +345,12 @@ def significant_digits(text: str) -> int:
     return len(digits.lstrip("0"))
 
 
+def decimals_written(text: str) -> int:
+    """Digits written after the decimal point: "0.0100" → 4, "1" and "1." → 0."""
+    m = _NUMBER.fullmatch(text.strip())
+    return len(m.group("frac") or "") if m else 0
+
+
 def read_answers(text: str, file: str, trace: Trace) -> Answers:
     """Parse an answers file (id: value, any subset, any order); errors name file:line:col."""
     try:
@@ -453,13 +469,17 @@ def is_zero(value: float, step: Step) -> bool:
 
 
 def judging_unit(answer: Answer, expected: float, step: Step) -> float:
-    """The unit an answer is judged in: one unit of its last significant digit.
+    """The unit an answer is judged in: one unit of its last written digit.
 
-    That is the unit of its last written digit, unless the expected value, rounded to as many
-    significant digits as the answer gives, ends in a finer digit: `1` gives one digit, and 0.75
-    to one digit is 0.8, so `1` is judged in tenths. An answer of 0 gives no digit: its unit is 0,
-    right only for a value that is 0.
+    An answer with decimals is right when it is the value rounded to its decimals or to its
+    significant digits; the decimals are the coarser reading (they differ only where rounding
+    crosses a power of ten, 0.00995… → 0.0100 at 4 decimals, 0.00995 at 3 digits), so they
+    decide. A whole number claims only its significant digits: `1` gives one digit, and 0.75 to
+    one digit is 0.8, so `1` is judged in tenths. A whole 0 gives no digit: its unit is 0, right
+    only for a value that is 0 (0.0000 gives four decimals: right below 0.00005).
     """
+    if decimals_written(answer.text):
+        return answer.unit
     n = significant_digits(answer.text)
     if n == 0:
         return 0.0
@@ -613,6 +633,9 @@ def check(
     notes: list[str] = []
     if round_to is not None:
         notes += _worked_exactly(verdicts, runs, round_to, decimals)
+        rounded_run = runs(round_to)[0]
+        for v in verdicts:
+            v.in_rounded_run = rounded_run.steps[v.index].value
     verdicts.sort(key=lambda v: v.index)
     if first_of:
         more = f", … ({len(first_of)} ids)" if len(first_of) > 3 else ""
@@ -630,34 +653,61 @@ def check(
     return Report(verdicts, diagnosis, round_to, spec.name, conv.name, notes)
 
 
+_RANK = {"wrong": 0, "rounding": 1, "right": 2}
+
+
 def _worked_exactly(
     verdicts: list[Verdict], runs: Runs, round_to: int, decimals: list[int]
 ) -> list[str]:
-    """Under --round N, answers with more decimals than N that are wrong for the rounded run
-    but right for the exact one (or one rounded to their own decimals) were worked without
-    rounding: those answers are judged against the exact run, and the note says so."""
-    finer = [
-        k
-        for k, v in enumerate(verdicts)
-        if v.status == "wrong" and (v.answer.program or _decimals(v.answer.unit) > round_to)
-    ]
+    """Under --round N, an answer that the exact run (rounded at the end, to the answer's own
+    digits) judges better than the run rounded to N was worked without rounding: it is judged
+    against the exact run, and a note says so. Once one is, every wrong answer with more
+    decimals than N is judged exactly too, so that its diagnosis is against the run it was
+    worked in."""
     more = [d for d in decimals if d > round_to]
-    exactly = {k: _graded(verdicts[k].answer, verdicts[k].index, runs, None, more) for k in finer}
-    agree = sum(1 for w in exactly.values() if w.status != "wrong")
-    if not agree:
+    exactly = {
+        k: _graded(v.answer, v.index, runs, None, more)
+        for k, v in enumerate(verdicts)
+        if v.status != "right"
+    }
+    better = {k for k, w in exactly.items() if _RANK[w.status] > _RANK[verdicts[k].status]}
+    if not better:
         return []
-    for k, w in exactly.items():
+
+    def finer(k: int) -> bool:
+        a = verdicts[k].answer
+        return a.program or _decimals(a.unit) > round_to
+
+    taken = sorted(
+        k for k in exactly if k in better or (verdicts[k].status == "wrong" and finer(k))
+    )
+    for k in taken:
+        w = exactly[k]
         if w.reason in ("", PROGRAM_REASON):
             w.reason = EXACTLY
         verdicts[k] = w
-    n = len(exactly)
-    they = "and agree" if agree == n else f"and {agree} of them agree"
-    return [
-        f"{n} answer{'s' * (n > 1)} give{'s' * (n == 1)} more decimals than --round {round_to} "
-        f"{they} with the exact run: worked without rounding (or to more decimals), so "
-        f"{'they are' if n > 1 else 'it is'} graded exactly, not against the run rounded to "
-        f"{round_to} decimals."
-    ]
+    notes = []
+    long = [k for k in taken if finer(k)]
+    if long:
+        n, agree = len(long), sum(1 for k in long if k in better)
+        they = "and agree" if agree == n else f"and {agree} of them agree"
+        notes.append(
+            f"{n} answer{'s' * (n > 1)} give{'s' * (n == 1)} more decimals than --round "
+            f"{round_to} {they} with the exact run: worked without rounding (or to more "
+            f"decimals), so {'they are' if n > 1 else 'it is'} graded exactly, not against the "
+            f"run rounded to {round_to} decimals."
+        )
+    short = [k for k in taken if not finer(k)]
+    if short:
+        n = len(short)
+        fewer = any(_decimals(verdicts[k].answer.unit) < round_to for k in short)
+        notes.append(
+            f"{n} answer{'s' * (n > 1)} to {round_to} decimals{' or fewer' * fewer} "
+            f"agree{'s' * (n == 1)} with the exact run rounded at the end, not with the run "
+            f"rounded to {round_to} decimals as it went: worked exactly and rounded at the end, so "
+            f"{'they are' if n > 1 else 'it is'} graded exactly."
+        )
+    return notes
 
 
 def _convention_note(conv: Convention, verdicts: list[Verdict], recognised: bool) -> str:
@@ -684,9 +734,18 @@ def _updates_agree(verdicts: list[Verdict]) -> str:
 
 
 def _conventions(spec: Spec, graded: Convention, verdicts: list[Verdict]) -> Iterator[Variant]:
-    """The deltas in each convention other than the one graded in: a convention, not a slip."""
+    """The deltas in each convention other than the one graded in: a convention, not a slip;
+    not offered when a delta given is right in the one graded in and not in it (a convention
+    signs every delta alike: mixed signs are a slip)."""
+
+    def contradicts(c: Convention, v: Verdict) -> bool:
+        theirs = v.expected * c.sign * graded.sign  # a δ in c: the same value, its sign c's
+        right = judge(v.answer, v.expected, v.step)[0] != "wrong"
+        return right and judge(v.answer, theirs, v.step)[0] == "wrong"
+
+    deltas = [v for v in verdicts if is_delta(v.step.id)]
     for c in CONVENTIONS.values():
-        if c is not graded:
+        if c is not graded and not any(contradicts(c, v) for v in deltas):
             rule = f" ({c.rule})" if c.rule else ""
             yield Variant(
                 "convention",
