@@ -75,10 +75,12 @@ def binary(file: str, kind: str) -> SourceError:
     return SourceError(file, 0, 0, "", f"looks like a binary file, not {kind} text")
 
 
-def open_text(file: str, kind: str) -> IO[str]:
+def open_text(file: str, kind: str, cap: tuple[int, str] | None = None) -> IO[str]:
     """A regular file opened as UTF-8 text (a BOM dropped). Bytes that are not UTF-8 are kept as
-    surrogates for lines() to place: the decoder never fails in the middle of a read."""
-    if not stat.S_ISREG(stat_input(file).st_mode):
+    surrogates for lines() to place: the decoder never fails in the middle of a read.
+    cap: the most bytes this kind of file may have, and the kind as a message names it."""
+    st = stat_input(file)
+    if not stat.S_ISREG(st.st_mode):
         raise SourceError(file, 0, 0, "", "is not a regular file; expected a data file")
     try:
         raw = open(file, "rb")  # noqa: SIM115 (the text wrapper owns it)
@@ -88,6 +90,8 @@ def open_text(file: str, kind: str) -> IO[str]:
         problem = encoding_problem(raw.read(_SNIFF), file, kind)
         if problem is not None:
             raise problem
+        if cap is not None and st.st_size > cap[0]:
+            raise too_large(file, cap[0], cap[1], env=False)
         raw.seek(0)
     except OSError as exc:
         raw.close()
@@ -124,19 +128,27 @@ def lines(f: IO[str], file: str, kind: str) -> Iterator[tuple[int, str]]:
         yield n, text
 
 
-def read_text(path: str, kind: str) -> str:
-    """A whole file as text (answers), within the size cap configs have; errors as lines()."""
+def read_text(path: str, kind: str, what: str = "an answers file") -> str:
+    """A whole file as text (answers), within the size cap configs have; errors as lines().
+    A binary file is named from its first bytes, a regular file too large from its size, before
+    the rest is read (/dev/zero, a sparse file: 8 KB read, not the cap)."""
     st = stat_input(path)
     if stat.S_ISDIR(st.st_mode):
         raise SourceError(path, 0, 0, "", f"is a directory, not a {kind} file")
     limit = max_bytes()
     try:
         with open(path, "rb") as f:
-            raw = f.read(limit + 1)  # /dev/zero or a huge file: never more than the cap
+            head = f.read(_SNIFF)
+            problem = encoding_problem(head, path, kind)
+            if problem is not None:
+                raise problem
+            if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+                raise too_large(path, limit, what)
+            raw = head + f.read(limit + 1 - len(head))  # an endless device: never past the cap
     except OSError as exc:
         raise SourceError(path, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
     if len(raw) > limit:
-        raise too_large(path, limit)
+        raise too_large(path, limit, what)
     problem = encoding_problem(raw[:_SNIFF], path, kind)
     if problem is not None:
         raise problem

@@ -301,11 +301,12 @@ def max_bytes() -> int:
     return max(1, int(mb * 2**20))
 
 
-def too_large(name: str, limit: int) -> SourceError:
-    """The error for input past the size cap."""
-    message = (
-        f"larger than {_size(limit)}, the most a config may be ({MAX_BYTES_ENV}=N allows N MB)"
-    )
+def too_large(name: str, limit: int, what: str = "a config", env: bool = True) -> SourceError:
+    """The error for input past the size cap (what: the kind of file, as the message names it;
+    env: the cap is the one BACKPROP_MAX_CONFIG_MB sets)."""
+    message = f"larger than {_size(limit)}, the most {what} may be"
+    if env:
+        message += f" ({MAX_BYTES_ENV}=N allows N MB)"
     return SourceError(name, 0, 0, "", message)
 
 

@@ -47,7 +47,8 @@ def kind_of(path: Path, head: str = "") -> str:
         return "log"
     if suffix == ".csv":
         first = next((line for line in head.splitlines() if line.strip()), "")
-        if first.split(",")[0].strip().strip('"').lower() == "epoch":
+        names = [c.strip().strip('"').lower() for c in first.split(",")]
+        if names[0] == "epoch" or {"epoch", "e_total"} <= set(names):  # E_total,epoch too
             return "log"
     return "answers"
 

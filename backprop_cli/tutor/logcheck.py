@@ -36,7 +36,7 @@ from backprop_cli.ops.records import record
 from backprop_cli.specs import datatext
 from backprop_cli.specs.model import Optimizer, Spec
 from backprop_cli.specs.source import SourceError
-from backprop_cli.tutor.grading import PROGRAM_DIGITS, PROGRAM_RTOL, number
+from backprop_cli.tutor.grading import PROGRAM_DIGITS, PROGRAM_RTOL
 
 MAX_ROUNDING = 12  # the N of `rounding` tried: 1 up to the decimals the log writes, at most this
 ROUNDING_UNITS = 2.0  # a log within this many units of the rounded run is that run
@@ -45,6 +45,10 @@ FIT_STEPS = 40  # secant steps to fit η to the first rows
 # cause as far too: 107 s on the worked example, the rounded one the slowest); a row past it is
 # refused when read, before any training toward it.
 MAX_EPOCH = 1_000_000
+# A log's size, from the file's before it is read: a million epochs as `train -f jsonl` writes
+# them take about 64 MB (a CSV log 30 MB); the log is read a line at a time, so this bounds the
+# time spent on lines that are not epochs, not memory.
+MAX_LOG_BYTES = 256 * 2**20
 
 
 class LogRow(NamedTuple):
@@ -57,6 +61,7 @@ class LogRow(NamedTuple):
     col: int
     unit: float  # one unit in the last digit written
     program: bool  # written with 12 or more significant digits: a program's full output
+    digits: int = 1  # significant digits written: 0 for a 0 (0.00, 0e5), which claims no unit
 
 
 def agrees(row: LogRow, ours: float, units: float = 0.5) -> bool:
@@ -64,6 +69,8 @@ def agrees(row: LogRow, ours: float, units: float = 0.5) -> bool:
     1e-9 relative, for a program's full-precision output)."""
     if row.program:
         return abs(row.value - ours) <= PROGRAM_RTOL * abs(ours)
+    if row.digits == 0:  # 0 (or 0e5) gives no digit to be within: right only for 0, as answers
+        return ours == 0.0
     return abs(row.value - ours) <= units * row.unit * (1 + 1e-9)
 
 
@@ -75,7 +82,7 @@ def read_log(path: Path) -> Iterator[LogRow]:
     file = str(path)
     jsonl = path.suffix.lower() == ".jsonl"
     kind = "JSON Lines" if jsonl else "CSV"
-    with datatext.open_text(file, kind) as handle:
+    with datatext.open_text(file, kind, (MAX_LOG_BYTES, "a log")) as handle:
         numbered = datatext.lines(handle, file, kind)
         yield from _increasing(_jsonl(numbered, file) if jsonl else _csv(numbered, file), file)
 
@@ -125,10 +132,7 @@ def _csv(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
         if not row or all(not c.strip() for c in row):
             continue
         if header is None:
-            header = [c.strip() for c in row]
-            if "epoch" not in header or "E_total" not in header:
-                got = datatext.quoted(",".join(row), 60)
-                raise SourceError(file, line, 1, "", f"expected a header epoch,E_total; got {got}")
+            header = _header(row, file, line)
             e, v = header.index("epoch"), header.index("E_total")
             continue
         if len(row) != len(header):
@@ -137,12 +141,30 @@ def _csv(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
         yield _row(row[e], row[v], file, line, col)
 
 
+def _header(row: list[str], file: str, line: int) -> list[str]:
+    """A log's header: epoch first, then E_total (other columns may follow), each name once."""
+    header = [c.strip() for c in row]
+    got = datatext.quoted(",".join(row), 60)
+    if "epoch" not in header or "E_total" not in header:
+        raise SourceError(file, line, 1, "", f"expected a header epoch,E_total; got {got}")
+    for k, name in enumerate(header):
+        if name in header[:k]:
+            col = sum(len(c) + 1 for c in row[:k]) + 1
+            first = header.index(name) + 1
+            message = f"column {datatext.quoted(name)} is given twice (columns {first} and {k + 1})"
+            raise SourceError(file, line, col, "header", message)
+    if header.index("epoch") > header.index("E_total") or header[0] != "epoch":
+        message = f"the columns are in the wrong order: expected a header epoch,E_total; got {got}"
+        raise SourceError(file, line, 1, "header", message)
+    return header
+
+
 def _jsonl(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
     for line, text in numbered:
         if not text.strip():
             continue
         # Numbers kept as written: their digits say how precisely to compare.
-        record = datatext.loads(text, file, line, numbers=str)
+        record = datatext.loads(text, file, line, numbers=str, keyed=datatext.shown)
         if not isinstance(record, dict):
             raise SourceError(file, line, 1, "", "expected a JSON object a line")
         if record.get("type", "epoch") != "epoch":
@@ -154,7 +176,7 @@ def _jsonl(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
         yield _row(record["epoch"], record["E_total"], file, line, col)
 
 
-_NOT_IN_NUMBERS = str.maketrans("", "", "0123456789.-+eE")
+_NOT_IN_NUMBERS = str.maketrans("", "", "0123456789.")
 
 
 def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
@@ -178,18 +200,20 @@ def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
         message = f"a value longer than {datatext.MAX_CELL:,} characters"
         raise SourceError(file, line, col, "E_total", message)
     text = value.strip()
-    mantissa, _, exponent = text.replace("E", "e").partition("e")
-    whole, _, frac = mantissa.partition(".")
-    # The quick way for the million rows of a long log; anything unusual takes the full check.
-    if text.translate(_NOT_IN_NUMBERS) or not (whole + frac).lstrip("+-").isdigit():
-        x, unit = number(value, file, line, col, "E_total")
+    whole, dot, frac = text.partition(".")
+    # The quick way for the million rows of a long log: plain decimals of a few digits, which
+    # neither overflow nor round to 0; anything else takes the full check.
+    if len(text) <= 30 and not text.translate(_NOT_IN_NUMBERS) and (whole + frac).isdigit():
+        x, unit = float(text), 10.0 ** -len(frac)
+        digits = len((whole + frac).lstrip("0"))
     else:
         try:
-            x, unit = float(text), 10.0 ** (int(exponent or 0) - len(frac))
-        except ValueError:
-            x, unit = number(value, file, line, col, "E_total")
-    digits = len((whole + frac).lstrip("+-").lstrip("0"))
-    return LogRow(int(epoch), text, x, line, col, unit, digits >= PROGRAM_DIGITS)
+            written = datatext.written_number(text)
+        except datatext.NotANumber as exc:
+            message = str(exc) or f"expected a number written in digits, got {datatext.quoted(value)}"
+            raise SourceError(file, line, col, "E_total", message) from None
+        x, unit, digits = written
+    return LogRow(int(epoch), text, x, line, col, unit, digits >= PROGRAM_DIGITS, digits)
 
 
 # --- the runs ----------------------------------------------------------------------------------
