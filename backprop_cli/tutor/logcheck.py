@@ -49,6 +49,9 @@ MAX_EPOCH = 1_000_000
 # them take about 64 MB (a CSV log 30 MB); the log is read a line at a time, so this bounds the
 # time spent on lines that are not epochs, not memory.
 MAX_LOG_BYTES = 256 * 2**20
+PROGRESS_EVERY = 512  # epochs trained between two reports to the progress callback
+# progress(what, epochs trained, the epoch trained to): what the caller shows; check never prints.
+Progress = Callable[[str, int, int], None]
 
 
 class LogRow(NamedTuple):
@@ -233,6 +236,7 @@ class Run:
     detail: dict[str, Any] = field(default_factory=dict)
     worst: float = 0.0  # the largest difference seen, in units of the digits written
     last: LogRow | None = None
+    progress: Progress | None = None
 
     @classmethod
     def of(cls, code: str, description: str, trainer: Trainer, **kw: Any) -> Run:
@@ -240,9 +244,12 @@ class Run:
 
     def at(self, epoch: int) -> float:
         """E_total after `epoch` epochs (training on as far as that)."""
+        report = self.progress
         while self.epoch < epoch:
             self.value = self.kernel.epoch()
             self.epoch += 1
+            if report is not None and self.epoch % PROGRESS_EVERY == 0:
+                report(self.code, self.epoch, epoch)
         return self.value
 
     def compare(self, row: LogRow, start: int) -> bool | None:
@@ -327,11 +334,16 @@ def _trainer(spec: Spec, round_to: int | None = None, order: str | None = None) 
 
 
 def check_log(
-    spec: Spec, rows: Callable[[], Iterator[LogRow]], *, round_to: int | None = None
+    spec: Spec,
+    rows: Callable[[], Iterator[LogRow]],
+    *,
+    round_to: int | None = None,
+    progress: Progress | None = None,
 ) -> LogReport:
     """Compare a log with the training of `spec`; `rows()` reads the log afresh (twice at most,
-    when a row differs and the causes are tried)."""
-    base = Run.of("config", "", _trainer(spec, round_to))
+    when a row differs and the causes are tried). progress: told every PROGRESS_EVERY epochs
+    which run trains ("config", then each cause's code), how far, and toward which epoch."""
+    base = Run.of("config", "", _trainer(spec, round_to), progress=progress)
     start = base.epoch
     count, last, difference = 0, start, None
     for row in rows():
@@ -344,6 +356,8 @@ def check_log(
     if difference is None:
         return LogReport(spec.name, count, last, None, [], round_to)
     alive = candidates(spec, round_to, rows, difference.row)
+    for run in alive:
+        run.progress = progress
     read = 0
     for row in rows():
         read += 1
