@@ -10,15 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from backprop_cli.tutor.logcheck import check_log, parse_log
 from backprop_cli.specs.validate import load_spec
+from backprop_cli.tutor.logcheck import check_log, parse_log
 
 from .clihelp import assert_input_error, run
 
 ROOT = Path(__file__).resolve().parent.parent
 MAZUR = str(ROOT / "configs" / "mazur.yaml")
 NET = (ROOT / "configs" / "mazur.yaml").read_text()
-FROM_FILE = NET[: NET.index("samples:")] + "samples: {{{fmt}: {file}, inputs: [x1, x2], targets: [t1, t2]}}\n"
+FROM_FILE = (
+    NET[: NET.index("samples:")]
+    + "samples: {{{fmt}: {file}, inputs: [x1, x2], targets: [t1, t2]}}\n"
+)
 
 
 def error_of(tmp_path: Path, name: str, text: str, *args: str) -> str:
@@ -243,7 +246,7 @@ def test_written_number_units() -> None:
     assert w("1.5e-323").unit > 0  # finer than a float: the smallest float, never 0
 
 
-# --- 7. progress -----------------------------------------------------------------------------------
+# --- 7. progress ---------------------------------------------------------------------------
 
 
 def test_log_check_reports_progress_and_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:

@@ -178,7 +178,8 @@ def _steps(steps: list[Any], doc: source.Document | None, file: str, trace: Trac
 
 def _string_message(value: str) -> str:
     hint = " (remove the quotes)" if grading.is_written_number(value) else ""
-    return f"expected a number, got the string {datatext.quoted(value)}: a string, not a number{hint}"
+    got = datatext.quoted(value)
+    return f"expected a number, got the string {got}: a string, not a number{hint}"
 
 
 def _where(doc: source.Document | None, path: tuple[str | int, ...]) -> tuple[int, int]:

@@ -203,7 +203,7 @@ def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
         message = f"a value longer than {datatext.MAX_CELL:,} characters"
         raise SourceError(file, line, col, "E_total", message)
     text = value.strip()
-    whole, dot, frac = text.partition(".")
+    whole, _, frac = text.partition(".")
     # The quick way for the million rows of a long log: plain decimals of a few digits, which
     # neither overflow nor round to 0; anything else takes the full check.
     if len(text) <= 30 and not text.translate(_NOT_IN_NUMBERS) and (whole + frac).isdigit():
@@ -211,11 +211,12 @@ def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
         digits = len((whole + frac).lstrip("0"))
     else:
         try:
-            written = datatext.written_number(text)
+            parsed = datatext.written_number(text)
         except datatext.NotANumber as exc:
-            message = str(exc) or f"expected a number written in digits, got {datatext.quoted(value)}"
+            got = datatext.quoted(value)
+            message = str(exc) or f"expected a number written in digits, got {got}"
             raise SourceError(file, line, col, "E_total", message) from None
-        x, unit, digits = written
+        x, unit, digits = parsed
     return LogRow(int(epoch), text, x, line, col, unit, digits >= PROGRAM_DIGITS, digits)
 
 
