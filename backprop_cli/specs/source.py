@@ -656,7 +656,8 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: Document) -> Any:
         return None
     if tag == "bool":
         return text.lower() in ("true", "yes", "on", "y")
-    if tag in ("int", "float") and not node.style:
+    if tag in ("int", "float") and not node.style and path != ("name",):
+        # (a number for the name is refused as text, quoting what was typed: '0x10')
         _refuse_yaml11_surprise(node, path, doc)
     if tag == "int":
         try:
