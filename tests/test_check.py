@@ -56,8 +56,9 @@ def test_tolerance_follows_the_digits_written() -> None:
     assert verdicts(judge("net_h1: 0.38")) == {"net_h1": "right"}
     assert verdicts(judge("net_h1: 0.378")) == {"net_h1": "right"}  # exactly half a unit
     assert verdicts(judge("net_h1: 0.3780")) == {"net_h1": "wrong"}
-    # A quoted number keeps its digits too.
-    assert verdicts(judge('net_h1: "0.40"')) == {"net_h1": "wrong"}
+    # A quoted number is a string, refused as in a config (the plain one keeps its digits).
+    with pytest.raises(SourceError, match="a string, not a number"):
+        judge('net_h1: "0.40"')
     # Exponents count the mantissa's digits: dE_total/dw1 = 4.385677e-4.
     assert verdicts(judge("dE_total/dw1: 4.39e-4")) == {"dE_total/dw1": "right"}
     assert verdicts(judge("dE_total/dw1: 4.3857e-4")) == {"dE_total/dw1": "right"}

@@ -73,7 +73,7 @@ def test_the_fixed_bias_updated_is_accepted() -> None:
             "a.json:2:18: dE_total/dw9: no such quantity; closest: dE_total/dw8",
         ),
         (".json", '{"w5+": 0.3589,,}', "a.json:1:16: not valid JSON: Expecting property name"),
-        (".json", '{"w5+": "abc"}', "a.json:1:9: w5+: expected a number written in digits"),
+        (".json", '{"w5+": "abc"}', "a.json:1:9: w5+: expected a number, got the string 'abc'"),
         (".json", '{"w5+": [1, 2]}', "a.json:1:9: w5+: expected a number, got a list"),
         (".json", "[1, 2]", "a.json:1:1: expected an object of ids to values"),
         (

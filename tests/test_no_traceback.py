@@ -46,8 +46,8 @@ def test_an_answer_with_more_decimals_than_a_float_holds(tmp_path: Path) -> None
     result = run("check", str(answers))
     assert_input_error(result)
     assert result.stderr == (
-        f"error: {answers}:1:9: out_h1: "
-        "more decimals than a number can hold; 17 digits are plenty\n"
+        f"error: {answers}:1:9: out_h1: 0.000000000000000000... (326 characters) is below the "
+        "smallest float (about 5e-324): it would read as 0 (write 0 if you mean 0)\n"
     )
 
 

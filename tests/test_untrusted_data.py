@@ -60,24 +60,33 @@ def samples_error(config: Path) -> str:
 
 NOT_NUMBERS = {
     # json.loads accepts exactly these three spellings; every other is invalid JSON already
-    "NaN": ('{"x1": NaN, "x2": 0.1, "t1": 0.01, "t2": 0.99}', "2:8: row 2: NaN is not a number"),
-    "Infinity": ('{"x1": 0.05, "x2": Infinity, "t1": 0, "t2": 1}', "2:20: row 2: Infinity is"),
-    "-Infinity": ('{"x1": 0.05, "x2": 0.1, "t1": -Infinity, "t2": 1}', "2:31: row 2: -Infinity"),
+    "NaN": (
+        '{"x1": NaN, "x2": 0.1, "t1": 0.01, "t2": 0.99}',
+        "2:8: row 2, column x1: NaN is not a number",
+    ),
+    "Infinity": (
+        '{"x1": 0.05, "x2": Infinity, "t1": 0, "t2": 1}',
+        "2:20: row 2, column x2: Infinity is",
+    ),
+    "-Infinity": (
+        '{"x1": 0.05, "x2": 0.1, "t1": -Infinity, "t2": 1}',
+        "2:31: row 2, column t1: -Infinity",
+    ),
     "a key twice": (
         '{"x1": 0.05, "x1": 0.3, "x2": 0.1, "t1": 0.01, "t2": 0.99}',
         "2:14: row 2: duplicate key 'x1' (first given at column 2)",
     ),
     "5,000 digits": (
         '{"x1": 1' + "0" * 5000 + ', "x2": 0.1, "t1": 0.01, "t2": 0.99}',
-        "2:8: row 2: an integer of 5,001 digits is beyond the range of a float",
+        "2:8: row 2, column x1: an integer of 5,001 digits is beyond the range of a float",
     ),
     "400 digits": (
         '{"x1": 1' + "0" * 400 + ', "x2": 0.1, "t1": 0.01, "t2": 0.99}',
-        "2:8: row 2: an integer of 401 digits is beyond the range of a float",
+        "2:8: row 2, column x1: an integer of 401 digits is beyond the range of a float",
     ),
     "1e999": (
         '{"x1": 1e999, "x2": 0.1, "t1": 0.01, "t2": 0.99}',
-        "2:8: row 2: 1e999 is beyond the range of a float",
+        "2:8: row 2, column x1: 1e999 is beyond the range of a float",
     ),
     "100,000 brackets": (
         '{"x1": ' + "[" * 100_000 + "]" * 100_000 + ', "x2": 0.1, "t1": 0.01, "t2": 0.99}',
@@ -105,7 +114,10 @@ def test_nan_in_jsonl_no_longer_reaches_step_gradcheck_or_json(
     monkeypatch.chdir(tmp_path)
     for args in (("step",), ("step", "-f", "json"), ("gradcheck",), ("train", "-f", "json")):
         message = refused(*args, "net.yaml")
-        assert message == "d.jsonl:1:8: row 1: NaN is not a number (JSON has no NaN or Infinity)"
+        assert (
+            message
+            == "d.jsonl:1:8: row 1, column x1: NaN is not a number (JSON has no NaN or Infinity)"
+        )
 
 
 ANSWERS = {
@@ -113,10 +125,13 @@ ANSWERS = {
         '{"net_h1": 0.3825, "net_h1": 0.3775}',
         "a.json:1:20: net_h1: duplicate key (first given at line 1, column 2)",
     ),
-    "NaN": ('{"net_h1": NaN}', "a.json:1:12: NaN is not a number (JSON has no NaN or Infinity)"),
+    "NaN": (
+        '{"net_h1": NaN}',
+        "a.json:1:12: net_h1: NaN is not a number (JSON has no NaN or Infinity)",
+    ),
     "5,000 digits": (
         '{"net_h1": 1' + "0" * 5000 + "}",
-        "a.json:1:12: an integer of 5,001 digits is beyond the range of a float",
+        "a.json:1:12: net_h1: an integer of 5,001 digits is beyond the range of a float",
     ),
     "100,000 brackets": (
         '{"net_h1": ' + "[" * 100_000 + "]" * 100_000 + "}",
@@ -129,7 +144,7 @@ ANSWERS = {
     ),
     "a trace's value -Infinity": (
         '{"steps": [{"id": "net_h1", "value": -Infinity}]}',
-        "a.json:1:38: -Infinity is not a number (JSON has no NaN or Infinity)",
+        "a.json:1:38: value: -Infinity is not a number (JSON has no NaN or Infinity)",
     ),
 }
 
@@ -147,7 +162,7 @@ def test_json_answers_and_traces_hold_numbers_once(
 LOGS = {
     "NaN": (
         '{"type": "epoch", "epoch": 1, "E_total": NaN}',
-        "log.jsonl:1:42: NaN is not a number (JSON has no NaN or Infinity)",
+        "log.jsonl:1:42: E_total: NaN is not a number (JSON has no NaN or Infinity)",
     ),
     "E_total twice": (
         '{"type": "epoch", "epoch": 1, "E_total": 0.29, "E_total": 0.29102777369359933}',
@@ -155,7 +170,7 @@ LOGS = {
     ),
     "an epoch of 5,000 digits": (
         '{"type": "epoch", "epoch": 1' + "0" * 5000 + ', "E_total": 0.29}',
-        "log.jsonl:1:28: an integer of 5,001 digits is beyond the range of a float",
+        "log.jsonl:1:28: epoch: an integer of 5,001 digits is beyond the range of a float",
     ),
     "100,000 brackets": (
         '{"type": "epoch", "epoch": 1, "E_total": ' + "[" * 100_000 + "]" * 100_000 + "}",
@@ -351,6 +366,6 @@ def test_text_from_a_file_is_shown_short_and_escaped(
     monkeypatch.chdir(tmp_path)
     message = refused("step", "net.yaml")
     assert message == (
-        "d.jsonl:2:2: row 2, column x1: expected a number, got the text "
-        "'\\x1b[2Jxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
+        "d.jsonl:2:2: row 2, column x1: expected a number, got the string "
+        "'\\x1b[2Jxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...': a string, not a number"
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import codecs
 import io
 import json
+import math
 import os
 import re
 import shlex
 import stat
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from backprop_cli.specs.source import SourceError, max_bytes, os_reason, stat_input, too_large
 
@@ -74,10 +75,12 @@ def binary(file: str, kind: str) -> SourceError:
     return SourceError(file, 0, 0, "", f"looks like a binary file, not {kind} text")
 
 
-def open_text(file: str, kind: str) -> IO[str]:
+def open_text(file: str, kind: str, cap: tuple[int, str] | None = None) -> IO[str]:
     """A regular file opened as UTF-8 text (a BOM dropped). Bytes that are not UTF-8 are kept as
-    surrogates for lines() to place: the decoder never fails in the middle of a read."""
-    if not stat.S_ISREG(stat_input(file).st_mode):
+    surrogates for lines() to place: the decoder never fails in the middle of a read.
+    cap: the most bytes this kind of file may have, and the kind as a message names it."""
+    st = stat_input(file)
+    if not stat.S_ISREG(st.st_mode):
         raise SourceError(file, 0, 0, "", "is not a regular file; expected a data file")
     try:
         raw = open(file, "rb")  # noqa: SIM115 (the text wrapper owns it)
@@ -87,6 +90,8 @@ def open_text(file: str, kind: str) -> IO[str]:
         problem = encoding_problem(raw.read(_SNIFF), file, kind)
         if problem is not None:
             raise problem
+        if cap is not None and st.st_size > cap[0]:
+            raise too_large(file, cap[0], cap[1], env=False)
         raw.seek(0)
     except OSError as exc:
         raw.close()
@@ -123,19 +128,27 @@ def lines(f: IO[str], file: str, kind: str) -> Iterator[tuple[int, str]]:
         yield n, text
 
 
-def read_text(path: str, kind: str) -> str:
-    """A whole file as text (answers), within the size cap configs have; errors as lines()."""
+def read_text(path: str, kind: str, what: str = "an answers file") -> str:
+    """A whole file as text (answers), within the size cap configs have; errors as lines().
+    A binary file is named from its first bytes, a regular file too large from its size, before
+    the rest is read (/dev/zero, a sparse file: 8 KB read, not the cap)."""
     st = stat_input(path)
     if stat.S_ISDIR(st.st_mode):
         raise SourceError(path, 0, 0, "", f"is a directory, not a {kind} file")
     limit = max_bytes()
     try:
         with open(path, "rb") as f:
-            raw = f.read(limit + 1)  # /dev/zero or a huge file: never more than the cap
+            head = f.read(_SNIFF)
+            problem = encoding_problem(head, path, kind)
+            if problem is not None:
+                raise problem
+            if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+                raise too_large(path, limit, what)
+            raw = head + f.read(limit + 1 - len(head))  # an endless device: never past the cap
     except OSError as exc:
         raise SourceError(path, 0, 0, "", f"cannot read: {os_reason(exc)}") from None
     if len(raw) > limit:
-        raise too_large(path, limit)
+        raise too_large(path, limit, what)
     problem = encoding_problem(raw[:_SNIFF], path, kind)
     if problem is not None:
         raise problem
@@ -147,6 +160,71 @@ def read_text(path: str, kind: str) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SourceError(path, line, col, "", "not valid UTF-8 text") from None
+
+
+# --- numbers as written ---------------------------------------------------------------------
+
+# A number in ASCII digits only: float() also takes ١٢ and １ (Unicode digits), which no data
+# file means as a number.
+WRITTEN = re.compile(
+    r"[-+]?(?P<int>[0-9]*)(?:\.(?P<frac>[0-9]*))?(?:[eE](?P<exp>[-+]?[0-9]+))?", re.ASCII
+)
+_TINY = math.ulp(0.0)  # the smallest float above 0: the finest unit a float can hold
+
+
+class Written(NamedTuple):
+    """A number as written: its value, one unit in its last digit, its significant digits."""
+
+    value: float
+    unit: float
+    digits: int
+
+
+class NotANumber(ValueError):
+    """Why a text is not a number a float can hold (the message, without file or field)."""
+
+
+def short_number(text: str) -> str:
+    """A number's text as a message quotes it: whole up to 40 characters, else its start and
+    its length."""
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} characters)"
+
+
+def written_number(text: str) -> Written:
+    """The value, unit and significant digits of a number written in ASCII digits (stripped);
+    NotANumber when it is not one, or is beyond a float's range, or is a nonzero value that
+    rounds to 0. Any number of digits is read: 12 or more make a program's output, judged to
+    1e-9 relative, so digits past what a float holds change nothing."""
+    m = WRITTEN.fullmatch(text)
+    if m is None or not (m["int"] or m["frac"]):
+        raise NotANumber("")
+    frac = m["frac"] or ""
+    digits = len(((m["int"] or "") + frac).lstrip("0"))
+    exp_text = (m["exp"] or "0").lstrip("+")
+    # An exponent of thousands of digits is past any float's range (int() refuses 4,300).
+    huge = (-1 if exp_text[0] == "-" else 1) * 10**12
+    exp = int(exp_text) if len(exp_text.lstrip("-")) <= 12 else huge
+    last = exp - len(frac)  # the power of ten of the last digit written
+    if digits:
+        lead = last + digits - 1  # ... and of the first significant one
+        if lead > 308:
+            raise NotANumber(f"{short_number(text)} is beyond the range of a float")
+        if lead < -325:
+            raise NotANumber(_below(text))
+    value = float(text) if digits else (-0.0 if text.startswith("-") else 0.0)
+    if math.isinf(value):
+        raise NotANumber(f"{short_number(text)} is beyond the range of a float")
+    if digits and value == 0.0:
+        raise NotANumber(_below(text))
+    unit = 10.0 ** min(last, 308) if last > -323 else _TINY
+    return Written(value, unit, digits)
+
+
+def _below(text: str) -> str:
+    return (
+        f"{short_number(text)} is below the smallest float (about 5e-324): it would read as 0 "
+        "(write 0 if you mean 0)"
+    )
 
 
 # --- shown in messages ----------------------------------------------------------------------
@@ -183,13 +261,15 @@ def loads(
     *,
     numbers: Callable[[str], Any] | None = None,
     field: str = "",
+    keyed: Callable[[str], str] | None = None,
     invalid: str = "not valid JSON",
 ) -> Any:
     """Parse JSON refusing what is not plain data; a SourceError at the place at fault.
 
     line: the line of a JSON Lines file this text is (columns counted in it), or 0 for a whole
     document (lines counted in the text). numbers: what to make of a number's text (float or
-    int by default), once it is known to be within a float's range."""
+    int by default), once it is known to be within a float's range. keyed: the field of a
+    refused value from the key it is written under (the id, the column), when there is one."""
     deep = _too_deep(text)
     if deep is not None:
         raise _at(text, file, line, deep, field, f"nested more than {MAX_DEPTH} levels deep")
@@ -209,6 +289,8 @@ def loads(
                     what = f"an integer of {digits:,} digits"
                 message = f"{what} is beyond the range of a float"
                 raise _Refused("number", message, counts["number"])
+            if x == 0.0 and kind == "float" and re.split("[eE]", s)[0].strip("-0."):
+                raise _Refused("number", _below(s), counts["number"])  # 1e-400
             if numbers is not None:
                 return numbers(s)
             return x if kind == "float" else int(s)
@@ -234,7 +316,7 @@ def loads(
         where = _position(text, line, exc.pos)
         raise SourceError(file, *where, field, f"{invalid}: {exc.msg}") from None
     except _Refused as exc:
-        raise _refused(exc, text, file, line, field) from None
+        raise _refused(exc, text, file, line, field, keyed) from None
 
 
 _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
@@ -264,9 +346,17 @@ class _Object:
         self.keys: dict[str, int] = {}  # each key and where it is written
         self.want_key = True
         self.twice: tuple[str, int] | None = None  # the first key given again, and where
+        self.key: str | None = None  # the last key read: what a value is written under
 
 
-def _refused(exc: _Refused, text: str, file: str, line: int, field: str) -> SourceError:
+def _refused(
+    exc: _Refused,
+    text: str,
+    file: str,
+    line: int,
+    field: str,
+    keyed: Callable[[str], str] | None = None,
+) -> SourceError:
     """The refusal at its place. json's hooks see numbers and constants in the order written
     and objects in the order they close: the tokens are walked to the same one."""
     numbers = objects = 0
@@ -280,7 +370,7 @@ def _refused(exc: _Refused, text: str, file: str, line: int, field: str) -> Sour
                 if key in top.keys and top.twice is None:
                     top.twice = (key, at)
                 top.keys.setdefault(key, at)
-                top.want_key = False
+                top.want_key, top.key = False, key
         elif tok == "{":
             stack.append(_Object())
         elif tok == "[":
@@ -298,12 +388,20 @@ def _refused(exc: _Refused, text: str, file: str, line: int, field: str) -> Sour
                     return _at(text, file, line, second, *_twice(key, first, line, field))
         elif tok == "NaN" or tok.endswith("Infinity"):
             if exc.kind == "constant":
-                return _at(text, file, line, at, field, exc.message)
+                return _at(text, file, line, at, _under(stack, field, keyed), exc.message)
         else:
             numbers += 1
             if exc.kind == "number" and numbers == exc.nth:
-                return _at(text, file, line, at, field, exc.message)
+                return _at(text, file, line, at, _under(stack, field, keyed), exc.message)
     return SourceError(file, line or 1, 1, field, exc.message or "a key is given twice")
+
+
+def _under(stack: list[_Object | None], field: str, keyed: Callable[[str], str] | None) -> str:
+    """The field of a value refused inside the innermost object: named by its key."""
+    key = next((o.key for o in reversed(stack) if o is not None and o.key is not None), None)
+    if key is None:
+        return field
+    return keyed(key) if keyed is not None else (field or shown(key))
 
 
 def _twice(key: str, first: tuple[int, int], line: int, field: str) -> tuple[str, str]:

@@ -89,8 +89,15 @@ class _Rows:
                 f"most {MAX_VALUES // self.width:,} rows of these columns",
             )
 
-    def number(self, value: object, line: int, col: int, row: int, column: str) -> float:
+    def number(
+        self, value: object, line: int, col: int, row: int, column: str, *, text_ok: bool = True
+    ) -> float:
+        """A cell's number (text_ok: the cell is text, as CSV's are; JSON's numbers are not)."""
         where = f"row {row}, column {shown(column)}"
+        if isinstance(value, str) and not text_ok:
+            hint = " (remove the quotes)" if NUMBER.fullmatch(value.strip()) else ""
+            message = f"expected a number, got the string {quoted(value)}: a string, not a number"
+            raise self.fail(line, col, where, message + hint)
         if isinstance(value, str):
             text = value.strip()
             if not text:
@@ -277,7 +284,14 @@ class _JsonRows(_Rows):
                 continue
             row += 1
             self.count(row, line)
-            value = loads(text, self.ref.file, line, field=f"row {row}", invalid="invalid JSON")
+            value = loads(
+                text,
+                self.ref.file,
+                line,
+                field=f"row {row}",
+                keyed=lambda key, row=row: f"row {row}, column {shown(key)}",  # type: ignore[misc]
+                invalid="invalid JSON",
+            )
             if not isinstance(value, dict):
                 raise self.fail(
                     line, 1, f"row {row}", 'expected an object such as {"x1": 0.5, "y": 1}'
@@ -301,7 +315,8 @@ class _JsonRows(_Rows):
                     raise self.fail(
                         line, 1, f"row {row}", f"no key {quoted(name)} (this row has {have})"
                     )
-                values.append(self.number(value[name], line, _key_col(text, name), row, name))
+                col = _key_col(text, name)
+                values.append(self.number(value[name], line, col, row, name, text_ok=False))
             yield self.sample(values)
         if empty:
             raise SourceError(self.ref.file, 0, 0, "", "the file is empty; expected a JSON object")

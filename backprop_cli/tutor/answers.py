@@ -47,7 +47,8 @@ def kind_of(path: Path, head: str = "") -> str:
         return "log"
     if suffix == ".csv":
         first = next((line for line in head.splitlines() if line.strip()), "")
-        if first.split(",")[0].strip().strip('"').lower() == "epoch":
+        names = [c.strip().strip('"').lower() for c in first.split(",")]
+        if names[0] == "epoch" or {"epoch", "e_total"} <= set(names):  # E_total,epoch too
             return "log"
     return "answers"
 
@@ -93,16 +94,21 @@ def parse_answers(text: str, file: str, trace: Trace, suffix: str = ".yaml") -> 
 
 
 def _json(text: str, file: str, trace: Trace) -> list[Answer]:
-    plain = datatext.loads(text, file)  # no NaN, no key twice, nesting and numbers bounded
+    # No NaN, no key twice, nesting and numbers bounded; a refused value is named by its id.
+    plain = datatext.loads(text, file, keyed=datatext.shown)
     try:
         doc: source.Document | None = source.parse(text, file)
     except SourceError:
         doc = None  # JSON that YAML reads otherwise: values without their places
-    return from_plain(plain, doc, file, trace)
+    return from_plain(plain, doc, file, trace, strings=False)
 
 
-def from_plain(plain: Any, doc: source.Document | None, file: str, trace: Trace) -> list[Answer]:
-    """Answers from parsed JSON (or Python values): ids to values, or a trace's `steps`."""
+def from_plain(
+    plain: Any, doc: source.Document | None, file: str, trace: Trace, *, strings: bool = True
+) -> list[Answer]:
+    """Answers from parsed JSON (or Python values): ids to values, or a trace's `steps`.
+    strings: a value may be the text of a number (from Python, to keep its digits: "0.40");
+    a file's JSON holds numbers, as a YAML answer does."""
     if isinstance(plain, dict) and isinstance(plain.get("steps"), list):
         return _steps(plain["steps"], doc, file, trace)
     if not isinstance(plain, dict):
@@ -124,6 +130,8 @@ def from_plain(plain: Any, doc: source.Document | None, file: str, trace: Trace)
             if isinstance(sub_value, bool) or not isinstance(sub_value, (int, float, str)):
                 what = "a list" if isinstance(sub_value, list) else type(sub_value).__name__
                 raise SourceError(file, line, col, sub, f"expected a number, got {what}")
+            if isinstance(sub_value, str) and not strings:
+                raise SourceError(file, line, col, sub, _string_message(sub_value))
             named.add(sub, line, col)
             x, unit = number(str(raw), file, line, col, sub)
             out.append(Answer(sub, str(raw).strip(), x, line, col, unit))
@@ -166,6 +174,12 @@ def _steps(steps: list[Any], doc: source.Document | None, file: str, trace: Trac
     if not out:
         raise SourceError(file, 1, 1, "steps", "no steps with a value")
     return out
+
+
+def _string_message(value: str) -> str:
+    hint = " (remove the quotes)" if grading.is_written_number(value) else ""
+    got = datatext.quoted(value)
+    return f"expected a number, got the string {got}: a string, not a number{hint}"
 
 
 def _where(doc: source.Document | None, path: tuple[str | int, ...]) -> tuple[int, int]:

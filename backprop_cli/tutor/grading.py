@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -26,7 +25,7 @@ from typing import Any
 
 from backprop_cli.engine.passes import step as run_step
 from backprop_cli.engine.trace import Step, Trace, json_number
-from backprop_cli.specs import source
+from backprop_cli.specs import datatext, source
 from backprop_cli.specs.model import Spec
 from backprop_cli.specs.source import SourceError
 from backprop_cli.specs.validate import _kind
@@ -42,7 +41,7 @@ from backprop_cli.tutor.conventions import (
 from backprop_cli.tutor.explain import UnknownId, ancestors, locate, parse_id, producer
 from backprop_cli.tutor.slips import ALIASES, Values, Variant, variants
 
-_NUMBER = re.compile(r"[-+]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[-+]?\d+))?")
+_NUMBER = datatext.WRITTEN  # ASCII digits only
 _SLACK = 1e-9  # relative slack on the tolerance, so that 0.35 → 0.4 is within half of 0.1
 RESIDUE = 1e-15  # |value| below this × Σ|terms| is what float64 leaves of an exact 0
 # Digits an answer needs before a slip is named: "0.5" is within a unit of too many values.
@@ -313,29 +312,27 @@ def with_fixed(trace: Trace) -> Trace:
 
 def unit_of(text: str) -> float:
     """One unit in the last written digit: "0.40" → 0.01, "3.51e-5" → 1e-7, "12" → 1."""
-    m = _NUMBER.fullmatch(text.strip())
-    if not m:
-        raise ValueError(f"not a number: {text!r}")
-    decimals = len(m.group("frac") or "")
-    exponent = int(m.group("exp") or 0)
-    return 10.0 ** (exponent - decimals)
+    try:
+        return datatext.written_number(text.strip()).unit
+    except datatext.NotANumber:
+        raise ValueError(f"not a number: {text!r}") from None
 
 
 def number(raw: str, file: str, line: int, col: int, key: str) -> tuple[float, float]:
-    """The value and the unit of its last digit, from a number as written; else SourceError."""
-    text = raw.strip()
-    shown = repr(raw) if len(raw) <= 40 else repr(raw[:40])[:-1] + "...'"  # one short line
-    if not _NUMBER.fullmatch(text) or not any(c.isdigit() for c in text):
-        raise SourceError(file, line, col, key, f"expected a number written in digits, got {shown}")
-    x = float(text)
-    if not math.isfinite(x):
-        raise SourceError(file, line, col, key, f"expected a finite number, got {shown}")
-    unit = unit_of(text)
-    if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
-        raise SourceError(
-            file, line, col, key, "more decimals than a number can hold; 17 digits are plenty"
-        )
-    return x, unit
+    """The value and the unit of its last digit, from a number as written; else SourceError.
+    Any number of digits is read (12 or more are a program's output, judged to 1e-9)."""
+    try:
+        x = datatext.written_number(raw.strip())
+    except datatext.NotANumber as exc:
+        message = str(exc) or f"expected a number written in digits, got {datatext.quoted(raw)}"
+        raise SourceError(file, line, col, key, message) from None
+    return x.value, x.unit
+
+
+def is_written_number(text: str) -> bool:
+    """The text is a number in ASCII digits (a quoted one, in a message's hint)."""
+    m = _NUMBER.fullmatch(text.strip())
+    return m is not None and bool(m.group("int") or m.group("frac"))
 
 
 def significant_digits(text: str) -> int:
@@ -380,16 +377,12 @@ def read_answers(text: str, file: str, trace: Trace) -> Answers:
                 continue
             if isinstance(cell, bool) or raw is None:
                 raise doc.error(path, f"expected a number, got {_kind(cell)}")
-            if isinstance(cell, str) and not _NUMBER.fullmatch(cell.strip()):
-                raise doc.error(path, f"expected a number, got the text {cell!r}")
-            if not _NUMBER.fullmatch(raw.strip()) or not any(c.isdigit() for c in raw):
-                raise doc.error(path, f"expected a number written in digits, got {raw!r}")
-            x = float(raw)
-            if not math.isfinite(x):
-                raise doc.error(path, f"expected a finite number, got {raw!r}")
-            unit = unit_of(raw)
-            if unit == 0.0:  # past ~323 decimals a unit of the last digit is no float at all
-                raise doc.error(path, "more decimals than a number can hold; 17 digits are plenty")
+            if isinstance(cell, str) and is_written_number(cell):  # '0.3775', quoted
+                message = "a string, not a number (remove the quotes)"
+                raise doc.error(path, f"expected a number, got {datatext.quoted(cell)}: {message}")
+            if isinstance(cell, str):
+                raise doc.error(path, f"expected a number, got the text {datatext.quoted(cell)}")
+            x, unit = number(raw, file, line, col, sub)
             out.append(Answer(sub, raw.strip(), x, line, col, unit))
     if not out and blank:
         raise doc.error((), "no answers yet: every value is blank; write each number after its id")

@@ -35,7 +35,7 @@ from backprop_cli.ops import OPTIMIZERS
 from backprop_cli.specs import datatext
 from backprop_cli.specs.model import Optimizer, Spec
 from backprop_cli.specs.source import SourceError
-from backprop_cli.tutor.grading import PROGRAM_DIGITS, PROGRAM_RTOL, number
+from backprop_cli.tutor.grading import PROGRAM_DIGITS, PROGRAM_RTOL
 
 MAX_ROUNDING = 12  # the N of `rounding` tried: 1 up to the decimals the log writes, at most this
 ROUNDING_UNITS = 2.0  # a log within this many units of the rounded run is that run
@@ -44,6 +44,13 @@ FIT_STEPS = 40  # secant steps to fit η to the first rows
 # cause as far too: 107 s on the worked example, the rounded one the slowest); a row past it is
 # refused when read, before any training toward it.
 MAX_EPOCH = 1_000_000
+# A log's size, from the file's before it is read: a million epochs as `train -f jsonl` writes
+# them take about 64 MB (a CSV log 30 MB); the log is read a line at a time, so this bounds the
+# time spent on lines that are not epochs, not memory.
+MAX_LOG_BYTES = 256 * 2**20
+PROGRESS_EVERY = 512  # epochs trained between two reports to the progress callback
+# progress(what, epochs trained, the epoch trained to): what the caller shows; check never prints.
+Progress = Callable[[str, int, int], None]
 
 
 class LogRow(NamedTuple):
@@ -56,6 +63,7 @@ class LogRow(NamedTuple):
     col: int
     unit: float  # one unit in the last digit written
     program: bool  # written with 12 or more significant digits: a program's full output
+    digits: int = 1  # significant digits written: 0 for a 0 (0.00, 0e5), which claims no unit
 
 
 def agrees(row: LogRow, ours: float, units: float = 0.5) -> bool:
@@ -63,6 +71,8 @@ def agrees(row: LogRow, ours: float, units: float = 0.5) -> bool:
     1e-9 relative, for a program's full-precision output)."""
     if row.program:
         return abs(row.value - ours) <= PROGRAM_RTOL * abs(ours)
+    if row.digits == 0:  # 0 (or 0e5) gives no digit to be within: right only for 0, as answers
+        return ours == 0.0
     return abs(row.value - ours) <= units * row.unit * (1 + 1e-9)
 
 
@@ -74,7 +84,7 @@ def read_log(path: Path) -> Iterator[LogRow]:
     file = str(path)
     jsonl = path.suffix.lower() == ".jsonl"
     kind = "JSON Lines" if jsonl else "CSV"
-    with datatext.open_text(file, kind) as handle:
+    with datatext.open_text(file, kind, (MAX_LOG_BYTES, "a log")) as handle:
         numbered = datatext.lines(handle, file, kind)
         yield from _increasing(_jsonl(numbered, file) if jsonl else _csv(numbered, file), file)
 
@@ -124,10 +134,7 @@ def _csv(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
         if not row or all(not c.strip() for c in row):
             continue
         if header is None:
-            header = [c.strip() for c in row]
-            if "epoch" not in header or "E_total" not in header:
-                got = datatext.quoted(",".join(row), 60)
-                raise SourceError(file, line, 1, "", f"expected a header epoch,E_total; got {got}")
+            header = _header(row, file, line)
             e, v = header.index("epoch"), header.index("E_total")
             continue
         if len(row) != len(header):
@@ -136,12 +143,30 @@ def _csv(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
         yield _row(row[e], row[v], file, line, col)
 
 
+def _header(row: list[str], file: str, line: int) -> list[str]:
+    """A log's header: epoch first, then E_total (other columns may follow), each name once."""
+    header = [c.strip() for c in row]
+    got = datatext.quoted(",".join(row), 60)
+    if "epoch" not in header or "E_total" not in header:
+        raise SourceError(file, line, 1, "", f"expected a header epoch,E_total; got {got}")
+    for k, name in enumerate(header):
+        if name in header[:k]:
+            col = sum(len(c) + 1 for c in row[:k]) + 1
+            first = header.index(name) + 1
+            message = f"column {datatext.quoted(name)} is given twice (columns {first} and {k + 1})"
+            raise SourceError(file, line, col, "header", message)
+    if header.index("epoch") > header.index("E_total") or header[0] != "epoch":
+        message = f"the columns are in the wrong order: expected a header epoch,E_total; got {got}"
+        raise SourceError(file, line, 1, "header", message)
+    return header
+
+
 def _jsonl(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
     for line, text in numbered:
         if not text.strip():
             continue
         # Numbers kept as written: their digits say how precisely to compare.
-        record = datatext.loads(text, file, line, numbers=str)
+        record = datatext.loads(text, file, line, numbers=str, keyed=datatext.shown)
         if not isinstance(record, dict):
             raise SourceError(file, line, 1, "", "expected a JSON object a line")
         if record.get("type", "epoch") != "epoch":
@@ -153,7 +178,7 @@ def _jsonl(numbered: Iterator[tuple[int, str]], file: str) -> Iterator[LogRow]:
         yield _row(record["epoch"], record["E_total"], file, line, col)
 
 
-_NOT_IN_NUMBERS = str.maketrans("", "", "0123456789.-+eE")
+_NOT_IN_NUMBERS = str.maketrans("", "", "0123456789.")
 
 
 def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
@@ -177,18 +202,21 @@ def _row(epoch: Any, value: Any, file: str, line: int, col: int) -> LogRow:
         message = f"a value longer than {datatext.MAX_CELL:,} characters"
         raise SourceError(file, line, col, "E_total", message)
     text = value.strip()
-    mantissa, _, exponent = text.replace("E", "e").partition("e")
-    whole, _, frac = mantissa.partition(".")
-    # The quick way for the million rows of a long log; anything unusual takes the full check.
-    if text.translate(_NOT_IN_NUMBERS) or not (whole + frac).lstrip("+-").isdigit():
-        x, unit = number(value, file, line, col, "E_total")
+    whole, _, frac = text.partition(".")
+    # The quick way for the million rows of a long log: plain decimals of a few digits, which
+    # neither overflow nor round to 0; anything else takes the full check.
+    if len(text) <= 30 and not text.translate(_NOT_IN_NUMBERS) and (whole + frac).isdigit():
+        x, unit = float(text), 10.0 ** -len(frac)
+        digits = len((whole + frac).lstrip("0"))
     else:
         try:
-            x, unit = float(text), 10.0 ** (int(exponent or 0) - len(frac))
-        except ValueError:
-            x, unit = number(value, file, line, col, "E_total")
-    digits = len((whole + frac).lstrip("+-").lstrip("0"))
-    return LogRow(int(epoch), text, x, line, col, unit, digits >= PROGRAM_DIGITS)
+            parsed = datatext.written_number(text)
+        except datatext.NotANumber as exc:
+            got = datatext.quoted(value)
+            message = str(exc) or f"expected a number written in digits, got {got}"
+            raise SourceError(file, line, col, "E_total", message) from None
+        x, unit, digits = parsed
+    return LogRow(int(epoch), text, x, line, col, unit, digits >= PROGRAM_DIGITS, digits)
 
 
 # --- the runs ----------------------------------------------------------------------------------
@@ -208,6 +236,7 @@ class Run:
     detail: dict[str, Any] = field(default_factory=dict)
     worst: float = 0.0  # the largest difference seen, in units of the digits written
     last: LogRow | None = None
+    progress: Progress | None = None
 
     @classmethod
     def of(cls, code: str, description: str, trainer: Trainer, **kw: Any) -> Run:
@@ -215,9 +244,12 @@ class Run:
 
     def at(self, epoch: int) -> float:
         """E_total after `epoch` epochs (training on as far as that)."""
+        report = self.progress
         while self.epoch < epoch:
             self.value = self.kernel.epoch()
             self.epoch += 1
+            if report is not None and self.epoch % PROGRESS_EVERY == 0:
+                report(self.code, self.epoch, epoch)
         return self.value
 
     def compare(self, row: LogRow, start: int) -> bool | None:
@@ -302,11 +334,16 @@ def _trainer(spec: Spec, round_to: int | None = None, order: str | None = None) 
 
 
 def check_log(
-    spec: Spec, rows: Callable[[], Iterator[LogRow]], *, round_to: int | None = None
+    spec: Spec,
+    rows: Callable[[], Iterator[LogRow]],
+    *,
+    round_to: int | None = None,
+    progress: Progress | None = None,
 ) -> LogReport:
     """Compare a log with the training of `spec`; `rows()` reads the log afresh (twice at most,
-    when a row differs and the causes are tried)."""
-    base = Run.of("config", "", _trainer(spec, round_to))
+    when a row differs and the causes are tried). progress: told every PROGRESS_EVERY epochs
+    which run trains ("config", then each cause's code), how far, and toward which epoch."""
+    base = Run.of("config", "", _trainer(spec, round_to), progress=progress)
     start = base.epoch
     count, last, difference = 0, start, None
     for row in rows():
@@ -319,6 +356,8 @@ def check_log(
     if difference is None:
         return LogReport(spec.name, count, last, None, [], round_to)
     alive = candidates(spec, round_to, rows, difference.row)
+    for run in alive:
+        run.progress = progress
     read = 0
     for row in rows():
         read += 1
