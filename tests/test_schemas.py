@@ -38,7 +38,8 @@ SCHEMA_CANNOT_SEE = {
     "optimizer_state_unknown_param", "softmax_hidden", "targets_wrong_length",
     "too_many_weights", "weights_extra_row", "weights_ragged", "weights_vs_neurons",
     "weights_vs_size", "neurons_vs_size", "softmax_one_neuron",
-    "weight_octal", "rate_sexagesimal",  # a JSON Schema sees the number YAML made of them
+    "weight_octal", "rate_sexagesimal", "rate_hexadecimal", "rate_underscore",  # a JSON Schema
+    # sees the number YAML made of them
     "optimizer_state_other_shapes", "optimizer_state_no_step", "optimizer_state_untrained",
     "optimizer_state_negative_v",
 }  # fmt: skip

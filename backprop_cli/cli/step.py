@@ -50,6 +50,7 @@ BIG_TABLE = 20_000  # steps; tables come out at about ten thousand rows a second
 BIG_PAGE = 3000  # steps; the page holds each step's chain rule too, about 4 kB a step
 # steps; a page of 31,099 took 8.7 s and 0.69 GB to make (73 MB): this one about 1.1 GB, 120 MB
 MAX_PAGE = 50_000
+MAX_STEPS = 3_000_000  # a trace's steps, about 700 bytes each
 BIG_DOCUMENT = 100_000  # steps; JSON is written at about 15,000 steps a second (350 bytes each)
 
 # --- step --------------------------------------------------------------------------------------
@@ -111,10 +112,20 @@ def step(
             f"note: the sequential update order applies to one-sample updates; mode "
             f"{spec.training.mode} updates all layers together from the batch gradient"
         )
+    # Every weight has two steps for each sample (dnet/dw, dE/dw) and every neuron at least four
+    # (net, out, its delta and the gradient it passes on): too many is known before the trace is
+    # made (20,000 samples of a 2-2-2 network: 1.2 million steps, 0.8 GB).
+    weights = sum(len(row) for layer in spec.layers for row in layer.weights)
+    neurons = sum(layer.size for layer in spec.layers)
+    at_least = (2 * weights + 4 * neurons) * len(spec.samples)
+    if at_least > MAX_STEPS:
+        fail(
+            f"this step has at least {at_least:,} steps ({len(spec.samples):,} samples); a step "
+            f"is recorded up to {MAX_STEPS:,} (about 2 GB of memory): take fewer samples, or "
+            "`backprop train`, which trains on any number"
+        )
     if format is Format.html:
-        # Every weight has a step (its gradient) for each sample: too many is known before the
-        # trace is made (the largest network's page ran out of memory after three minutes).
-        weights = sum(len(row) for layer in spec.layers for row in layer.weights)
+        # the largest network's page ran out of memory after three minutes
         _page_fits(weights * len(spec.samples), at_least=True)
     trace = run_step(spec, update_order=order, round_to=round_to)
     # The trace lives to the end: full collections need not walk its steps again and again
