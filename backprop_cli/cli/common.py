@@ -6,6 +6,7 @@ go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import re
@@ -63,16 +64,16 @@ class _TrimmedLines:
         return getattr(self.stream, name)
 
 
-class _trimmed_stdout:  # noqa: N801 (used as a `with`, like contextlib's)
+@contextlib.contextmanager
+def _trimmed_stdout() -> Iterator[None]:
     """typer's help, written to stdout without trailing spaces (its console finds stdout when it
     writes)."""
-
-    def __enter__(self) -> None:
-        self.stream = sys.stdout
-        sys.stdout = _TrimmedLines(self.stream)
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stdout = self.stream
+    stream = sys.stdout
+    sys.stdout = _TrimmedLines(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
