@@ -405,11 +405,11 @@ def parameter_table(
     params: Sequence[Param],
     new: Mapping[str, float],
     shown: Numbers,
-    drift: Mapping[str, float] | None = None,
+    drift: Mapping[str, str] | None = None,
     exact: Numbers | None = None,
 ) -> ParameterTable:
-    """Every parameter, old → new (and, for a rounded run, its drift from the exact one); old
-    values as written in the config, the rest by `shown` (drift by `exact`)."""
+    """Every parameter, old → new (and, for a rounded run, its drift from the exact one, as
+    render/drift.py writes it); old values as written in the config, the rest by `shown`."""
     exact = exact or shown
     rows = []
     for p in params:
@@ -422,7 +422,7 @@ def parameter_table(
             "" if after == p.value else shown(after - p.value),
         ]
         if drift is not None:
-            row.append(exact(drift[p.id]))
+            row.append(drift[p.id])
         rows.append(tuple(row))
     return ParameterTable(rows, drift is not None)
 
