@@ -100,7 +100,9 @@ README_COMMANDS = [
 
 
 def shown_matches(shown: list[str], real: list[str]) -> bool:
-    """Whether the README's lines are the real output, a line `…` standing for lines left out."""
+    """Whether the README's lines are the real output exactly, blank lines at the end and
+    spaces at the ends of lines too, a line `…` standing for lines left out (at the end: for
+    all that follows)."""
     i, skipping = 0, False
     for line in shown:
         if line == "…":
@@ -111,7 +113,16 @@ def shown_matches(shown: list[str], real: list[str]) -> bool:
         if i >= len(real) or real[i] != line:
             return False
         i, skipping = i + 1, False
-    return skipping or all(not rest for rest in real[i:])
+    return skipping or i == len(real)
+
+
+def test_shown_matches_counts_the_blank_lines_at_the_end() -> None:
+    table = ["w5+   0.4 - 0.5 * 0.082167041   0.35891648", ""]
+    assert shown_matches(table, table)
+    assert not shown_matches(table[:1], table)  # the README leaves the last blank line out
+    assert not shown_matches(table, table[:1])
+    assert not shown_matches(["w5+  "], ["w5+"])  # nor may a line differ by its spaces
+    assert shown_matches(["w5+   0.4 - 0.5 * 0.082167041   0.35891648", "…"], [*table, "b2"])
 
 
 def test_readme_shows_command_outputs() -> None:
@@ -136,7 +147,31 @@ def test_readme_output_is_real_at_80_columns(command: str, block: str, tmp_path:
         env={"COLUMNS": "80", "NO_COLOR": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
         timeout=120,
     )
-    real = [x.rstrip() for x in result.stdout.splitlines()]
-    shown = block.rstrip("\n").splitlines()
+    real = result.stdout.splitlines()
+    shown = block.splitlines()  # the block's last line ends with the newline before ```
     assert all(len(x) <= 80 for x in shown if not x.startswith("error: "))  # errors: one line
     assert shown_matches(shown, real), "\n".join(real)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--only", "delta_o1", "--only", "w5+"],
+        ["--view", "matrix", "--only", "W_o", "--only", "delta_o"],
+        ["--view", "matrix", "--layout", "in-out", "--only", "net_h"],
+        ["--update-order", "sequential", "--only", "E_total+"],
+        ["--view", "both", "--only", "W_o+"],
+        ["--phase", "forward"],
+        ["--view", "matrix", "--phase", "update"],
+    ],
+    ids=" ".join,
+)
+def test_a_picked_step_ends_with_one_blank_line_after_its_last_table(args: list[str]) -> None:
+    """Every table and matrix section is followed by a blank line, the last one too (the README
+    shows it); only the whole step goes on to its E_total line."""
+    result = run("step", *args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith("\n\n") and not result.stdout.endswith("\n\n\n")
+    assert result.stdout.rstrip("\n").splitlines()[-1].strip()
+    whole = run("step", env={"COLUMNS": "80"}).stdout
+    assert whole.endswith("\n\nE_total: 0.298371109 → 0.291027774  (-0.007343335)\n")

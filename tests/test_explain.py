@@ -222,3 +222,47 @@ def test_command_on_a_random_config(tmp_path: Path) -> None:
     assert f"(backprop explain 'dE_total/dout_h1[1]' {random_config})" in " ".join(
         line.strip(" │") for line in result.stdout.splitlines()
     )
+
+
+THREE_ONLINE = """\
+name: Mazur's network, three samples, online
+inputs: [i1, i2]
+layers:
+  - {name: h, activation: sigmoid, weights: [[0.15, 0.2], [0.25, 0.3]], bias: 0.35}
+  - {name: o, activation: sigmoid, weights: [[0.4, 0.45], [0.5, 0.55]], bias: 0.6}
+loss: half_sse
+training: {learning_rate: 0.5, mode: online}
+samples:
+  - {inputs: [0.05, 0.1], targets: [0.01, 0.99]}
+  - {inputs: [0.3, 0.7], targets: [0.2, 0.8]}
+  - {inputs: [0.9, 0.1], targets: [0.5, 0.5]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["delta_h1", "--sample", "2"],
+            "Showing sample 2 of 3; for sample 3, explain delta_h1[3] (or --sample 3)",
+        ),
+        (
+            ["delta_h1[3]"],
+            "Showing sample 3 of 3; for sample 1, explain delta_h1[1] (or --sample 1)",
+        ),
+        (["delta_h1"], "Showing sample 1 of 3; for sample 2, explain delta_h1[2] (or --sample 2)"),
+    ],
+)
+def test_explain_says_plainly_which_sample_it_shows(
+    args: list[str], line: str, tmp_path: Path
+) -> None:
+    """Not 'Sample 2 of 3; delta_h1[3] explains sample 3': which one is shown, how to see the
+    next, and the way it names works."""
+    path = write(tmp_path, THREE_ONLINE)
+    result = run("explain", args[0], str(path), *args[1:], "--depth", "0")
+    assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
+    out = result.stdout  # type: ignore[attr-defined]
+    assert out.splitlines()[0] == line
+    shown = int(line.split()[2])
+    other = run("explain", f"delta_h1[{shown}]", str(path), "--depth", "0").stdout  # type: ignore[attr-defined]
+    assert other == out  # the id the line names explains the same sample

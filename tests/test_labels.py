@@ -66,14 +66,19 @@ def test_explain_says_which_sample_it_shows() -> None:
     result = run("explain", "dE_total/dw1", str(TWO_SAMPLES), "--depth", "1")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "Sample 1 of 2; dE_total/dw1[2] explains sample 2"
+    assert (
+        lines[0] == "Showing sample 1 of 2; for sample 2, explain dE_total/dw1[2] (or --sample 2)"
+    )
     assert "dE_total/dw1 = 0.274292298 * 0.149146452 * 0.5 = 0.020454862" in result.stdout
     second = run("explain", "dE_total/dw1", str(TWO_SAMPLES), "--sample", "2", "--depth", "1")
-    assert second.stdout.splitlines()[0] == "Sample 2 of 2; dE_total/dw1[1] explains sample 1"
+    assert second.stdout.splitlines()[0] == (
+        "Showing sample 2 of 2; for sample 1, explain dE_total/dw1[1] (or --sample 1)"
+    )
     # an update belongs to no sample, but to the update that sample brings (online)
     update = run("explain", "w1+[2]", str(TWO_SAMPLES), "--depth", "0")
     assert update.stdout.splitlines()[0] == (
-        "The update from sample 2 of 2; w1+[1] explains the update from sample 1"
+        "Showing the update from sample 2 of 2; for the update from sample 1, explain w1+[1] "
+        "(or --sample 1)"
     )
     assert "w1+ = 1.998977257 - 0.05 * 0.022245896 = 1.997864962" in update.stdout
 

@@ -61,3 +61,27 @@ def test_trimmed_holds_spaces_until_the_line_goes_on() -> None:
     out = list(trimmed(segments))
     assert "".join(s.text for s in out) == "w1   0.15\na\nb\n   c\n"
     assert Segment("0.15", bold) in out  # a style stays with its text
+
+
+def help_commands() -> list[list[str]]:
+    from backprop_cli.cli import COMMANDS
+
+    return [[], *([name] for name in COMMANDS)]
+
+
+@pytest.mark.parametrize("colour", [False, True])
+@pytest.mark.parametrize("command", help_commands(), ids=lambda c: " ".join(c) or "backprop")
+def test_no_line_of_help_ends_in_spaces(command: list[str], colour: bool) -> None:
+    """typer's help pads every line to the width (16 of 48 lines of `backprop --help`)."""
+    env = {"COLUMNS": "80"}
+    if colour:
+        env.update({"NO_COLOR": "", "FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    result = run(*command, "--help", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert ("\x1b[" in result.stdout) is colour
+    shown = SGR.sub("", result.stdout)
+    lines = shown.splitlines()
+    assert len(lines) >= 10 and f"Usage: {' '.join(['backprop', *command])} [OPTIONS]" in shown
+    assert "--help" in shown and "Show this message" in shown
+    padded = [line for line in lines if line != line.rstrip()]
+    assert not padded, padded[:5]

@@ -489,6 +489,28 @@ def test_round_shows_drift_from_the_exact_run() -> None:
     assert doc["drift"]["parameters"]["w8"] != 0
 
 
+def test_round_writes_each_drift_with_its_sign_as_step_does() -> None:
+    """The drift column: +0.00002509 where it was 0.00002509 (step --round writes the sign)."""
+    out = run("-n", "3", "--round", "4").stdout
+    doc = json.loads(run("-n", "3", "--round", "4", "-f", "json").stdout)
+    exact = Trainer(load_spec())
+    list(exact.run(3))
+    cells = {}
+    for line in out[out.index("Parameters") :].splitlines()[3:]:
+        if not line.strip():
+            break
+        cells[line.split()[0]] = line.split()[-1]
+    assert set(cells) == set(exact.parameters())
+    for pid, value in exact.parameters().items():
+        moved = doc["parameters"][pid] - value
+        cell = cells[pid]
+        assert cell == "0" if abs(moved) < 1e-15 else cell[0] == "+-"[moved < 0], (pid, cell)
+        assert abs(float(cell) - moved) <= 5e-10, (pid, cell, moved)
+    assert cells["w2"] == "+0.00002509" and cells["w8"] == "+0.000102797"
+    assert cells["w4"] == "-0.000094242" and cells["b1"] == "0"
+    assert "(exact run: 0.275943289, drift -0.000043289)" in out
+
+
 def test_curve_memory_is_bounded() -> None:
     curve = Curve(cap=64)
     for e in range(100_000):

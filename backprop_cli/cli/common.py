@@ -6,6 +6,7 @@ go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import re
@@ -40,7 +41,40 @@ class _Command(TyperCommand):
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         lay_out_examples(self, _help_width())
-        super().format_help(ctx, formatter)
+        with _trimmed_stdout():
+            super().format_help(ctx, formatter)
+
+
+# Spaces (and colour codes among them) that end a line: rich pads help to the terminal's width.
+_PADDED = re.compile(r"(?:\x1b\[[0-9;]*m| )+\n")
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _TrimmedLines:
+    """stdout as typer's help console writes to it, less the spaces that end its lines (piped
+    help then diffs); the colour codes among them are kept, all else is the stream's own."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(_PADDED.sub(lambda m: "".join(_SGR.findall(m.group())) + "\n", text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _trimmed_stdout() -> Iterator[None]:
+    """typer's help, written to stdout without trailing spaces (its console finds stdout when it
+    writes)."""
+    stream = sys.stdout
+    sys.stdout = _TrimmedLines(stream)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -66,7 +100,8 @@ class _Group(TyperGroup):
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         lay_out_examples(self, _help_width())
-        super().format_help(ctx, formatter)
+        with _trimmed_stdout():
+            super().format_help(ctx, formatter)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names: nothing is built to list them

@@ -232,6 +232,7 @@ def _train(
                     precision,
                     trainer.order,
                     decimals=round_to,
+                    exact_parameters=None if exact is None else exact.parameters(),
                 )
             )
         elif format is TrainFormat.html:

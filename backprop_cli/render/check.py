@@ -10,9 +10,9 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from backprop_cli.render import number
 from backprop_cli.render.ascii import SpelledFirst
-from backprop_cli.render.numbers import Numbers, difference
+from backprop_cli.render.drift import signed
+from backprop_cli.render.numbers import Numbers
 from backprop_cli.render.table import Fitted, Indented
 from backprop_cli.tutor.grading import EXACTLY, PROGRAM_REASON, Diagnosis, Report
 from backprop_cli.tutor.logcheck import LogReport
@@ -57,8 +57,8 @@ def render_report(report: Report, precision: int = 9) -> RenderableType:
                 fmt(v.expected),
             ]
             if report.round_to is not None:
-                drift = 0.0 if v.in_rounded_run is None else difference(v.in_rounded_run, v.exact)
-                row.append(sp(_signed(drift, precision)))
+                rounded = v.exact if v.in_rounded_run is None else v.in_rounded_run
+                row.append(sp(signed(rounded, v.exact, precision)))
             allowed = "1e-9 rel." if v.answer.program else sp(margin(v.unit / 2))
             table.add_row(*row, allowed, verdict)
             head = Text(sp(v.answer.key), style="cyan")
@@ -143,11 +143,6 @@ def render_diagnosis(d: Diagnosis, fmt: Fmt) -> RenderableType:
     else:
         line("No known slip gives your value; redo this step from the numbers above.")
     return Group(*lines)
-
-
-def _signed(x: float, precision: int) -> str:
-    text = number(x, precision)
-    return text if text.startswith("-") or text == "0" else "+" + text
 
 
 def render_log_report(report: LogReport, precision: int = 9) -> RenderableType:

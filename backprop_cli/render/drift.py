@@ -19,15 +19,21 @@ def title(decimals: int) -> str:
     return f"Drift from rounding every intermediate to {decimals} decimals"
 
 
+def signed(rounded: float, exact: float, precision: int) -> str:
+    """The drift of a rounded value from the exact one, with its sign (+0.000038568), 0 where
+    it is only float64's residue: the one way step, train and check write a drift."""
+    text = number(difference(rounded, exact), precision)
+    return text if text.startswith("-") or text == "0" else "+" + text
+
+
 def drift_cells(d: Drift, decimals: int, precision: int) -> tuple[str, str, str, str]:
     """One row as the terminal and the documents show it: id, rounded (its zeros kept), exact,
     drift with its sign."""
-    text = number(difference(d.rounded, d.exact), precision)
     return (
         d.id,
         number(d.rounded, decimals, zeros=True),
         number(d.exact, precision),
-        text if text.startswith("-") or text == "0" else "+" + text,
+        signed(d.rounded, d.exact, precision),
     )
 
 

@@ -71,18 +71,20 @@ def render_explanation(
 
 
 def sample_line(ex: Explanation) -> str:
-    """Which sample a network of several shows: 'Sample 1 of 2; dE_total/dw1[2] is sample 2'."""
+    """Which sample a network of several shows, and how to see the next: 'Showing sample 2 of 3;
+    for sample 3, explain delta_h1[3] (or --sample 3)'."""
     step = ex.root.step
     if not ex.several or not ex.samples or step is None:
         return ""
     n, first, last = ex.n_samples, ex.samples[0] + 1, ex.samples[-1] + 1
     other = last % n + 1
+    how = f"explain {step.id}[{other}] (or --sample {other})"
     if step.sample is not None:
-        return f"Sample {first} of {n}; {step.id}[{other}] explains sample {other}"
+        return f"Showing sample {first} of {n}; for sample {other}, {how}"
     which = f"sample {first}" if first == last else f"samples {first}–{last}"
-    line = f"The update from {which} of {n}"
+    line = f"Showing the update from {which} of {n}"
     if len(ex.samples) < n:
-        line += f"; {step.id}[{other}] explains the update from sample {other}"
+        line += f"; for the update from sample {other}, {how}"
     return line
 
 

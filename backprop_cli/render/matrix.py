@@ -35,7 +35,7 @@ from backprop_cli.render.document import LINE, Block, Display, Heading, Prose, t
 from backprop_cli.render.mathtex import render, symbol, tex_number, width
 from backprop_cli.render.numbers import Numbers, written
 from backprop_cli.render.table import group_title, loss_line
-from backprop_cli.render.wrap import wrap
+from backprop_cli.render.wrap import atom_width, words, wrap
 
 GAP = " "
 Lines = list[str]
@@ -152,7 +152,7 @@ class Flow:
 
     def units(self) -> list[Unit]:
         """The blocks in units that stay on one line: a matrix with the text before it
-        (`= `, `1/(1 + e^(-`) and the closing brackets after it (`))`, `)^2`)."""
+        (`= `, `1/(1 + e^(-`) and the closing brackets after it (`))`, `)^2`, `)/3`)."""
         units: list[Unit] = []
         before = ""
         for block, kind in zip(self.blocks, self.kinds, strict=True):
@@ -161,7 +161,7 @@ class Flow:
                 before = ""
                 continue
             text = str(block[0])
-            closing = re.match(r"[)\]^0-9]*", text)
+            closing = re.match(r"(?:\)/?|[\]^0-9])*", text)  # `)^2`, the mean's `)/3`
             close = closing.group(0) if closing and units and not before else ""
             if close:
                 units[-1].after += close
@@ -196,7 +196,8 @@ class Flow:
             for g in _split_columns(unit.cells, width - 2):
                 last = first + len(g[0]) - 1
                 out.append(f"  (columns {first}–{last})" if last > first else f"  (column {last})")
-                out += ["  " + line for line in bracket(g)]
+                block = bracket(g)  # at the margin where one column does not fit beside it
+                out += [" " * 2 * (_width(block) + 2 <= width) + line for line in block]
                 first = last + 1
             if unit.after:
                 out.append("  " + unit.after)
@@ -216,7 +217,8 @@ class FlowText:
         flow = self.flow
         if options.ascii_only:  # measured as printed: δ is `delta`, five cells
             flow = Flow([_spelled(b) for b in flow.blocks], flow.kinds)
-        yield Text("\n".join(flow.lines(width)), no_wrap=True, overflow="ellipsis")
+        # an id wider than the line (dE_total/dout_o1[1] in brackets) goes past it whole
+        yield Text("\n".join(flow.lines(width)), no_wrap=True, overflow="ignore")
 
 
 def _spelled(block: Any) -> Any:
@@ -240,22 +242,31 @@ class EquationLine:
         if cell_len(one) <= width:
             yield Text(one, style=self.style, no_wrap=True)
             return
-        lines = wrap(formula, width, first=width)
+        lines = _broken(formula, width)
         if shapes:
-            lines += ["  " + x for x in wrap(shapes, width - 2)]
-        yield Text("\n".join(lines), style=self.style, no_wrap=True, overflow="ellipsis")
+            lines += ["  " + x for x in _broken(shapes, width - 2)]
+        yield Text("\n".join(lines), style=self.style, no_wrap=True, overflow="ignore")
+
+
+def _broken(formula: str, width: int) -> Lines:
+    """A formula between terms (render/wrap.py) where each piece fits the line, else at any
+    space, a word wider than the line whole: wrap would cut that piece with an ellipsis."""
+    if atom_width(formula) <= width:
+        return wrap(formula, width, first=width)
+    return words(Text(formula), width).plain.split("\n")
 
 
 class Words:
-    """A line of text broken between terms at the width it is given (render/wrap.py)."""
+    """A line of text broken at spaces at the width it is given (a word wider than the line
+    goes past it whole)."""
 
     def __init__(self, line: str, style: str = "") -> None:
         self.line, self.style = line, style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(options.max_width, 20)
-        lines = wrap(spell(self.line) if options.ascii_only else self.line, width, first=width)
-        yield Text("\n".join(lines), style=self.style, no_wrap=True, overflow="ellipsis")
+        line = spell(self.line) if options.ascii_only else self.line
+        yield words(Text(line, style=self.style), width)
 
 
 # --- what a section shows ---------------------------------------------------------------------
@@ -389,7 +400,7 @@ def matrix_parts(
         yield Text(group_title(trace, sec.phase, sec.layer, sec.sample, sec.update), style="bold")
         note = layout_line(view, sec)
         if note and not only:
-            yield Text(note, style="dim")
+            yield Words(note, "dim")
         for m in given:
             yield FlowText(given_flow(view, m, shown))
         for eq in eqs:
@@ -429,7 +440,7 @@ def explain_parts(
     eq = ex.equation
     yield EquationLine(eq.text, view.shapes(eq))
     if eq.note:
-        yield Text(eq.note, style="dim italic")
+        yield Words(eq.note, "dim italic")
     flow = equation_flow(view, eq, shown)
     if flow is not None:
         yield FlowText(flow)

@@ -18,7 +18,7 @@ from backprop_cli.ops import OPTIMIZERS
 from backprop_cli.render.ascii import spell
 from backprop_cli.render.numbers import Numbers, written
 from backprop_cli.render.rows import Cell, Rows
-from backprop_cli.render.wrap import atom_width, text_width, wrap
+from backprop_cli.render.wrap import atom_width, text_width, words, wrap
 from backprop_cli.specs.model import Param
 
 _PHASE_TITLES = {
@@ -171,15 +171,20 @@ def _header_lines(header: RenderableType, width: int) -> RenderableType:
 
 
 class Indented:
-    """A line of a narrow layout, two columns in from the margin, or at the margin where its
-    widest word would not fit beside the indent (a long number stays on one line)."""
+    """A line of a narrow layout broken at spaces, two columns in from the margin, or at the
+    margin where its widest word would not fit beside the indent (a number wider than the line
+    goes past it whole, never split)."""
 
     def __init__(self, text: Text) -> None:
         self.text = text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
         widest = max(map(text_width, self.text.plain.split()), default=0)
-        yield Padding(self.text, (0, 0, 0, 2 if widest + 2 <= options.max_width else 0))
+        if widest + 2 <= width:
+            yield Padding(words(self.text, width - 2), (0, 0, 0, 2))
+        else:  # a word wider than the line overflows it whole (Padding would crop it)
+            yield words(self.text, width)
 
 
 def step_table(title: str, steps: Sequence[Step], shown: Numbers) -> StepTable:
@@ -400,11 +405,11 @@ def parameter_table(
     params: Sequence[Param],
     new: Mapping[str, float],
     shown: Numbers,
-    drift: Mapping[str, float] | None = None,
+    drift: Mapping[str, str] | None = None,
     exact: Numbers | None = None,
 ) -> ParameterTable:
-    """Every parameter, old → new (and, for a rounded run, its drift from the exact one); old
-    values as written in the config, the rest by `shown` (drift by `exact`)."""
+    """Every parameter, old → new (and, for a rounded run, its drift from the exact one, as
+    render/drift.py writes it); old values as written in the config, the rest by `shown`."""
     exact = exact or shown
     rows = []
     for p in params:
@@ -417,7 +422,7 @@ def parameter_table(
             "" if after == p.value else shown(after - p.value),
         ]
         if drift is not None:
-            row.append(exact(drift[p.id]))
+            row.append(drift[p.id])
         rows.append(tuple(row))
     return ParameterTable(rows, drift is not None)
 

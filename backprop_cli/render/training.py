@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from backprop_cli.render.curve import TextCurve, text_curve
+from backprop_cli.render.drift import signed
 from backprop_cli.render.numbers import Numbers, written
 from backprop_cli.render.table import Fitted, parameter_table, titled_table
 from backprop_cli.specs.model import Spec
@@ -34,11 +35,13 @@ def render_summary(
     precision: int = 9,
     update_order: str | None = None,
     decimals: int | None = None,
+    exact_parameters: Mapping[str, float] | None = None,
 ) -> RenderableType:
     """E_total before → after, outputs next to targets, parameters old → new, the curve.
 
     update_order: the order the run used, when a flag overrode the config's; decimals: a run
-    rounded to that many decimals, its results shown with trailing zeros.
+    rounded to that many decimals, its results shown with trailing zeros; exact_parameters:
+    the exact run's, which `drift` (the JSON's differences) was taken from.
     """
     fmt = Numbers(precision)
     result = fmt if decimals is None else Numbers(decimals, zeros=True)
@@ -53,7 +56,8 @@ def render_summary(
     loss.append(f"E_total after epoch {summary['epochs_done']}: ")
     loss.append(result(summary["E_total"]), style="bold")
     if drift is not None:
-        loss.append(f"   (exact run: {fmt(drift['E_total'])}, drift {fmt(drift['E_total_drift'])})")
+        moved = signed(summary["E_total"], drift["E_total"], precision)
+        loss.append(f"   (exact run: {fmt(drift['E_total'])}, drift {moved})")
     parts += [loss, Text("")]
 
     outputs = titled_table("Outputs")
@@ -74,13 +78,15 @@ def render_summary(
     if hidden > 0:
         parts[-1] = Text(f"... and {hidden:,} more samples (--format jsonl gives every output)\n")
 
-    params = parameter_table(
-        spec.parameters(),
-        summary["parameters"],
-        result,
-        None if drift is None else drift["parameters"],
-        fmt,
-    )
+    drifts = None
+    if drift is not None:  # as step --round writes a drift: signed, no residue
+        if exact_parameters is None:
+            raise ValueError("a rounded run's summary needs the exact run's parameters")
+        drifts = {
+            pid: signed(value, exact_parameters[pid], precision)
+            for pid, value in summary["parameters"].items()
+        }
+    params = parameter_table(spec.parameters(), summary["parameters"], result, drifts, fmt)
     parts += [params, Text("")]
 
     if every:

@@ -220,3 +220,24 @@ def _cut(text: str, width: int, measure: Callable[[str], int]) -> str:
     cut = Text(text)
     cut.truncate(width, overflow="ellipsis")
     return cut.plain
+
+
+def words(text: Text, width: int) -> Text:
+    """The text broken at spaces into lines of at most `width` cells, its styles kept; a word
+    wider than the line stands whole on a line of its own, past the width (a number or an id is
+    never split or cut). Shown as it is: no_wrap, overflow "ignore" (print it uncropped)."""
+    lines: list[Text] = []
+    for line in text.split("\n", allow_blank=True):
+        plain = line.plain
+        start = end = -1  # the current line's first and last character (of words)
+        for word in re.finditer(r"\S+", plain):
+            if start >= 0 and text_width(plain[start : word.end()]) > width:
+                lines.append(line[start:end])
+                start = -1
+            if start < 0:
+                start = word.start()
+            end = word.end()
+        lines.append(line[start:end] if start >= 0 else Text(""))
+    out = Text("\n", style=text.style).join(lines)
+    out.no_wrap, out.overflow, out.end = True, "ignore", text.end
+    return out
