@@ -1,14 +1,12 @@
 """`backprop check ANSWERS`: judge hand-computed values, a program's output or a training log,
 and name the first mistake."""
 
-import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from backprop_cli.cli.common import ConfigArg, app, emit, err_console, fail, load, named_file
-from backprop_cli.cli.common import quiet as global_quiet
+from backprop_cli.cli.common import ConfigArg, LateBar, app, emit, fail, load, named_file
 from backprop_cli.cli.options import (
     CONVENTION,
     PRECISION,
@@ -86,17 +84,16 @@ def check_command(
         if kind_of(answers, head(answers)) == "log":
             from backprop_cli.tutor.logcheck import check_log, read_log
 
-            bar = None if global_quiet() or not err_console().is_terminal else _LogProgress()
+            bar = LateBar("check: training {task.fields[run]} to epoch")
             try:
                 log = check_log(
                     spec,
                     lambda: read_log(answers),
                     round_to=round_to,
-                    progress=bar.advance if bar else None,
+                    progress=lambda run, done, total: bar.advance(done, total, run=run),
                 )
             finally:
-                if bar is not None:
-                    bar.stop()
+                bar.stop()
             emit(jsonfmt.dumps(log.to_dict()) if format is Output.json else render_log_report(log))
             if not log.passed:
                 raise typer.Exit(int(ExitCode.FAILED))
@@ -112,40 +109,3 @@ def check_command(
         emit(render_report(report, precision))
     if not report.passed:
         raise typer.Exit(int(ExitCode.FAILED))
-
-
-class _LogProgress:
-    """A bar on stderr while a log's epochs are trained (a terminal only, not under --quiet);
-    shown once the check has taken more than a moment."""
-
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.bar: Any = None
-
-    def advance(self, run: str, done: int, total: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.start < 0.3:
-                return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("check: training {task.fields[run]} to epoch"),
-                MofNCompleteColumn(),
-                BarColumn(),
-                TimeElapsedColumn(),
-                console=err_console(),
-                transient=True,
-            )
-            self.task = self.bar.add_task("check", total=total, run=run)
-            self.bar.start()
-        self.bar.update(self.task, completed=done, total=total, run=run)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from importlib import import_module
@@ -638,3 +639,42 @@ def _quiet_broken_pipe() -> NoReturn:
     os.dup2(devnull, sys.stdout.fileno())
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.exit(int(ExitCode.OK))
+
+
+class LateBar:
+    """A progress bar on stderr for a long check (a terminal only, never under --quiet), shown
+    once the work has taken more than a moment. `label` may name a field given to advance."""
+
+    def __init__(self, label: str, *, remaining: bool = False) -> None:
+        self.label, self.remaining = label, remaining
+        self.start = time.monotonic()
+        self.bar: Any = None
+        self.shown = not quiet() and err_console().is_terminal
+
+    def advance(self, done: int, total: int, **fields: Any) -> None:
+        if not self.shown:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.start < 0.3:
+                return
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            columns = [TextColumn(self.label), MofNCompleteColumn(), BarColumn()]
+            columns.append(TimeElapsedColumn())
+            if self.remaining:
+                columns.append(TimeRemainingColumn())
+            self.bar = Progress(*columns, console=err_console(), transient=True)
+            self.task = self.bar.add_task("", total=total, **fields)
+            self.bar.start()
+        self.bar.update(self.task, completed=done, total=total, **fields)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -1,12 +1,10 @@
 """`backprop gradcheck`: backpropagation against central differences, for every parameter."""
 
-import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from backprop_cli.cli.common import ConfigArg, app, emit, err_console, load
-from backprop_cli.cli.common import quiet as global_quiet
+from backprop_cli.cli.common import ConfigArg, LateBar, app, emit, load
 from backprop_cli.cli.options import Output, OutputOpt, QuietOpt, SampleSeedOpt
 
 # The library's defaults (gradcheck.EPS, TOL), written out so that start-up need not load the
@@ -67,55 +65,14 @@ def gradcheck_command(
     from backprop_cli.tutor.gradcheck import gradcheck
 
     spec = load(config)
-    bar = None if global_quiet() or not err_console().is_terminal else _Progress()
+    bar = LateBar("gradcheck", remaining=True)
     try:
-        result = gradcheck(
-            spec, eps=eps, tol=tol, every=every, seed=seed, progress=bar.advance if bar else None
-        )
+        result = gradcheck(spec, eps=eps, tol=tol, every=every, seed=seed, progress=bar.advance)
     finally:
-        if bar is not None:
-            bar.stop()
+        bar.stop()
     if format is Output.json:
         emit(jsonfmt.dumps(result.to_dict()))
     else:
         emit(render_gradcheck(result, digits))
     if not result.passed:
         raise typer.Exit(int(ExitCode.FAILED))
-
-
-class _Progress:
-    """Parameters checked so far, on stderr; shown only once a check lasts more than a moment."""
-
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.bar: Any = None
-
-    def advance(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.start < 0.3:
-                return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("gradcheck"),
-                MofNCompleteColumn(),
-                BarColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-                console=err_console(),
-                transient=True,
-            )
-            self.task = self.bar.add_task("gradcheck", total=total)
-            self.bar.start()
-        self.bar.update(self.task, completed=done)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
