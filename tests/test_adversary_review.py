@@ -66,7 +66,7 @@ def test_help_under_20_columns_is_the_20_column_help(columns: str) -> None:
     narrow = run("step", "--help", env={"COLUMNS": columns})
     assert narrow.exit_code == 0
     assert narrow.stdout == run("step", "--help", env={"COLUMNS": "20"}).stdout
-    assert " Usage: backprop    \n" in narrow.stdout
+    assert " Usage: backprop\n" in narrow.stdout
 
 
 def test_a_note_shows_at_0_columns(tmp_path: Path) -> None:

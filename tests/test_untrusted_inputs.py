@@ -434,10 +434,10 @@ def test_a_large_gradcheck_checks_a_seeded_sample_and_says_so(
 def test_gradcheck_shows_progress_on_a_terminal_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from backprop_cli.cli import gradcheck as gc_cli
+    from backprop_cli.cli import common
 
     clock = iter(range(0, 10**6, 1))  # a second passes at each look: the bar shows at once
-    monkeypatch.setattr(gc_cli.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(common.time, "monotonic", lambda: float(next(clock)))
     terminal = {"FORCE_COLOR": "1", "TERM": "xterm"}
     on_terminal = run("gradcheck", env=terminal)
     assert on_terminal.exit_code == 0
