@@ -12,6 +12,7 @@ SLOW = (
     "tests/test_batch_loss.py::test_both_scripts_print_it[[]*pytorch*",
     "tests/test_check_logs.py::test_a_million_epochs_in_constant_memory",
     "tests/test_export.py::test_the_pytorch_script_prints_the_trace*",
+    "tests/test_export_pipe.py::*[[]pytorch]",
     "tests/test_interop_doc.py::*",
     "tests/test_samples_files.py::test_a_hundred_thousand_rows_*",
     "tests/test_sizes.py::test_a_long_answers_file_gets_an_answer_not_an_alias_bomb",

@@ -174,7 +174,13 @@ def preamble(
         *textwrap.wrap(" ".join(layout), WIDTH),
         '"""',
         "",
+        "import signal",
+        "",
         *setup,
+        "",
+        "# `python this_file.py | head`: a closed pipe ends the script quietly, as it ends cat",
+        'if hasattr(signal, "SIGPIPE"):',
+        "    signal.signal(signal.SIGPIPE, signal.SIG_DFL)",
         "",
         # a config's text is data: a literal (repr), never in the docstring or a comment
         "# The config it was written from, as the config writes it",
