@@ -41,9 +41,12 @@ def scale(points: Sequence[tuple[int, float]]) -> Scale | None:
     return Scale(pts, lo, hi, lo > 0 and hi / lo > 100)
 
 
-def text_curve(points: Sequence[tuple[int, float]], width: int = 60, height: int = 10) -> str:
+def text_curve(
+    points: Sequence[tuple[int, float]], width: int = 60, height: int = 10, room: int = 0
+) -> str:
     """E_total against epoch as rows of text: `*` marks, a y axis with its range, log scale when
-    the values span more than two decades."""
+    the values span more than two decades. With room (the columns there are), the labels under
+    the plot move left, or onto lines of their own, rather than run past it."""
     sc = scale(points)
     if sc is None:
         return ""
@@ -63,12 +66,20 @@ def text_curve(points: Sequence[tuple[int, float]], width: int = 60, height: int
         lines.append(f"{label:>{pad}} |{''.join(cells).rstrip()}")
     left, right = f"epoch {e0}", f"epoch {e1}"
     lines.append(" " * pad + " +" + "-" * width)
+    room = room or pad + 2 + max(width, len(left), len(right), 20)
+    end = min(pad + 2 + width, room)  # where the plot ends, or the line
+
+    def under(text: str) -> str:
+        """A label under the plot from its left edge, moved left as far as it must."""
+        return " " * max(0, min(pad + 2, room - len(text))) + text
+
     if len(left) + len(right) < width:
         lines.append(" " * (pad + 2) + left + right.rjust(width - len(left)))
     else:  # too narrow for both on one line
-        lines += [" " * (pad + 2) + left, " " * (pad + 2) + right.rjust(width)]
+        lines += [under(left), " " * max(0, end - len(right)) + right]
     if log:
-        lines.append(" " * (pad + 2) + "(E_total, log scale)")
+        said = "(E_total, log scale)"
+        lines += [under(said)] if len(said) <= room else [under("(E_total,"), under("log scale)")]
     return "\n".join(lines)
 
 
@@ -84,9 +95,10 @@ class TextCurve:
         if len(pts) < 2:
             return
         label = max(len(number(v, 6)) for _, v in pts)
-        # the axis' labels and " |" on the left; the last epoch's label must fit under the plot
-        width = max(min(60, options.max_width - label - 2), len(f"epoch {pts[-1][0]}"))
-        yield Text(text_curve(self.points, width=width), no_wrap=True, overflow="ellipsis")
+        # the axis' labels and " |" on the left; the epochs' labels move left where they must
+        width = max(min(60, options.max_width - label - 2), 2)
+        text = text_curve(self.points, width=width, room=options.max_width)
+        yield Text(text, no_wrap=True, overflow="ellipsis")
 
 
 def plot_curve(points: Sequence[tuple[int, float]], path: Path, title: str) -> bytes:
