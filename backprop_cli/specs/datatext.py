@@ -19,7 +19,14 @@ import stat
 from collections.abc import Callable, Iterator
 from typing import IO, Any, NamedTuple
 
-from backprop_cli.specs.source import SourceError, max_bytes, os_reason, stat_input, too_large
+from backprop_cli.specs.source import (
+    SourceError,
+    max_bytes,
+    os_reason,
+    stat_input,
+    too_large,
+    utf8_text,
+)
 
 # A line of a CSV or JSON Lines file: 10,000 inputs (the widest layer) of 17-digit numbers
 # with their names take about 400,000 characters; past this it is not a data file.
@@ -154,12 +161,7 @@ def read_text(path: str, kind: str, what: str = "an answers file") -> str:
         raise problem
     if b"\x00" in raw:
         raise binary(path, kind)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SourceError(path, line, col, "", "not valid UTF-8 text") from None
+    return utf8_text(raw, path)
 
 
 # --- numbers as written ---------------------------------------------------------------------

@@ -269,6 +269,12 @@ def decode(raw: bytes, name: str, limit: int, what: str = "a binary file") -> st
         raise too_large(name, limit)
     if b"\x00" in raw:
         raise SourceError(name, 0, 0, "", f"looks like {what}, not YAML text")
+    return utf8_text(raw, name)
+
+
+def utf8_text(raw: bytes, name: str) -> str:
+    """Bytes as UTF-8 text (a BOM dropped), or a SourceError at the line and column of the first
+    byte that is not."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
